@@ -1,0 +1,175 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as docker from "@pulumi/docker";
+import { ContainerImage, RegistryArgs, registryHost } from "./containerImage";
+import { Database, DatabaseStorage } from "./database";
+import { Ingress, IngressTls } from "./ingress";
+import { EnvValue, Resources, Scheduling, TierIdentity } from "./pod";
+import { HttpProbes, Rollout, WebService } from "./webService";
+
+/** One web tier as the stack describes it. */
+export interface TierArgs {
+    readonly replicas: number;
+    readonly port: number;
+    readonly resources: Resources;
+    readonly probes: HttpProbes;
+    /** Docker build context and Dockerfile (relative to the context). */
+    readonly build: { readonly context: string; readonly dockerfile: string };
+}
+
+export interface AppArgs {
+    /** kind: a local cluster with a local registry; cloud: any other cluster. */
+    readonly platform: "kind" | "cloud";
+    /** The cluster, always named explicitly: a stack never deploys to whatever context is current. */
+    readonly cluster: { readonly context: string; readonly kubeconfig?: string };
+    /** `app.kubernetes.io/part-of` and the prefix of image names. */
+    readonly appName: string;
+    readonly namespace: string;
+    readonly registry: RegistryArgs;
+    /** Platform the images are built and mirrored for, e.g. "linux/amd64". */
+    readonly imagePlatform: string;
+    readonly ingress: {
+        readonly host: string;
+        readonly className: string;
+        readonly frontendPath: string;
+        readonly backendPath: string;
+        readonly tls?: IngressTls;
+    };
+    readonly frontend: TierArgs;
+    readonly backend: TierArgs;
+    readonly database: {
+        /** Upstream image, mirrored into the registry. */
+        readonly image: string;
+        readonly name: string;
+        readonly user: string;
+        readonly uid: number;
+        readonly storage: DatabaseStorage;
+        readonly resources: Resources;
+    };
+    readonly rollout: Rollout;
+    readonly scheduling: Scheduling;
+    /** Keep the database and its namespace when the stack is destroyed. */
+    readonly retainData: boolean;
+    /** Pulumi-protect the namespace and the database. */
+    readonly protect: boolean;
+    /** The stack, used as image tag and in the instance label. */
+    readonly stack: string;
+}
+
+/** The names the tiers are reached by inside the namespace. */
+export const SERVICE_NAMES = { frontend: "frontend", backend: "backend", database: "db" } as const;
+
+/**
+ * The whole app: its namespace, images in the team's registry, PostgreSQL, the backend wired to it by
+ * construction, the frontend, and the Ingress in front, all on one explicitly chosen cluster.
+ */
+export class App extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly images: { readonly frontend: pulumi.Output<string>; readonly backend: pulumi.Output<string>; readonly database: pulumi.Output<string> };
+
+    constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("launchpad:index:App", name, {}, opts);
+
+        const kubernetes = new k8s.Provider(`${name}-cluster`, {
+            context: args.cluster.context,
+            kubeconfig: args.cluster.kubeconfig,
+        }, { parent: this });
+        const login = args.registry.username !== undefined && args.registry.password !== undefined
+            ? { address: registryHost(args.registry.server), username: args.registry.username, password: args.registry.password }
+            : undefined;
+        const dockerProvider = new docker.Provider(`${name}-docker`, {
+            registryAuth: login ? [login] : undefined,
+        }, { parent: this });
+        const children: pulumi.ComponentResourceOptions = { parent: this, providers: [kubernetes, dockerProvider] };
+
+        const identity = <C extends TierIdentity["component"]>(component: C): TierIdentity & { component: C } => ({
+            partOf: args.appName,
+            instance: `${args.appName}-${args.stack}`,
+            name: SERVICE_NAMES[component],
+            component,
+        });
+        const appLabels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/instance": `${args.appName}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: args.namespace, labels: appLabels },
+        }, { parent: this, provider: kubernetes, retainOnDelete: args.retainData, protect: args.protect });
+        const ns = namespace.metadata.name;
+
+        const pullSecrets: pulumi.Output<string>[] = [];
+        if (login) {
+            const dockerConfig = pulumi.all([login.username, login.password]).apply(([username, password]) =>
+                JSON.stringify({ auths: { [login.address]: { username, password } } }));
+            const pullSecret = new k8s.core.v1.Secret(`${name}-registry`, {
+                metadata: { name: "registry-credentials", namespace: ns, labels: appLabels },
+                type: "kubernetes.io/dockerconfigjson",
+                stringData: { ".dockerconfigjson": pulumi.secret(dockerConfig) },
+            }, { parent: this, provider: kubernetes });
+            pullSecrets.push(pullSecret.metadata.name);
+        }
+
+        const build = (tier: "frontend" | "backend") => new ContainerImage(`${name}-${tier}-image`, {
+            registry: args.registry,
+            repository: `${args.appName}-${tier}`,
+            tag: args.stack,
+            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform },
+        }, children);
+        const frontendImage = build("frontend");
+        const backendImage = build("backend");
+        const databaseImage = new ContainerImage(`${name}-database-image`, {
+            registry: args.registry,
+            repository: `${args.appName}-postgres`,
+            mirror: { source: args.database.image, platform: args.imagePlatform },
+        }, children);
+
+        const database = new Database(`${name}-database`, {
+            namespace: ns,
+            identity: identity("database"),
+            image: databaseImage.ref,
+            database: args.database.name,
+            user: args.database.user,
+            uid: args.database.uid,
+            storage: args.database.storage,
+            resources: args.database.resources,
+            scheduling: args.scheduling,
+            imagePullSecrets: pullSecrets,
+            rolloutTimeoutSeconds: args.rollout.timeoutSeconds,
+            retainData: args.retainData,
+            protect: args.protect,
+        }, children);
+
+        const web = (tier: "frontend" | "backend", image: ContainerImage, env: Record<string, EnvValue>) => new WebService(`${name}-${tier}`, {
+            namespace: ns,
+            identity: identity(tier),
+            image: image.ref,
+            port: args[tier].port,
+            replicas: args[tier].replicas,
+            env,
+            probes: args[tier].probes,
+            resources: args[tier].resources,
+            scheduling: args.scheduling,
+            imagePullSecrets: pullSecrets,
+            rollout: args.rollout,
+        }, children);
+        const backend = web("backend", backendImage, { PORT: String(args.backend.port), ...database.connectionEnv() });
+        const frontend = web("frontend", frontendImage, {});
+
+        const ingress = new Ingress(`${name}-ingress`, {
+            namespace: ns,
+            labels: appLabels,
+            className: args.ingress.className,
+            host: args.ingress.host,
+            routes: [
+                { path: args.ingress.frontendPath, backend: frontend },
+                { path: args.ingress.backendPath, backend: backend },
+            ],
+            tls: args.ingress.tls,
+            awaitAddress: args.platform !== "kind",
+        }, children);
+
+        this.url = pulumi.output(`${ingress.url}${args.ingress.frontendPath === "/" ? "" : args.ingress.frontendPath}`);
+        this.namespace = ns;
+        this.images = { frontend: frontendImage.ref, backend: backendImage.ref, database: databaseImage.ref };
+        this.registerOutputs({ url: this.url, namespace: this.namespace, images: this.images });
+    }
+}

@@ -1,0 +1,383 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AppArgs } from "./app";
+import type { Toleration, Affinity } from "./pod";
+import {
+    checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkHost, checkImageReference, checkIntOrPercent,
+    checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
+    checkRegistry, closest, isZeroIntOrPercent, parseQuantity,
+} from "./validate";
+
+/** The Pulumi project name: every config key lives under `launchpad:`. */
+export const PROJECT = "launchpad";
+
+type KeyType = "string" | "integer" | "boolean" | "intOrPercent" | "object" | "array";
+
+/** What the defaults of some keys depend on. */
+interface DefaultContext {
+    readonly stack: string;
+    readonly platform: string;
+    readonly appName: string;
+}
+
+interface KeySpec {
+    readonly type: KeyType;
+    /** One line for the README's config table. */
+    readonly doc: string;
+    /** A value to show in a fix (`pulumi config set <key> <example>`). */
+    readonly example: string;
+    readonly default?: unknown | ((context: DefaultContext) => unknown);
+    /** Set with `pulumi config set --secret`; its value is never printed. */
+    readonly secret?: boolean;
+    readonly min?: number;
+    readonly max?: number;
+    readonly oneOf?: readonly string[];
+    readonly check?: (value: never) => string | undefined;
+}
+
+const onKind = (kind: unknown, cloud: unknown) => (c: DefaultContext) => (c.platform === "kind" ? kind : cloud);
+const TIER_SUFFIXES = ["Replicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
+type TierKey<T extends string> = `${T}${(typeof TIER_SUFFIXES)[number]}`;
+function tierKeys<T extends "frontend" | "backend">(
+    tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string },
+): Record<TierKey<T>, KeySpec> {
+    const specs: Record<(typeof TIER_SUFFIXES)[number], KeySpec> = {
+        Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it).` },
+        Port: { type: "integer", min: 1, max: 65535, default: d.port, example: String(d.port), doc: `Port the ${tier} container listens on.` },
+        Cpu: { type: "string", check: checkQuantity, default: d.cpu, example: d.cpu, doc: `CPU request of each ${tier} pod.` },
+        Memory: { type: "string", check: checkMemory, default: d.memory, example: d.memory, doc: `Memory request of each ${tier} pod.` },
+        MemoryLimit: { type: "string", check: checkMemory, default: d.limit, example: d.limit, doc: `Memory limit of each ${tier} pod (the pod is restarted above it).` },
+        LivenessPath: { type: "string", check: checkPath, default: d.live, example: d.live, doc: `HTTP path of the ${tier}'s liveness probe.` },
+        ReadinessPath: { type: "string", check: checkPath, default: d.ready, example: d.ready, doc: `HTTP path of the ${tier}'s readiness probe.` },
+        Context: { type: "string", default: `apps/${tier}`, example: `apps/${tier}`, doc: `Docker build context of the ${tier}, relative to the project.` },
+        Dockerfile: { type: "string", default: "Dockerfile", example: "Dockerfile", doc: `Dockerfile of the ${tier}, relative to its context.` },
+    };
+    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as Record<TierKey<T>, KeySpec>;
+}
+
+/** Every key a stack may set, with its type, default and check. The README's table is written from this. */
+export const CONFIG_KEYS = {
+    platform: { type: "string", oneOf: ["kind", "cloud"], default: "kind", example: "cloud", doc: "Where the app runs: a local kind cluster or a cloud cluster." },
+    kubeContext: { type: "string", default: onKind("kind-launchpad", undefined), example: "my-cluster", doc: "kubeconfig context of the target cluster (required on cloud; the current context is never used)." },
+    kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path to a kubeconfig file, if not the default one." },
+    appName: { type: "string", check: (v: string) => checkDns1035Label(v, 40), default: "launchpad", example: "shop", doc: "Name of the app: `app.kubernetes.io/part-of`, image names and the default namespace." },
+    namespace: { type: "string", check: checkDns1123Label, default: (c: DefaultContext) => `${c.appName}-${c.stack}`, example: "shop-dev", doc: "Namespace of the app (default `<appName>-<stack>`)." },
+    registry: { type: "string", check: checkRegistry, default: onKind("localhost:5001", undefined), example: "ghcr.io/acme", doc: "Registry the images are pushed to and pulled from (required on cloud)." },
+    registryUsername: { type: "string", example: "ci-bot", doc: "Registry user, when the registry needs a login." },
+    registryPassword: { type: "string", secret: true, example: "<token>", doc: "Registry password or token; set with `--secret`." },
+    imagePlatform: { type: "string", check: checkPlatform, default: "linux/amd64", example: "linux/arm64", doc: "Platform the images are built for." },
+    host: { type: "string", check: checkHost, default: onKind("launchpad.localhost", undefined), example: "app.example.com", doc: "Host name the Ingress answers (required on cloud)." },
+    ingressClass: { type: "string", check: checkDns1123Subdomain, default: "nginx", example: "nginx", doc: "IngressClass of the cluster's ingress controller." },
+    tlsSecretName: { type: "string", check: checkDns1123Subdomain, example: "app-tls", doc: "Secret holding the TLS certificate (default `<appName>-tls` when `tlsIssuer` is set)." },
+    tlsIssuer: { type: "string", check: checkDns1123Subdomain, example: "letsencrypt", doc: "cert-manager ClusterIssuer that issues the certificate; turns TLS on." },
+    frontendPath: { type: "string", check: checkPath, default: "/", example: "/", doc: "URL path routed to the frontend." },
+    backendPath: { type: "string", check: checkPath, default: "/api", example: "/api", doc: "URL path routed to the backend." },
+    ...tierKeys("frontend", { port: 8080, cpu: "50m", memory: "64Mi", limit: "128Mi", live: "/healthz", ready: "/" }),
+    ...tierKeys("backend", { port: 3000, cpu: "100m", memory: "128Mi", limit: "256Mi", live: "/healthz", ready: "/readyz" }),
+    dbImage: { type: "string", check: checkImageReference, default: "postgres:17", example: "postgres:17", doc: "Upstream PostgreSQL image, mirrored into `registry`." },
+    dbName: { type: "string", check: checkPostgresIdentifier, default: "app", example: "app", doc: "Name of the database." },
+    dbUser: { type: "string", check: checkPostgresIdentifier, default: "app", example: "app", doc: "Database user the backend connects as." },
+    dbUid: { type: "integer", min: 1, max: 2147483647, default: 999, example: "999", doc: "Non-root uid/gid/fsGroup of PostgreSQL (999 in `postgres:*` Debian images, 70 in `-alpine`)." },
+    dbStorageSize: { type: "string", check: checkQuantity, default: "1Gi", example: "10Gi", doc: "Size of the database volume." },
+    dbStorageClass: { type: "string", check: checkDns1123Subdomain, default: onKind("standard", undefined), example: "gp3", doc: "StorageClass of the database volume (cloud default: the cluster's default class)." },
+    dbCpu: { type: "string", check: checkQuantity, default: "100m", example: "250m", doc: "CPU request of the database pod." },
+    dbMemory: { type: "string", check: checkMemory, default: "256Mi", example: "512Mi", doc: "Memory request of the database pod." },
+    dbMemoryLimit: { type: "string", check: checkMemory, default: "512Mi", example: "1Gi", doc: "Memory limit of the database pod." },
+    rolloutTimeoutSeconds: { type: "integer", min: 60, max: 3600, default: 300, example: "300", doc: "How long `pulumi up` waits for a rollout before failing with its cause." },
+    maxSurge: { type: "intOrPercent", check: checkIntOrPercent, default: 1, example: "1", doc: "Extra pods a rolling update may start (number or percent)." },
+    maxUnavailable: { type: "intOrPercent", check: checkIntOrPercent, default: 0, example: "0", doc: "Pods a rolling update may take down (0: zero-downtime)." },
+    nodeSelector: { type: "object", default: {}, example: `'{"pool":"apps"}'`, doc: "Node labels every pod requires (object)." },
+    tolerations: { type: "array", default: [], example: `'[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]'`, doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
+    affinity: { type: "object", example: `'{"nodeAffinity":{…}}'`, doc: "Kubernetes affinity of every pod (object)." },
+    retainData: { type: "boolean", default: true, example: "false", doc: "Keep the database (namespace, StatefulSet, Secret, volume) when the stack is destroyed." },
+    protect: { type: "boolean", default: false, example: "true", doc: "Pulumi-protect the namespace and database: destroy refuses until it is set to false." },
+} satisfies Record<string, KeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/** One thing wrong with a stack's config: the key, what it holds, and how to put it right. */
+export interface ConfigProblem {
+    readonly key: string;
+    /** The value as the stack holds it; undefined when the key is missing. Secret values are never kept. */
+    readonly value?: string;
+    readonly message: string;
+    readonly fix: string;
+}
+
+/** Every problem of a stack's config at once. Thrown before any resource exists. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
+        super(formatProblems(stack, problems));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatProblems(stack: string, problems: readonly ConfigProblem[]): string {
+    const count = problems.length === 1 ? "1 config problem" : `${problems.length} config problems`;
+    const lines = problems.map((p) => {
+        const shown = p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`;
+        return `  - ${PROJECT}:${p.key}${shown}: ${p.message}\n    fix: ${p.fix}`;
+    });
+    return `stack "${stack}" has ${count}; nothing was created.\n${lines.join("\n")}`;
+}
+
+/** What the loader needs besides the raw values. */
+export interface LoadContext {
+    readonly stack: string;
+    /** Whether `launchpad:<key>` was set with --secret. */
+    readonly isSecret?: (key: string) => boolean;
+    /** Whether a path relative to the project exists; build contexts are checked when given. */
+    readonly fileExists?: (path: string) => boolean;
+}
+
+/** The stack's settings, validated, with every default filled: exactly what `App` takes. */
+export type LaunchpadConfig = AppArgs & { readonly stack: string };
+
+/**
+ * Reads a stack's raw config (`project:key` → string, as Pulumi hands it to the program), fills
+ * defaults and validates every key. Throws one ConfigError listing every problem.
+ */
+export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadContext): LaunchpadConfig {
+    const problems: ConfigProblem[] = [];
+    const known = Object.keys(CONFIG_KEYS);
+    const given = new Map<string, string>();
+    for (const [fullKey, value] of Object.entries(raw)) {
+        const [namespace, key] = splitKey(fullKey);
+        if (namespace !== PROJECT) continue;
+        if (!(key in CONFIG_KEYS)) {
+            const suggestion = closest(key, known);
+            problems.push({
+                key,
+                value,
+                message: suggestion ? `is not a launchpad setting; did you mean "${suggestion}"?` : "is not a launchpad setting",
+                fix: suggestion ? `pulumi config rm ${key} && pulumi config set ${suggestion} ${JSON.stringify(value)}` : `pulumi config rm ${key} (see the README's config table)`,
+            });
+            continue;
+        }
+        given.set(key, value);
+    }
+
+    const values = new Map<ConfigKey, unknown>();
+    const bad = new Set<ConfigKey>();
+    const report = (key: ConfigKey, message: string, fix?: string) => {
+        const spec: KeySpec = CONFIG_KEYS[key];
+        bad.add(key);
+        problems.push({
+            key,
+            value: spec.secret ? undefined : given.get(key),
+            message,
+            fix: fix ?? `pulumi config set ${spec.secret ? "--secret " : ""}${key} ${spec.example}`,
+        });
+    };
+
+    // Parse what was given; then defaults, which may depend on platform, appName and the stack.
+    for (const [key, text] of given) {
+        const parsed = parseValue(CONFIG_KEYS[key as ConfigKey], text);
+        if (parsed instanceof ParseError) report(key as ConfigKey, parsed.message);
+        else values.set(key as ConfigKey, parsed);
+    }
+    const defaults: DefaultContext = {
+        stack: context.stack,
+        platform: String(values.get("platform") ?? CONFIG_KEYS.platform.default),
+        appName: String(values.get("appName") ?? CONFIG_KEYS.appName.default),
+    };
+    for (const key of known as ConfigKey[]) {
+        if (values.has(key) || bad.has(key)) continue;
+        const spec: KeySpec = CONFIG_KEYS[key];
+        const value = typeof spec.default === "function" ? spec.default(defaults) : spec.default;
+        if (value !== undefined) values.set(key, value);
+    }
+
+    for (const [key, value] of values) {
+        const spec: KeySpec = CONFIG_KEYS[key];
+        const problem = checkValue(spec, value);
+        if (problem) report(key, problem);
+    }
+    crossChecks(values, given, context, report);
+
+    if (problems.length > 0) throw new ConfigError(context.stack, problems);
+    return build(values, context.stack);
+}
+
+function splitKey(fullKey: string): [string, string] {
+    const colon = fullKey.indexOf(":");
+    if (colon < 0) return ["", fullKey];
+    const rest = fullKey.slice(colon + 1);
+    return [fullKey.slice(0, colon), rest.startsWith("config:") ? rest.slice("config:".length) : rest];
+}
+
+class ParseError {
+    constructor(readonly message: string) {}
+}
+
+function parseValue(spec: KeySpec, text: string): unknown {
+    switch (spec.type) {
+        case "string":
+            return text;
+        case "integer":
+            return /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : new ParseError("must be a whole number");
+        case "boolean":
+            return text === "true" ? true : text === "false" ? false : new ParseError("must be true or false");
+        case "intOrPercent":
+            return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text.trim();
+        case "object":
+        case "array": {
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(text);
+            } catch {
+                return new ParseError(`is not ${spec.type === "array" ? "a list" : "an object"}; write it as YAML in the stack file or as JSON`);
+            }
+            const isArray = Array.isArray(parsed);
+            const isObject = typeof parsed === "object" && parsed !== null && !isArray;
+            if (spec.type === "array" ? !isArray : !isObject) return new ParseError(`must be ${spec.type === "array" ? "a list" : "an object"}`);
+            return parsed;
+        }
+    }
+}
+
+function checkValue(spec: KeySpec, value: unknown): string | undefined {
+    if (typeof value === "number") {
+        if (spec.min !== undefined && value < spec.min) return `must be at least ${spec.min}`;
+        if (spec.max !== undefined && value > spec.max) return `must be at most ${spec.max}`;
+    }
+    if (spec.oneOf && !spec.oneOf.includes(String(value))) return `must be one of ${spec.oneOf.map((v) => `"${v}"`).join(", ")}`;
+    if (typeof value === "string" && value.trim() === "") return "is empty";
+    return spec.check ? spec.check(value as never) : undefined;
+}
+
+type Report = (key: ConfigKey, message: string, fix?: string) => void;
+
+/** Rules that involve more than one key, or the world outside the config. */
+function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>, context: LoadContext, report: Report): void {
+    const platform = values.get("platform");
+    if (platform === "cloud") {
+        for (const key of ["kubeContext", "registry", "host"] as const) {
+            if (!given.has(key)) report(key, "is required when platform is cloud (there is no sensible default for a cloud cluster)");
+        }
+    }
+    const hasUser = given.has("registryUsername");
+    const hasPassword = given.has("registryPassword");
+    if (hasUser && !hasPassword) report("registryPassword", "is missing: registryUsername is set, so the registry needs a password or token", "pulumi config set --secret registryPassword <token>");
+    if (hasPassword && !hasUser) report("registryUsername", "is missing: registryPassword is set but no user to log in as", "pulumi config set registryUsername <user>");
+    if (hasPassword && context.isSecret && !context.isSecret(`${PROJECT}:registryPassword`)) {
+        report("registryPassword", "is stored in plain text in the stack file", "pulumi config set --secret registryPassword <token> (this re-stores it encrypted)");
+    }
+
+    for (const prefix of ["frontend", "backend", "db"] as const) {
+        const requestKey = `${prefix}Memory` as ConfigKey;
+        const limitKey = `${prefix}MemoryLimit` as ConfigKey;
+        const request = parseQuantity(String(values.get(requestKey)));
+        const limit = parseQuantity(String(values.get(limitKey)));
+        if (request !== undefined && limit !== undefined && request > limit) {
+            report(limitKey, `is below ${requestKey} (${values.get(requestKey)}); a limit must be at least the request`, `pulumi config set ${limitKey} ${values.get(requestKey)}`);
+        }
+    }
+
+    const surge = values.get("maxSurge") as number | string | undefined;
+    const unavailable = values.get("maxUnavailable") as number | string | undefined;
+    if (surge !== undefined && unavailable !== undefined && isZeroIntOrPercent(surge) && isZeroIntOrPercent(unavailable)) {
+        report("maxSurge", "and maxUnavailable are both 0, so a rolling update could never replace a pod", "pulumi config set maxSurge 1");
+    }
+    if (values.has("frontendPath") && values.get("frontendPath") === values.get("backendPath")) {
+        report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, "pulumi config set backendPath /api");
+    }
+
+    const nodeSelector = values.get("nodeSelector");
+    if (typeof nodeSelector === "object" && nodeSelector !== null) {
+        for (const [label, value] of Object.entries(nodeSelector)) {
+            const problem = checkLabelKey(label) ?? (typeof value === "string" ? checkLabelValue(value) : "must map to a string");
+            if (problem) report("nodeSelector", `entry "${label}" ${problem}`, `pulumi config set --path 'nodeSelector.pool' apps`);
+        }
+    }
+    const tolerations = values.get("tolerations");
+    if (Array.isArray(tolerations)) tolerations.forEach((t, i) => {
+        const problem = checkToleration(t);
+        if (problem) report("tolerations", `item ${i} ${problem}`, `fix item ${i} of tolerations in Pulumi.${context.stack}.yaml (see the README's scheduling example)`);
+    });
+    const affinity = values.get("affinity");
+    if (typeof affinity === "object" && affinity !== null) {
+        const unknown = Object.keys(affinity).filter((k) => !["nodeAffinity", "podAffinity", "podAntiAffinity"].includes(k));
+        if (unknown.length > 0) report("affinity", `has unknown field(s) ${unknown.join(", ")}; only nodeAffinity, podAffinity and podAntiAffinity exist`);
+    }
+
+    if (context.fileExists) {
+        for (const tier of ["frontend", "backend"] as const) {
+            const buildContext = String(values.get(`${tier}Context`));
+            const dockerfile = `${buildContext}/${String(values.get(`${tier}Dockerfile`))}`;
+            if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, `pulumi config set ${tier}Context apps/${tier}`);
+            else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, `pulumi config set ${tier}Dockerfile Dockerfile`);
+        }
+    }
+}
+
+function checkToleration(value: unknown): string | undefined {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return "is not an object";
+    const t = value as Record<string, unknown>;
+    const unknown = Object.keys(t).filter((k) => !["key", "operator", "value", "effect", "tolerationSeconds"].includes(k));
+    if (unknown.length > 0) return `has unknown field(s) ${unknown.join(", ")}`;
+    const operator = t.operator ?? "Equal";
+    if (operator !== "Equal" && operator !== "Exists") return `has operator "${String(operator)}"; use Equal or Exists`;
+    if (t.effect !== undefined && !["", "NoSchedule", "PreferNoSchedule", "NoExecute"].includes(String(t.effect))) {
+        return `has effect "${String(t.effect)}"; use NoSchedule, PreferNoSchedule or NoExecute`;
+    }
+    if (operator === "Exists" && t.value !== undefined && t.value !== "") return "has a value with operator Exists; drop the value or use Equal";
+    if ((t.key === undefined || t.key === "") && operator !== "Exists") return "has no key; an empty key needs operator Exists";
+    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") return "has tolerationSeconds, which only applies to effect NoExecute";
+    return undefined;
+}
+
+function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig {
+    const get = <T>(key: ConfigKey) => values.get(key) as T;
+    const tier = (prefix: "frontend" | "backend") => ({
+        replicas: get<number>(`${prefix}Replicas`),
+        port: get<number>(`${prefix}Port`),
+        resources: { cpu: get<string>(`${prefix}Cpu`), memory: get<string>(`${prefix}Memory`), memoryLimit: get<string>(`${prefix}MemoryLimit`) },
+        probes: { liveness: get<string>(`${prefix}LivenessPath`), readiness: get<string>(`${prefix}ReadinessPath`) },
+        build: { context: get<string>(`${prefix}Context`), dockerfile: get<string>(`${prefix}Dockerfile`) },
+    });
+    const password = get<string | undefined>("registryPassword");
+    const tlsIssuer = get<string | undefined>("tlsIssuer");
+    const tlsSecretName = get<string | undefined>("tlsSecretName") ?? (tlsIssuer ? `${get<string>("appName")}-tls` : undefined);
+    return {
+        stack,
+        platform: get<"kind" | "cloud">("platform"),
+        cluster: { context: get<string>("kubeContext"), kubeconfig: get<string | undefined>("kubeconfig") },
+        appName: get<string>("appName"),
+        namespace: get<string>("namespace"),
+        registry: {
+            server: get<string>("registry"),
+            username: get<string | undefined>("registryUsername"),
+            password: password === undefined ? undefined : pulumi.secret(password),
+        },
+        imagePlatform: get<string>("imagePlatform"),
+        ingress: {
+            host: get<string>("host"),
+            className: get<string>("ingressClass"),
+            frontendPath: get<string>("frontendPath"),
+            backendPath: get<string>("backendPath"),
+            tls: tlsSecretName ? { secretName: tlsSecretName, issuer: tlsIssuer } : undefined,
+        },
+        frontend: tier("frontend"),
+        backend: tier("backend"),
+        database: {
+            image: get<string>("dbImage"),
+            name: get<string>("dbName"),
+            user: get<string>("dbUser"),
+            uid: get<number>("dbUid"),
+            storage: { size: get<string>("dbStorageSize"), className: get<string | undefined>("dbStorageClass") },
+            resources: { cpu: get<string>("dbCpu"), memory: get<string>("dbMemory"), memoryLimit: get<string>("dbMemoryLimit") },
+        },
+        rollout: {
+            timeoutSeconds: get<number>("rolloutTimeoutSeconds"),
+            maxSurge: get<number | string>("maxSurge"),
+            maxUnavailable: get<number | string>("maxUnavailable"),
+        },
+        scheduling: {
+            nodeSelector: get<Record<string, string>>("nodeSelector"),
+            tolerations: get<Toleration[]>("tolerations"),
+            affinity: get<Affinity | undefined>("affinity"),
+        },
+        retainData: get<boolean>("retainData"),
+        protect: get<boolean>("protect"),
+    };
+}

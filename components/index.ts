@@ -1,0 +1,9 @@
+// The public surface of launchpad's components.
+export * from "./app";
+export * from "./config";
+export * from "./containerImage";
+export * from "./database";
+export * from "./ingress";
+export * from "./pod";
+export * from "./validate";
+export * from "./webService";

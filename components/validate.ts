@@ -1,0 +1,212 @@
+// Pure checks on the shapes Kubernetes, Docker and PostgreSQL accept. Each returns undefined when the
+// value is fine, or a sentence saying what is wrong; callers add the key and the fix.
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A DNS-1123 label: namespaces, most object names. */
+export function checkDns1123Label(value: string): string | undefined {
+    if (value.length > 63) return `is ${value.length} characters long; a DNS-1123 label has at most 63`;
+    if (!dns1123Label.test(value)) {
+        return "is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
+    }
+    return undefined;
+}
+
+/** A DNS-1035 label: Service names and anything that must also start with a letter. */
+export function checkDns1035Label(value: string, maxLength = 63): string | undefined {
+    if (value.length > maxLength) return `is ${value.length} characters long; at most ${maxLength} are allowed here`;
+    if (!dns1035Label.test(value)) {
+        return "is not a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, ending with a letter or digit)";
+    }
+    return undefined;
+}
+
+/** A DNS-1123 subdomain: Secret names, StorageClass names, IngressClass names. */
+export function checkDns1123Subdomain(value: string): string | undefined {
+    if (value.length > 253) return `is ${value.length} characters long; a DNS-1123 subdomain has at most 253`;
+    if (!dns1123Subdomain.test(value)) {
+        return "is not a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', each part starting and ending with a letter or digit)";
+    }
+    return undefined;
+}
+
+/** An Ingress host: a DNS name, optionally with one leading wildcard label. */
+export function checkHost(value: string): string | undefined {
+    const bare = value.startsWith("*.") ? value.slice(2) : value;
+    if (/^\d+(\.\d+){3}$/.test(bare)) return "is an IP address; an Ingress host must be a DNS name";
+    if (bare.includes(":")) return "has a port; an Ingress host is a DNS name without a port";
+    return checkDns1123Subdomain(bare);
+}
+
+/** An HTTP path for routing or probes. */
+export function checkPath(value: string): string | undefined {
+    if (!value.startsWith("/")) return "does not start with '/'";
+    if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/.test(value)) return "has characters that are not allowed in a URL path";
+    if (value.length > 1 && value.endsWith("/")) return "ends with '/'; write the prefix without it";
+    return undefined;
+}
+
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/** A label or selector key: an optional DNS subdomain prefix and a name of at most 63 characters. */
+export function checkLabelKey(value: string): string | undefined {
+    const slash = value.lastIndexOf("/");
+    const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+    const name = slash >= 0 ? value.slice(slash + 1) : value;
+    if (prefix !== undefined && checkDns1123Subdomain(prefix)) return `has an invalid prefix "${prefix}"`;
+    if (name.length === 0 || name.length > 63 || !qualifiedNamePart.test(name)) {
+        return "is not a valid label key (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, after an optional DNS prefix and '/')";
+    }
+    return undefined;
+}
+
+/** A label value: at most 63 characters, may be empty. */
+export function checkLabelValue(value: string): string | undefined {
+    if (value.length > 63 || !labelValue.test(value)) {
+        return "is not a valid label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)";
+    }
+    return undefined;
+}
+
+const quantityPattern = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const suffixScale: Record<string, number> = {
+    "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** Parses a Kubernetes quantity ("250m", "1.5Gi", "2e3") into base units, or undefined if malformed. */
+export function parseQuantity(value: string): number | undefined {
+    const match = quantityPattern.exec(value);
+    if (!match) return undefined;
+    const number = Number(match[1]);
+    const suffix = match[3] ?? "";
+    if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
+    return number * suffixScale[suffix];
+}
+
+/** A non-negative Kubernetes quantity such as "100m", "128Mi" or "1Gi". */
+export function checkQuantity(value: string): string | undefined {
+    const parsed = parseQuantity(value);
+    if (parsed === undefined) return "is not a Kubernetes quantity (e.g. 100m or 0.5 for CPU, 128Mi or 1Gi for memory)";
+    if (parsed === 0) return "is zero; give a positive amount";
+    return undefined;
+}
+
+/** A memory quantity: whole bytes, so milli-units ("128m" is 0.128 bytes) are almost always a typo for Mi. */
+export function checkMemory(value: string): string | undefined {
+    const problem = checkQuantity(value);
+    if (problem) return problem;
+    if (/\d(m|u|n)$/.test(value)) return `is in thousandths of a byte ("m" means milli); write ${value.slice(0, -1)}Mi for mebibytes`;
+    if ((parseQuantity(value) ?? 0) < 4 * 2 ** 20) return "is less than 4Mi, too little for any container";
+    return undefined;
+}
+
+const domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
+const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const imagePath = `${pathComponent}(?:/${pathComponent})*`;
+const tag = "[\\w][\\w.-]{0,127}";
+const digest = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const imageReference = new RegExp(`^(?:(${domain})/)?(${imagePath})(?::(${tag}))?(?:@(${digest}))?$`);
+const registryPattern = new RegExp(`^${domain}(?:/${imagePath})?$`);
+
+export interface ImageReference {
+    /** Registry host (and port), when the reference names one. */
+    readonly domain?: string;
+    /** Repository path inside the registry. */
+    readonly path: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+/** Splits a Docker image reference; the first component is a registry only if it looks like a host. */
+export function parseImageReference(value: string): ImageReference | undefined {
+    const match = imageReference.exec(value);
+    if (!match) return undefined;
+    const [, matchedHost, matchedPath, imageTag, imageDigest] = match;
+    let host: string | undefined = matchedHost;
+    let path = matchedPath;
+    if (host !== undefined && !/[.:]/.test(host) && host !== "localhost") {
+        // "team/app": "team" is a path component on Docker Hub, not a registry host.
+        if (host !== host.toLowerCase()) return undefined;
+        path = `${host}/${path}`;
+        host = undefined;
+    }
+    return { domain: host, path, tag: imageTag, digest: imageDigest };
+}
+
+/** An image to pull, such as "postgres:17" or "ghcr.io/acme/db@sha256:…". */
+export function checkImageReference(value: string): string | undefined {
+    const parsed = parseImageReference(value);
+    if (!parsed) return "is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2)";
+    if (!parsed.tag && !parsed.digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
+    if (parsed.tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
+    return undefined;
+}
+
+/** A registry to push to: a host with optional port and path, no tag or scheme. */
+export function checkRegistry(value: string): string | undefined {
+    if (/^[a-z]+:\/\//.test(value)) return "has a URL scheme; give only the host, port and path (e.g. ghcr.io/acme)";
+    if (!registryPattern.test(value)) return "is not a registry address (host[:port][/path], e.g. localhost:5001 or ghcr.io/acme)";
+    const host = value.split("/")[0];
+    if (!/[.:]/.test(host) && host !== "localhost") {
+        return "does not start with a registry host (with a '.' or a port, or 'localhost'); for Docker Hub write docker.io/<user>";
+    }
+    return undefined;
+}
+
+/** A Docker platform such as linux/amd64 or linux/arm64/v8. */
+export function checkPlatform(value: string): string | undefined {
+    return /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value) ? undefined : "is not a platform such as linux/amd64 or linux/arm64";
+}
+
+/** A PostgreSQL identifier that needs no quoting. */
+export function checkPostgresIdentifier(value: string): string | undefined {
+    if (!/^[a-z_][a-z0-9_]*$/.test(value)) return "is not a plain PostgreSQL identifier (lower-case letters, digits and '_', not starting with a digit)";
+    if (value.length > 63) return `is ${value.length} characters long; PostgreSQL identifiers have at most 63`;
+    if (value.startsWith("pg_")) return "starts with 'pg_', which PostgreSQL reserves";
+    return undefined;
+}
+
+/** An integer or a percentage, as a rolling update's maxSurge and maxUnavailable take. */
+export function checkIntOrPercent(value: number | string): string | undefined {
+    if (typeof value === "number") return Number.isInteger(value) && value >= 0 ? undefined : "must be a whole number of 0 or more";
+    return /^\d{1,3}%$/.test(value) && Number(value.slice(0, -1)) <= 100 ? undefined : "must be a whole number or a percentage such as 25%";
+}
+
+/** True when a maxSurge/maxUnavailable value lets no pod move (0 or 0%). */
+export function isZeroIntOrPercent(value: number | string): boolean {
+    return value === 0 || value === "0%";
+}
+
+/** Edit distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+    const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = previous[0];
+        previous[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = previous[j];
+            previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return previous[b.length];
+}
+
+/** The closest candidate to a misspelt name, if one is close enough to be what was meant. */
+export function closest(name: string, candidates: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of candidates) {
+        const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+        }
+    }
+    return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,166 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import {
+    EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, resourcesSpec,
+    restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
+} from "./pod";
+
+/** How a Deployment replaces its pods. */
+export interface Rollout {
+    /** Seconds `pulumi up` waits for the rollout before failing with its cause. @default 300 */
+    readonly timeoutSeconds: number;
+    /** Extra pods during an update. @default 1 */
+    readonly maxSurge: number | string;
+    /** Pods that may be down during an update. @default 0 */
+    readonly maxUnavailable: number | string;
+}
+
+export const defaultRollout: Rollout = { timeoutSeconds: 300, maxSurge: 1, maxUnavailable: 0 };
+
+/** HTTP probe paths: liveness restarts a stuck container, readiness takes it out of the Service. */
+export interface HttpProbes {
+    readonly liveness: string;
+    readonly readiness: string;
+}
+
+/** The port every web Service exposes; it forwards to the container's named port "http". */
+export const SERVICE_PORT = 80;
+
+export interface WebServiceArgs {
+    /** Namespace of the Deployment and Service. */
+    readonly namespace: pulumi.Input<string>;
+    /** Labels and the Service's stable DNS name (`identity.name`). */
+    readonly identity: TierIdentity & { readonly component: "frontend" | "backend" };
+    /** Image by digest, e.g. a ContainerImage's `ref`. */
+    readonly image: pulumi.Input<string>;
+    /** Port the container listens on. */
+    readonly port: number;
+    /** Pods to run. @default 1 */
+    readonly replicas?: number;
+    /** Environment: plain values or Secret references. @default {} */
+    readonly env?: Readonly<Record<string, EnvValue>>;
+    readonly probes: HttpProbes;
+    /** @default 50m CPU, 64Mi memory, 128Mi limit */
+    readonly resources?: Resources;
+    /** @default no constraints */
+    readonly scheduling?: Scheduling;
+    /** Names of image pull Secrets. @default [] */
+    readonly imagePullSecrets?: readonly pulumi.Input<string>[];
+    /** @default defaultRollout */
+    readonly rollout?: Rollout;
+}
+
+export const defaultWebResources: Resources = { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" };
+
+/** Resolved inputs of the pure builders below. */
+export interface WebServiceSpecInput {
+    readonly identity: WebServiceArgs["identity"];
+    readonly image: pulumi.Input<string>;
+    readonly port: number;
+    readonly replicas: number;
+    readonly env: Readonly<Record<string, EnvValue>>;
+    readonly probes: HttpProbes;
+    readonly resources: Resources;
+    readonly scheduling?: Scheduling;
+    readonly imagePullSecrets: readonly pulumi.Input<string>[];
+    readonly rollout: Rollout;
+}
+
+export function containerSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Container {
+    return {
+        name: input.identity.component,
+        image: input.image,
+        ports: [{ name: "http", containerPort: input.port, protocol: "TCP" }],
+        ...(Object.keys(input.env).length > 0 ? { env: envVars(input.env) } : {}),
+        resources: resourcesSpec(input.resources),
+        readinessProbe: { httpGet: { path: input.probes.readiness, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+        livenessProbe: { httpGet: { path: input.probes.liveness, port: "http" }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+        securityContext: restrictedContainerSecurity(),
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+}
+
+export function podSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.PodSpec {
+    return {
+        automountServiceAccountToken: false,
+        securityContext: restrictedPodSecurity(),
+        containers: [containerSpec(input)],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+        ...schedulingSpec(input.scheduling),
+    };
+}
+
+export function deploymentSpec(input: WebServiceSpecInput): k8s.types.input.apps.v1.DeploymentSpec {
+    const labels = labelsFor(input.identity);
+    return {
+        replicas: input.replicas,
+        selector: { matchLabels: labels },
+        revisionHistoryLimit: 5,
+        progressDeadlineSeconds: progressDeadlineFor(input.rollout.timeoutSeconds),
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: input.rollout.maxSurge, maxUnavailable: input.rollout.maxUnavailable } },
+        template: { metadata: { labels }, spec: podSpec(input) },
+    };
+}
+
+export function serviceSpec(identity: TierIdentity): k8s.types.input.core.v1.ServiceSpec {
+    return {
+        type: "ClusterIP",
+        selector: labelsFor(identity),
+        ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+    };
+}
+
+/** Something an Ingress can route to: a Service by object reference and its port. */
+export interface ServiceRef {
+    readonly serviceName: pulumi.Output<string>;
+    readonly servicePort: number;
+}
+
+/**
+ * A stateless HTTP tier (the frontend or the backend): a Deployment that rolls out without downtime
+ * and a ClusterIP Service with a stable name that other tiers and the Ingress reach it by.
+ */
+export class WebService extends pulumi.ComponentResource implements ServiceRef {
+    public readonly serviceName: pulumi.Output<string>;
+    public readonly servicePort = SERVICE_PORT;
+    public readonly deploymentName: pulumi.Output<string>;
+
+    constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("launchpad:index:WebService", name, {}, opts);
+
+        const input: WebServiceSpecInput = {
+            identity: args.identity,
+            image: args.image,
+            port: args.port,
+            replicas: args.replicas ?? 1,
+            env: args.env ?? {},
+            probes: args.probes,
+            resources: args.resources ?? defaultWebResources,
+            scheduling: args.scheduling,
+            imagePullSecrets: args.imagePullSecrets ?? [],
+            rollout: args.rollout ?? defaultRollout,
+        };
+        if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
+            throw new Error(`WebService ${name}: port ${input.port} is not a TCP port; use 1-65535`);
+        }
+        if (!Number.isInteger(input.replicas) || input.replicas < 0) {
+            throw new Error(`WebService ${name}: replicas ${input.replicas} must be a whole number of 0 or more`);
+        }
+
+        const labels = labelsFor(args.identity);
+        const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+            metadata: { namespace: args.namespace, labels, annotations: rolloutAnnotations(input.rollout.timeoutSeconds) },
+            spec: deploymentSpec(input),
+        }, { parent: this });
+
+        const service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: args.identity.name, namespace: args.namespace, labels },
+            spec: serviceSpec(args.identity),
+        }, { parent: this });
+
+        this.serviceName = service.metadata.name;
+        this.deploymentName = deployment.metadata.name;
+        this.registerOutputs({ serviceName: this.serviceName, deploymentName: this.deploymentName });
+    }
+}

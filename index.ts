@@ -1,0 +1,27 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { App, loadConfig } from "./components";
+
+// The composition root: read and validate the stack's config (nothing exists until it is valid),
+// create the app, export what a user needs.
+
+/** Whether a config key was set with --secret (the SDK knows but does not declare it in its types). */
+function isSecret(key: string): boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    return check ? check(key) : true;
+}
+
+const config = loadConfig(pulumi.runtime.allConfig(), {
+    stack: pulumi.getStack(),
+    isSecret,
+    fileExists: (relative) => fs.existsSync(path.join(__dirname, relative)),
+});
+
+const app = new App(config.appName, config);
+
+export const url = app.url;
+export const namespace = app.namespace;
+export const frontendImage = app.images.frontend;
+export const backendImage = app.images.backend;
+export const databaseImage = app.images.database;

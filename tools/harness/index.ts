@@ -1,0 +1,158 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { LaunchpadConfig, PROJECT, loadConfig } from "../../components/config";
+import { RecordedResource, installMocks } from "./mocks";
+
+export { RecordedResource, RecordedOptions, placeholderDigest, stableHash } from "./mocks";
+
+// Runs launchpad's own program (index.ts) under Pulumi mocks with a stack file's config, the way
+// `pulumi up` would run it but with no engine, cluster or Docker, and returns what it would create.
+
+/** The repository root: where Pulumi.yaml and index.ts live. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** A Kubernetes object as it would be applied. */
+export interface KubeObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: any };
+    spec?: any;
+    [k: string]: any;
+}
+
+export interface StackRun {
+    readonly stack: string;
+    /** The validated config the program ran with. */
+    readonly config: LaunchpadConfig;
+    /** Every resource registered, in order, with inputs (secrets marked) and options. */
+    readonly resources: readonly RecordedResource[];
+    /** Every Kubernetes object, with secret values replaced by `redacted`. */
+    readonly objects: readonly KubeObject[];
+    /** The stack outputs, resolved; secret outputs are `redacted`. */
+    readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+/** What stands where a secret value was. */
+export const REDACTED = "[secret]";
+
+/** A usage problem such as an unknown stack: one line, no stack trace. */
+export class StackFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackFileError";
+    }
+}
+
+/** Stacks that have a committed `Pulumi.<stack>.yaml`. */
+export function listStacks(root = ROOT): string[] {
+    return fs.readdirSync(root)
+        .map((file) => /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined)
+        .sort();
+}
+
+function configString(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * The config map Pulumi would hand the program: Pulumi.yaml's declared defaults, overlaid by the
+ * stack file's values (objects and lists as JSON, as the CLI passes them).
+ */
+export function stackConfig(stack: string, root = ROOT): Record<string, string> {
+    const stackFile = ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
+    if (!stackFile) {
+        throw new StackFileError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml (stacks: ${listStacks(root).join(", ") || "none"})`);
+    }
+    const config: Record<string, string> = {};
+    const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
+    for (const [key, declaration] of Object.entries<any>(project.config ?? {})) {
+        const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
+        if (declaration && typeof declaration === "object" && "default" in declaration) config[fullKey] = configString(declaration.default);
+    }
+    let parsed: any;
+    try {
+        parsed = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    } catch (error) {
+        throw new StackFileError(`${path.basename(stackFile)} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
+    }
+    for (const [key, value] of Object.entries<any>(parsed.config ?? {})) {
+        if (value && typeof value === "object" && "secure" in value) {
+            throw new StackFileError(`${path.basename(stackFile)} holds an encrypted value for ${key}; committed stack files hold no secrets (set them with pulumi config set --secret on your machine)`);
+        }
+        config[key] = configString(value);
+    }
+    return config;
+}
+
+function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+/** Replaces every secret-marked value with `redacted` (or unwraps it, with `reveal`). */
+export function resolveSecrets(value: unknown, reveal = false): any {
+    if (isSecretValue(value)) return reveal ? resolveSecrets(value.value, true) : REDACTED;
+    if (Array.isArray(value)) return value.map((v) => resolveSecrets(v, reveal));
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveSecrets(v, reveal)]));
+    }
+    return value;
+}
+
+/** Whether a value holds a secret anywhere inside. */
+export function containsSecret(value: unknown): boolean {
+    if (isSecretValue(value)) return true;
+    if (Array.isArray(value)) return value.some(containsSecret);
+    if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecret);
+    return false;
+}
+
+/** Kubernetes resources: the SDK sets apiVersion and kind among the inputs. */
+export function isKubernetesObject(resource: RecordedResource): boolean {
+    return resource.type.startsWith("kubernetes:") && resource.type !== "pulumi:providers:kubernetes" && typeof resource.state.kind === "string";
+}
+
+async function settle(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        const [resolved, secret] = await Promise.all([
+            new Promise((resolve) => value.apply((v) => { resolve(v); return v; })),
+            value.isSecret,
+        ]);
+        return secret ? REDACTED : resolved;
+    }
+    return value;
+}
+
+let running = false;
+
+/**
+ * Runs index.ts for `stack` under mocks. Config comes from the stack file unless `config` is given.
+ * Throws StackFileError for an unknown stack and the program's ConfigError for invalid config.
+ */
+export async function runStack(stack: string, options: { root?: string; config?: Record<string, string>; secretKeys?: string[] } = {}): Promise<StackRun> {
+    if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
+    running = true;
+    try {
+        const root = options.root ?? ROOT;
+        const config = options.config ?? stackConfig(stack, root);
+        const mocks = await installMocks(PROJECT, stack);
+        pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
+
+        const entry = require.resolve(path.join(root, "index.ts"));
+        delete require.cache[entry];
+        const exported: Record<string, unknown> = require(entry);
+        const outputs: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(exported)) outputs[name] = await settle(value);
+        // Let every registration the program started reach the mocks.
+        await pulumi.runtime.disconnect();
+
+        const validated = loadConfig(config, { stack, isSecret: (key) => (options.secretKeys ?? []).includes(key) });
+        const objects = mocks.resources.filter(isKubernetesObject).map((r) => resolveSecrets(r.state) as KubeObject);
+        return { stack, config: validated, resources: mocks.resources, objects, outputs };
+    } finally {
+        running = false;
+    }
+}
