@@ -4,7 +4,7 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { LaunchpadConfig, PROJECT, loadConfig } from "../../components/config";
-import { RecordedResource, installMocks } from "./mocks";
+import { RecordedResource, RecordingMocks, installMocks } from "./mocks";
 
 export { RecordedResource, RecordedOptions, placeholderDigest, stableHash } from "./mocks";
 
@@ -92,9 +92,20 @@ function isSecretValue(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
-/** Replaces every secret-marked value with `redacted` (or unwraps it, with `reveal`). */
+/** Keeps the shape of a secret (its keys) and hides every value in it. */
+function redact(value: unknown): unknown {
+    if (isSecretValue(value)) return redact(value.value);
+    if (Array.isArray(value)) return value.map(redact);
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+    return REDACTED;
+}
+
+/**
+ * Replaces every secret-marked value with `REDACTED`, keeping the keys of secret objects (a Secret's
+ * `stringData` stays a map of its key names); with `reveal`, unwraps secrets instead.
+ */
 export function resolveSecrets(value: unknown, reveal = false): any {
-    if (isSecretValue(value)) return reveal ? resolveSecrets(value.value, true) : REDACTED;
+    if (isSecretValue(value)) return reveal ? resolveSecrets(value.value, true) : redact(value.value);
     if (Array.isArray(value)) return value.map((v) => resolveSecrets(v, reveal));
     if (typeof value === "object" && value !== null) {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveSecrets(v, reveal)]));
@@ -119,7 +130,7 @@ async function settle(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
         const [resolved, secret] = await Promise.all([
             new Promise((resolve) => value.apply((v) => { resolve(v); return v; })),
-            value.isSecret,
+            pulumi.isSecret(value),
         ]);
         return secret ? REDACTED : resolved;
     }
@@ -128,19 +139,31 @@ async function settle(value: unknown): Promise<unknown> {
 
 let running = false;
 
-/**
- * Runs index.ts for `stack` under mocks. Config comes from the stack file unless `config` is given.
- * Throws StackFileError for an unknown stack and the program's ConfigError for invalid config.
- */
-export async function runStack(stack: string, options: { root?: string; config?: Record<string, string>; secretKeys?: string[] } = {}): Promise<StackRun> {
-    if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
-    running = true;
-    try {
-        const root = options.root ?? ROOT;
-        const config = options.config ?? stackConfig(stack, root);
-        const mocks = await installMocks(PROJECT, stack);
-        pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
+export interface RunOptions {
+    /** Project folder holding Pulumi.yaml and index.ts. @default the repository */
+    readonly root?: string;
+    /** Raw config (`launchpad:key` → string) instead of the stack file's. */
+    readonly config?: Readonly<Record<string, string>>;
+    /** Keys of `config` that count as set with --secret. */
+    readonly secretKeys?: readonly string[];
+}
 
+/** A run that may have failed; `resources` says what was registered before the failure. */
+export type Attempt =
+    | { readonly ok: true; readonly run: StackRun }
+    | { readonly ok: false; readonly error: unknown; readonly resources: readonly RecordedResource[] };
+
+/** Runs index.ts for `stack` under mocks and reports failure as a value, with what got registered. */
+export async function tryRunStack(stack: string, options: RunOptions = {}): Promise<Attempt> {
+    if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
+    const root = options.root ?? ROOT;
+    const config = { ...(options.config ?? stackConfig(stack, root)) };
+    const secretKeys = [...(options.secretKeys ?? [])];
+    running = true;
+    let mocks: RecordingMocks | undefined;
+    try {
+        mocks = await installMocks(PROJECT, stack);
+        pulumi.runtime.setAllConfig(config, secretKeys);
         const entry = require.resolve(path.join(root, "index.ts"));
         delete require.cache[entry];
         const exported: Record<string, unknown> = require(entry);
@@ -149,10 +172,23 @@ export async function runStack(stack: string, options: { root?: string; config?:
         // Let every registration the program started reach the mocks.
         await pulumi.runtime.disconnect();
 
-        const validated = loadConfig(config, { stack, isSecret: (key) => (options.secretKeys ?? []).includes(key) });
+        const validated = loadConfig(config, { stack, isSecret: (key) => secretKeys.includes(key) });
         const objects = mocks.resources.filter(isKubernetesObject).map((r) => resolveSecrets(r.state) as KubeObject);
-        return { stack, config: validated, resources: mocks.resources, objects, outputs };
+        return { ok: true, run: { stack, config: validated, resources: mocks.resources, objects, outputs } };
+    } catch (error) {
+        await pulumi.runtime.disconnect().catch(() => undefined);
+        return { ok: false, error, resources: mocks?.resources ?? [] };
     } finally {
         running = false;
     }
+}
+
+/**
+ * Runs index.ts for `stack` under mocks. Config comes from the stack file unless `config` is given.
+ * Throws StackFileError for an unknown stack and the program's ConfigError for invalid config.
+ */
+export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+    const attempt = await tryRunStack(stack, options);
+    if (!attempt.ok) throw attempt.error;
+    return attempt.run;
 }

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerImage } from "../../components/containerImage";
+import { Database } from "../../components/database";
+import { Ingress } from "../../components/ingress";
+import { WebService } from "../../components/webService";
+import { RecordingMocks, installMocks, promiseOf, settled } from "../mocks";
+
+// Each component on its own, under the shared recording mocks.
+
+describe("components under mocks", () => {
+    let mocks: RecordingMocks;
+    beforeEach(async () => {
+        mocks = await installMocks("launchpad", "test");
+    });
+
+    const byType = (type: string) => mocks.resources.filter((r) => r.type === type);
+
+    describe("WebService", () => {
+        const args = {
+            namespace: "shop-test",
+            identity: { partOf: "shop", instance: "shop-test", name: "api", component: "backend" as const },
+            image: "localhost:5001/api@sha256:abc",
+            port: 3000,
+            probes: { liveness: "/healthz", readiness: "/readyz" },
+        };
+
+        it("creates a Deployment and a Service whose stable name is the tier's", async () => {
+            const service = new WebService("api", args);
+            assert.equal(await promiseOf(service.serviceName), "api");
+            await settled();
+            assert.deepEqual(mocks.resources.map((r) => r.type).sort(), [
+                "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "launchpad:index:WebService",
+            ]);
+            const [deployment] = byType("kubernetes:apps/v1:Deployment");
+            assert.equal(deployment.name, "api-deployment");
+            assert.match(deployment.options.parent, /WebService::api$/);
+        });
+
+        it("defaults to one replica, modest resources and a 300 s rollout timeout", async () => {
+            new WebService("api", args);
+            await settled();
+            const [deployment] = byType("kubernetes:apps/v1:Deployment");
+            assert.equal(deployment.inputs.spec.replicas, 1);
+            assert.deepEqual(deployment.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } });
+            assert.equal(deployment.inputs.metadata.annotations["pulumi.com/timeoutSeconds"], "300");
+        });
+
+        it("rejects a port outside 1-65535 before creating anything", () => {
+            assert.throws(() => new WebService("api", { ...args, port: 0 }), /port 0 is not a TCP port; use 1-65535/);
+            assert.throws(() => new WebService("api2", { ...args, replicas: -1 }), /replicas -1 must be a whole number of 0 or more/);
+        });
+    });
+
+    describe("Database", () => {
+        const args = {
+            namespace: "shop-test",
+            identity: { partOf: "shop", instance: "shop-test", name: "db", component: "database" as const },
+            image: "localhost:5001/postgres@sha256:abc",
+            storage: { size: "5Gi" },
+        };
+
+        it("generates a 32-character password into a Secret and hands out its reference, not its value", async () => {
+            const database = new Database("db", args);
+            await settled();
+            const [password] = byType("random:index/randomPassword:RandomPassword");
+            assert.equal(password.inputs.length, 32);
+            assert.equal(password.inputs.special, false);
+            const env = database.connectionEnv();
+            assert.equal(await promiseOf(pulumi.output(env.DB_HOST as pulumi.Input<string>)), "db");
+            assert.equal(env.DB_PORT, "5432");
+            assert.deepEqual(Object.keys((env.DB_PASSWORD as any).secretKeyRef), ["name", "key"]);
+            assert.equal(await promiseOf((env.DB_PASSWORD as any).secretKeyRef.name), "db-credentials");
+        });
+
+        it("keeps its data by default and lets it go when retainData is false", async () => {
+            new Database("kept", args);
+            new Database("dropped", { ...args, identity: { ...args.identity, name: "db2" }, retainData: false });
+            await settled();
+            const sets = byType("kubernetes:apps/v1:StatefulSet");
+            const kept = sets.find((s) => s.name === "kept-statefulset")!;
+            const dropped = sets.find((s) => s.name === "dropped-statefulset")!;
+            assert.equal(kept.options.retainOnDelete, true);
+            assert.equal(kept.inputs.spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Retain");
+            assert.equal(dropped.options.retainOnDelete, false);
+            assert.equal(dropped.inputs.spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Delete");
+        });
+
+        it("Pulumi-protects the StatefulSet and its Secret when asked", async () => {
+            new Database("db", { ...args, protect: true });
+            await settled();
+            for (const type of ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Secret"]) assert.equal(byType(type)[0].options.protect, true, type);
+        });
+    });
+
+    describe("ContainerImage", () => {
+        const registry = { server: "localhost:5001" };
+
+        it("builds from a Dockerfile and exposes the digest the push produced", async () => {
+            const image = new ContainerImage("api", { registry, repository: "shop-api", tag: "dev", build: { context: "apps/backend", target: "runtime", args: { VERSION: "1" } } });
+            const ref = await promiseOf(image.ref);
+            assert.match(ref, /^localhost:5001\/shop-api@sha256:[0-9a-f]{64}$/);
+            await settled();
+            const [build] = byType("docker:index/image:Image");
+            assert.equal(build.inputs.imageName, "localhost:5001/shop-api:dev");
+            assert.deepEqual(build.inputs.build, { context: "apps/backend", dockerfile: "apps/backend/Dockerfile", target: "runtime", args: { VERSION: "1" }, platform: "linux/amd64" });
+            assert.equal(build.inputs.registry, undefined, "no login without credentials");
+        });
+
+        it("mirrors an upstream image into the registry: pull, tag, push, and refer to the pushed digest", async () => {
+            const image = new ContainerImage("db", { registry, repository: "shop-postgres", mirror: { source: "postgres:17" } });
+            const ref = await promiseOf(image.ref);
+            await settled();
+            const [pull] = byType("docker:index/remoteImage:RemoteImage");
+            const [tag] = byType("docker:index/tag:Tag");
+            const [push] = byType("docker:index/registryImage:RegistryImage");
+            assert.equal(pull.inputs.name, "postgres:17");
+            assert.equal(tag.inputs.targetImage, "localhost:5001/shop-postgres:17");
+            assert.equal(push.inputs.name, "localhost:5001/shop-postgres:17");
+            assert.equal(ref, `localhost:5001/shop-postgres@${push.state.sha256Digest}`);
+        });
+
+        it("asks for exactly one of build and mirror", () => {
+            assert.throws(() => new ContainerImage("x", { registry, repository: "x" }), /exactly one of build .* or mirror/);
+        });
+    });
+
+    describe("Ingress", () => {
+        const route = (path: string, name: string) => ({ path, backend: { serviceName: pulumi.output(name), servicePort: 80 } });
+
+        it("refuses to route one path to two Services", () => {
+            assert.throws(() => new Ingress("web", {
+                namespace: "ns", labels: {}, className: "nginx", host: "a.example.com", routes: [route("/", "a"), route("/", "b")],
+            }), /path \/ is routed twice/);
+        });
+
+        it("reports an https URL when TLS is on", () => {
+            const ingress = new Ingress("web", { namespace: "ns", labels: {}, className: "nginx", host: "a.example.com", routes: [route("/", "a")], tls: { secretName: "t" } });
+            assert.equal(ingress.url, "https://a.example.com");
+        });
+    });
+});

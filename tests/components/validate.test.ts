@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import {
+    checkDns1035Label, checkDns1123Label, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
+    checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest, parseImageReference, parseQuantity,
+} from "../../components/validate";
+
+describe("validate", () => {
+    it("accepts DNS-1123 labels and rejects upper case, underscores, edges and length", () => {
+        assert.equal(checkDns1123Label("launchpad-dev"), undefined);
+        assert.equal(checkDns1123Label("9lives"), undefined);
+        for (const bad of ["Launchpad", "my_app", "-dev", "dev-", "a".repeat(64), "a.b"]) assert.ok(checkDns1123Label(bad), bad);
+    });
+
+    it("requires DNS-1035 labels to start with a letter", () => {
+        assert.equal(checkDns1035Label("shop"), undefined);
+        assert.match(checkDns1035Label("9shop") ?? "", /starting with a letter/);
+    });
+
+    it("accepts hosts with one leading wildcard and rejects IPs, ports and schemes", () => {
+        assert.equal(checkHost("app.example.com"), undefined);
+        assert.equal(checkHost("*.example.com"), undefined);
+        assert.match(checkHost("10.0.0.1") ?? "", /IP address/);
+        assert.match(checkHost("app.example.com:8080") ?? "", /port/);
+        assert.ok(checkHost("https://app.example.com"));
+    });
+
+    it("parses Kubernetes quantities in binary, decimal, milli and exponent forms", () => {
+        assert.equal(parseQuantity("128Mi"), 128 * 2 ** 20);
+        assert.equal(parseQuantity("1G"), 1e9);
+        assert.equal(parseQuantity("250m"), 0.25);
+        assert.equal(parseQuantity("1.5"), 1.5);
+        assert.equal(parseQuantity("2e3"), 2000);
+        for (const bad of ["", "1.2.3", "10 Mi", "-1", "Mi", "1mb", "1KiB"]) assert.equal(parseQuantity(bad), undefined, bad);
+    });
+
+    it("rejects a zero quantity and memory written in milli-bytes", () => {
+        assert.match(checkQuantity("0") ?? "", /zero/);
+        assert.match(checkMemory("128m") ?? "", /128Mi/);
+        assert.match(checkMemory("1Ki") ?? "", /less than 4Mi/);
+        assert.equal(checkMemory("64Mi"), undefined);
+    });
+
+    it("splits image references into registry, path, tag and digest the way Docker does", () => {
+        assert.deepEqual(parseImageReference("postgres:17"), { domain: undefined, path: "postgres", tag: "17", digest: undefined });
+        assert.deepEqual(parseImageReference("localhost:5001/app:1.0"), { domain: "localhost:5001", path: "app", tag: "1.0", digest: undefined });
+        assert.deepEqual(parseImageReference("team/app:1"), { domain: undefined, path: "team/app", tag: "1", digest: undefined });
+        const digest = `sha256:${"a".repeat(64)}`;
+        assert.equal(parseImageReference(`ghcr.io/acme/db@${digest}`)?.digest, digest);
+        assert.equal(parseImageReference("Postgres:17"), undefined);
+    });
+
+    it("wants upstream images pinned, never latest or untagged", () => {
+        assert.equal(checkImageReference("postgres:17"), undefined);
+        assert.match(checkImageReference("postgres") ?? "", /no tag/);
+        assert.match(checkImageReference("postgres:latest") ?? "", /latest/);
+        assert.match(checkImageReference("post gres:17") ?? "", /not a valid image reference/);
+    });
+
+    it("takes a registry as host[:port][/path] and refuses schemes and bare names", () => {
+        for (const good of ["localhost:5001", "ghcr.io/acme", "registry.example.com:5000/team/sub"]) assert.equal(checkRegistry(good), undefined, good);
+        assert.match(checkRegistry("https://ghcr.io") ?? "", /scheme/);
+        assert.match(checkRegistry("acme") ?? "", /docker.io/);
+        assert.ok(checkRegistry("ghcr.io/Acme"));
+    });
+
+    it("checks paths, platforms, label keys, Postgres identifiers and int-or-percent values", () => {
+        assert.equal(checkPath("/api"), undefined);
+        assert.match(checkPath("api") ?? "", /start with '\/'/);
+        assert.match(checkPath("/api/") ?? "", /ends with/);
+        assert.equal(checkPlatform("linux/arm64/v8"), undefined);
+        assert.ok(checkPlatform("amd64"));
+        assert.equal(checkLabelKey("node.kubernetes.io/instance-type"), undefined);
+        assert.ok(checkLabelKey("bad key"));
+        assert.equal(checkPostgresIdentifier("app_db"), undefined);
+        assert.ok(checkPostgresIdentifier("App"));
+        assert.ok(checkPostgresIdentifier("pg_app"));
+        assert.equal(checkIntOrPercent(1), undefined);
+        assert.equal(checkIntOrPercent("25%"), undefined);
+        assert.ok(checkIntOrPercent("25"));
+        assert.ok(checkIntOrPercent("101%"));
+    });
+
+    it("suggests the closest key for a typo and nothing for an unrelated word", () => {
+        const keys = ["frontendReplicas", "backendReplicas", "registry"];
+        assert.equal(closest("frontendReplica", keys), "frontendReplicas");
+        assert.equal(closest("regsitry", keys), "registry");
+        assert.equal(closest("colour", keys), undefined);
+    });
+});

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { CONFIG_KEYS, ConfigError, loadConfig } from "../../components/config";
+import { ROOT, stackConfig, tryRunStack } from "../../tools/harness";
+
+const devConfig = () => stackConfig("dev");
+
+/** Config problems of a raw config, or [] when it loads. */
+function problemsOf(raw: Record<string, string>, stack = "dev", isSecret?: (key: string) => boolean) {
+    try {
+        loadConfig(raw, { stack, isSecret });
+        return [];
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+        return [...error.problems];
+    }
+}
+
+describe("config loader", () => {
+    it("fills every default for an empty kind stack", () => {
+        const config = loadConfig({}, { stack: "dev" });
+        assert.equal(config.platform, "kind");
+        assert.equal(config.cluster.context, "kind-launchpad");
+        assert.equal(config.namespace, "launchpad-dev");
+        assert.equal(config.registry.server, "localhost:5001");
+        assert.equal(config.ingress.host, "launchpad.localhost");
+        assert.equal(config.database.storage.className, "standard");
+        assert.equal(config.backend.port, 3000);
+        assert.deepEqual(config.rollout, { timeoutSeconds: 300, maxSurge: 1, maxUnavailable: 0 });
+        assert.equal(config.retainData, true);
+        assert.equal(config.protect, false);
+    });
+
+    it("derives the namespace from appName and the stack", () => {
+        assert.equal(loadConfig({ "launchpad:appName": "shop" }, { stack: "qa" }).namespace, "shop-qa");
+    });
+
+    it("parses integers, booleans, percentages, objects and lists as Pulumi passes them (strings)", () => {
+        const config = loadConfig({
+            "launchpad:backendReplicas": "3",
+            "launchpad:protect": "true",
+            "launchpad:maxSurge": "25%",
+            "launchpad:nodeSelector": '{"pool":"apps"}',
+            "launchpad:tolerations": '[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]',
+        }, { stack: "dev" });
+        assert.equal(config.backend.replicas, 3);
+        assert.equal(config.protect, true);
+        assert.equal(config.rollout.maxSurge, "25%");
+        assert.deepEqual(config.scheduling.nodeSelector, { pool: "apps" });
+        assert.equal(config.scheduling.tolerations?.[0].key, "dedicated");
+    });
+
+    it("ignores keys of other namespaces such as kubernetes: or pulumi:", () => {
+        assert.deepEqual(problemsOf({ "kubernetes:context": "x", "pulumi:template": "y" }), []);
+    });
+
+    it("reports every problem at once, each naming the key, the value and a fix", () => {
+        const problems = problemsOf({ "launchpad:backendReplicas": "-1", "launchpad:frontendPort": "70000", "launchpad:registry": "https://x" });
+        assert.deepEqual(problems.map((p) => p.key).sort(), ["backendReplicas", "frontendPort", "registry"]);
+        for (const problem of problems) {
+            assert.ok(problem.value !== undefined);
+            assert.match(problem.fix, /pulumi config/);
+        }
+    });
+
+    it("formats the error as one readable block listing each key, value and fix", () => {
+        const attempt = () => loadConfig({ "launchpad:backendReplicas": "two" }, { stack: "dev" });
+        assert.throws(attempt, (error: Error) => {
+            assert.match(error.message, /stack "dev" has 1 config problem; nothing was created/);
+            assert.match(error.message, /launchpad:backendReplicas = "two": must be a whole number/);
+            assert.match(error.message, /fix: pulumi config set backendReplicas 2/);
+            return true;
+        });
+    });
+
+    it("never prints a secret's value in a problem", () => {
+        const problems = problemsOf({ "launchpad:registryPassword": "hunter2" }, "dev", () => false);
+        assert.ok(problems.length > 0);
+        assert.ok(problems.every((p) => p.value !== "hunter2" && !p.message.includes("hunter2")));
+    });
+
+    it("wraps the registry password as a Pulumi secret", () => {
+        const config = loadConfig({ "launchpad:registryUsername": "bot", "launchpad:registryPassword": "t0ken" }, { stack: "dev", isSecret: () => true });
+        const password = config.registry.password as any;
+        assert.ok(password && typeof password.apply === "function");
+    });
+
+    it("checks that build contexts and Dockerfiles exist when it can look", () => {
+        const exists = (p: string) => p === "apps/frontend" || p === "apps/frontend/Dockerfile" || p === "apps/backend";
+        const problems = (() => {
+            try {
+                loadConfig({}, { stack: "dev", fileExists: exists });
+                return [];
+            } catch (error) {
+                return [...(error as ConfigError).problems];
+            }
+        })();
+        assert.deepEqual(problems.map((p) => p.key), ["backendDockerfile"]);
+        assert.match(problems[0].message, /apps\/backend\/Dockerfile/);
+    });
+});
+
+/** One bad stack config, the key its problem names, and what the message says. */
+const badConfigs: [string, Record<string, string | undefined>, string, RegExp][] = [
+    ["replicas below zero", { "launchpad:backendReplicas": "-1" }, "backendReplicas", /at least 0/],
+    ["replicas not a number", { "launchpad:frontendReplicas": "two" }, "frontendReplicas", /whole number/],
+    ["a port above 65535", { "launchpad:frontendPort": "70000" }, "frontendPort", /at most 65535/],
+    ["port 0", { "launchpad:backendPort": "0" }, "backendPort", /at least 1/],
+    ["an upper-case namespace", { "launchpad:namespace": "Launchpad" }, "namespace", /DNS-1123 label/],
+    ["a namespace of 64 characters", { "launchpad:namespace": "a".repeat(64) }, "namespace", /at most 63/],
+    ["an app name starting with a digit", { "launchpad:appName": "9shop" }, "appName", /DNS-1035/],
+    ["an unknown platform", { "launchpad:platform": "minikube" }, "platform", /"kind", "cloud"/],
+    ["a registry with a scheme", { "launchpad:registry": "https://ghcr.io/acme" }, "registry", /scheme/],
+    ["a database image without a tag", { "launchpad:dbImage": "postgres" }, "dbImage", /no tag/],
+    ["a database image on latest", { "launchpad:dbImage": "postgres:latest" }, "dbImage", /latest/],
+    ["a malformed CPU quantity", { "launchpad:backendCpu": "1 core" }, "backendCpu", /quantity/],
+    ["memory in milli-bytes", { "launchpad:frontendMemory": "64m" }, "frontendMemory", /64Mi/],
+    ["a memory limit below the request", { "launchpad:backendMemory": "512Mi", "launchpad:backendMemoryLimit": "256Mi" }, "backendMemoryLimit", /at least the request/],
+    ["a probe path without a slash", { "launchpad:backendReadinessPath": "readyz" }, "backendReadinessPath", /start with '\/'/],
+    ["a route path without a slash", { "launchpad:backendPath": "api" }, "backendPath", /start with '\/'/],
+    ["the same path for both tiers", { "launchpad:backendPath": "/" }, "backendPath", /same as frontendPath/],
+    ["an IP as host", { "launchpad:host": "192.168.1.10" }, "host", /IP address/],
+    ["a rollout timeout under a minute", { "launchpad:rolloutTimeoutSeconds": "10" }, "rolloutTimeoutSeconds", /at least 60/],
+    ["a boolean spelt yes", { "launchpad:retainData": "yes" }, "retainData", /true or false/],
+    ["maxSurge and maxUnavailable both zero", { "launchpad:maxSurge": "0", "launchpad:maxUnavailable": "0" }, "maxSurge", /both 0/],
+    ["a percentage above 100", { "launchpad:maxSurge": "150%" }, "maxSurge", /percentage/],
+    ["a misspelt key", { "launchpad:frontendReplica": "2" }, "frontendReplica", /did you mean "frontendReplicas"/],
+    ["a key that means nothing", { "launchpad:colour": "blue" }, "colour", /not a launchpad setting/],
+    ["tolerations that are not a list", { "launchpad:tolerations": '{"key":"x"}' }, "tolerations", /must be a list/],
+    ["a toleration with a bad operator", { "launchpad:tolerations": '[{"key":"x","operator":"Is"}]' }, "tolerations", /operator "Is"/],
+    ["a nodeSelector with a bad label value", { "launchpad:nodeSelector": '{"pool":"has space"}' }, "nodeSelector", /label value/],
+    ["affinity with an unknown field", { "launchpad:affinity": '{"nodeAffinty":{}}' }, "affinity", /unknown field/],
+    ["a username without a password", { "launchpad:registryUsername": "bot" }, "registryPassword", /is missing/],
+    ["a database name PostgreSQL reserves", { "launchpad:dbName": "pg_app" }, "dbName", /reserves/],
+    ["an image platform without an OS", { "launchpad:imagePlatform": "amd64" }, "imagePlatform", /platform/],
+    ["a cloud stack without cluster, registry or host", { "launchpad:platform": "cloud", "launchpad:kubeContext": undefined, "launchpad:registry": undefined, "launchpad:host": undefined }, "kubeContext", /required when platform is cloud/],
+];
+
+describe("bad stack config", () => {
+    for (const [what, overrides, key, message] of badConfigs) {
+        it(`rejects ${what}, naming ${key}, and creates nothing`, async () => {
+            const config = { ...devConfig(), ...overrides };
+            for (const [k, v] of Object.entries(config)) if (v === undefined) delete config[k];
+            const attempt = await tryRunStack("dev", { config: config as Record<string, string> });
+            assert.equal(attempt.ok, false, "the program should have refused this config");
+            if (attempt.ok) return;
+            assert.ok(attempt.error instanceof ConfigError, `expected a ConfigError, got ${attempt.error}`);
+            const problem = attempt.error.problems.find((p) => p.key === key);
+            assert.ok(problem, `no problem names ${key}: ${attempt.error.message}`);
+            assert.match(problem.message, message);
+            assert.ok(problem.fix.length > 0);
+            assert.equal(attempt.resources.length, 0, "no resource may be registered");
+        });
+    }
+
+    it("refuses a registry password stored in plain text", async () => {
+        const config = { ...devConfig(), "launchpad:registryUsername": "bot", "launchpad:registryPassword": "t0ken" };
+        const attempt = await tryRunStack("dev", { config, secretKeys: [] });
+        assert.equal(attempt.ok, false);
+        if (!attempt.ok) assert.match((attempt.error as Error).message, /registryPassword: is stored in plain text/);
+    });
+});
+
+describe("config documentation", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+
+    it("declares in Pulumi.yaml only keys the program knows, with the program's defaults", () => {
+        for (const [key, declaration] of Object.entries<any>(project.config)) {
+            assert.ok(key in CONFIG_KEYS, `Pulumi.yaml declares ${key}, which the program does not know`);
+            const spec: any = (CONFIG_KEYS as any)[key];
+            if ("default" in declaration) assert.deepEqual(declaration.default, spec.default, `default of ${key}`);
+            const type = { string: "string", integer: "integer", boolean: "boolean" }[spec.type as string];
+            assert.equal(declaration.type, type, `type of ${key}`);
+        }
+    });
+
+    it("declares every scalar key whose default does not depend on the stack", () => {
+        for (const [key, spec] of Object.entries<any>(CONFIG_KEYS)) {
+            const scalar = ["string", "integer", "boolean"].includes(spec.type);
+            if (scalar && typeof spec.default !== "function") assert.ok(key in project.config, `Pulumi.yaml does not declare ${key}`);
+        }
+    });
+
+    it("documents every key in the README's config table", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const key of Object.keys(CONFIG_KEYS)) assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), `README lacks a row for ${key}`);
+    });
+});

@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { KubeObject, REDACTED, StackRun, containsSecret, listStacks, resolveSecrets, runStack, stableHash, stackConfig } from "../../tools/harness";
+import { validateObject } from "../../tools/harness/schema";
+import { RecordedResource } from "../mocks";
+
+// Runs index.ts, the real composition root, for every committed stack file and checks the whole
+// inventory and its wiring, the way a reviewer would read the manifests.
+
+const ofKind = (run: StackRun, kind: string) => run.objects.filter((o) => o.kind === kind);
+const one = (run: StackRun, kind: string, name: string) => {
+    const found = run.objects.find((o) => o.kind === kind && o.metadata.name === name);
+    assert.ok(found, `no ${kind} named ${name}`);
+    return found;
+};
+const workloads = (run: StackRun) => run.objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+const podOf = (workload: KubeObject) => workload.spec.template;
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);
+const resourceOf = (run: StackRun, type: string, namePart: string): RecordedResource => {
+    const found = run.resources.find((r) => r.type === type && r.name.includes(namePart));
+    assert.ok(found, `no ${type} named like ${namePart}`);
+    return found;
+};
+
+/** What the "restricted" Pod Security Standard forbids, as a list of violations. */
+function restrictedViolations(pod: any): string[] {
+    const problems: string[] = [];
+    const spec = pod.spec;
+    const podContext = spec.securityContext ?? {};
+    if (spec.hostNetwork || spec.hostPID || spec.hostIPC) problems.push("host namespaces");
+    for (const volume of spec.volumes ?? []) {
+        const allowed = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+        const type = Object.keys(volume).find((k) => k !== "name");
+        if (!allowed.includes(String(type))) problems.push(`volume type ${type}`);
+    }
+    for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const c = container.securityContext ?? {};
+        if (c.privileged) problems.push(`${container.name}: privileged`);
+        if (c.allowPrivilegeEscalation !== false) problems.push(`${container.name}: allowPrivilegeEscalation`);
+        if (!(c.runAsNonRoot ?? podContext.runAsNonRoot)) problems.push(`${container.name}: runAsNonRoot`);
+        if ((c.runAsUser ?? podContext.runAsUser) === 0) problems.push(`${container.name}: runAsUser 0`);
+        const seccomp = (c.seccompProfile ?? podContext.seccompProfile)?.type;
+        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push(`${container.name}: seccomp`);
+        if (!(c.capabilities?.drop ?? []).includes("ALL")) problems.push(`${container.name}: capabilities not dropped`);
+        if ((c.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) problems.push(`${container.name}: capabilities added`);
+        if ((container.ports ?? []).some((p: any) => p.hostPort)) problems.push(`${container.name}: hostPort`);
+    }
+    return problems;
+}
+
+for (const stack of listStacks()) {
+    describe(`the ${stack} stack under mocks`, () => {
+        let run: StackRun;
+        before(async () => {
+            run = await runStack(stack);
+        });
+
+        it("creates a namespace, two Deployments, one StatefulSet, three Services, one Ingress and the database Secret", () => {
+            const count = (kind: string) => ofKind(run, kind).length;
+            assert.equal(count("Namespace"), 1);
+            assert.equal(count("Deployment"), 2);
+            assert.equal(count("StatefulSet"), 1);
+            assert.equal(count("Service"), 3);
+            assert.equal(count("Ingress"), 1);
+            assert.ok(ofKind(run, "Secret").some((s) => s.metadata.name === "db-credentials"));
+        });
+
+        it("puts every object in the stack's namespace", () => {
+            const namespace = ofKind(run, "Namespace")[0].metadata.name;
+            assert.equal(namespace, run.config.namespace);
+            for (const object of run.objects.filter((o) => o.kind !== "Namespace")) {
+                assert.equal(object.metadata.namespace, namespace, `${object.kind} ${object.metadata.name}`);
+            }
+        });
+
+        it("creates every Kubernetes object through the stack's own provider, never the ambient kubectl context", () => {
+            const provider = resourceOf(run, "pulumi:providers:kubernetes", "cluster");
+            assert.equal(provider.inputs.context, run.config.cluster.context);
+            for (const resource of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+                assert.match(resource.options.provider, /pulumi:providers:kubernetes::launchpad-cluster::/, resource.name);
+            }
+        });
+
+        it("validates every object against the Kubernetes API schema", () => {
+            for (const object of run.objects) {
+                const result = validateObject(object);
+                assert.equal(result.skipped, false, `${object.kind} has no schema`);
+                assert.deepEqual(result.errors, [], `${object.kind} ${object.metadata.name}`);
+            }
+        });
+
+        it("keeps every pod within the restricted Pod Security Standard", () => {
+            for (const workload of workloads(run)) assert.deepEqual(restrictedViolations(podOf(workload)), [], workload.metadata.name);
+        });
+
+        it("gives every container requests, a memory limit, readiness and liveness probes and a read-only root", () => {
+            for (const workload of workloads(run)) {
+                for (const container of podOf(workload).spec.containers) {
+                    assert.ok(container.resources.requests.cpu && container.resources.requests.memory, container.name);
+                    assert.ok(container.resources.limits.memory, container.name);
+                    assert.ok(container.readinessProbe && container.livenessProbe, container.name);
+                    assert.equal(container.securityContext.readOnlyRootFilesystem, true, container.name);
+                }
+                assert.equal(podOf(workload).spec.automountServiceAccountToken, false);
+            }
+        });
+
+        it("pins every image by digest in the stack's registry, the database's too", () => {
+            const digestRef = new RegExp(`^${run.config.registry.server.replace(/[.]/g, "\\.")}/[a-z0-9-]+@sha256:[0-9a-f]{64}$`);
+            const images = workloads(run).flatMap((w) => podOf(w).spec.containers.map((c: any) => c.image));
+            assert.equal(images.length, 3);
+            for (const image of images) assert.match(image, digestRef);
+            assert.equal(one(run, "StatefulSet", "db").spec.template.spec.containers[0].image, run.outputs.databaseImage);
+        });
+
+        it("points each Service at pods that exist, on a port those pods name", () => {
+            for (const service of ofKind(run, "Service")) {
+                const targets = workloads(run).filter((w) => matches(service.spec.selector, podOf(w).metadata.labels));
+                assert.equal(targets.length, 1, `Service ${service.metadata.name} selects ${targets.length} workloads`);
+                const portNames = podOf(targets[0]).spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.name));
+                for (const port of service.spec.ports) assert.ok(portNames.includes(port.targetPort), `${service.metadata.name} → ${port.targetPort}`);
+            }
+        });
+
+        it("routes the Ingress to existing Services and ports: / to the frontend and /api to the backend", () => {
+            const ingress = ofKind(run, "Ingress")[0];
+            const paths = ingress.spec.rules[0].http.paths;
+            for (const path of paths) {
+                const service = one(run, "Service", path.backend.service.name);
+                assert.ok(service.spec.ports.some((p: any) => p.port === path.backend.service.port.number));
+            }
+            const route = (p: string) => paths.find((x: any) => x.path === p).backend.service.name;
+            assert.equal(route(run.config.ingress.frontendPath), "frontend");
+            assert.equal(route(run.config.ingress.backendPath), "backend");
+            assert.equal(ingress.spec.ingressClassName, run.config.ingress.className);
+            assert.equal(ingress.spec.rules[0].host, run.config.ingress.host);
+        });
+
+        it("wires the backend to the database Service and its Secret by construction", () => {
+            const backend = ofKind(run, "Deployment").find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === "backend")!;
+            const env = Object.fromEntries(podOf(backend).spec.containers[0].env.map((e: any) => [e.name, e]));
+            const database = one(run, "StatefulSet", "db");
+            const dbService = one(run, "Service", database.spec.serviceName);
+            const dbEnv = Object.fromEntries(database.spec.template.spec.containers[0].env.map((e: any) => [e.name, e]));
+            assert.equal(env.DB_HOST.value, dbService.metadata.name);
+            assert.equal(env.DB_PORT.value, String(dbService.spec.ports[0].port));
+            assert.equal(env.DB_NAME.value, dbEnv.POSTGRES_DB.value);
+            assert.equal(env.DB_USER.value, dbEnv.POSTGRES_USER.value);
+            assert.deepEqual(env.DB_PASSWORD.valueFrom, dbEnv.POSTGRES_PASSWORD.valueFrom);
+            const secret = one(run, "Secret", env.DB_PASSWORD.valueFrom.secretKeyRef.name);
+            assert.ok(env.DB_PASSWORD.valueFrom.secretKeyRef.key in secret.stringData);
+        });
+
+        it("keeps the database password a secret end to end and out of every other resource and output", () => {
+            const password = resourceOf(run, "random:index/randomPassword:RandomPassword", "password");
+            const secret = resourceOf(run, "kubernetes:core/v1:Secret", "database-credentials");
+            assert.ok(containsSecret(secret.inputs.stringData), "the Secret's value is not a Pulumi secret");
+            assert.equal(one(run, "Secret", "db-credentials").stringData.password, REDACTED);
+            // The fake provider generates the password from the resource's name, as the mocks document.
+            const revealed = stableHash(`password:${password.name}`, Number(password.inputs.length));
+            assert.equal(resolveSecrets(secret.inputs.stringData, true).password, revealed);
+            for (const resource of run.resources.filter((r) => r !== secret && r !== password)) {
+                assert.ok(!JSON.stringify(resource.inputs).includes(revealed), `${resource.name} holds the password`);
+            }
+            assert.ok(!JSON.stringify(run.outputs).includes(revealed), "an output holds the password");
+        });
+
+        it("keeps the database's data across pulumi destroy", () => {
+            for (const [type, name] of [["kubernetes:apps/v1:StatefulSet", "statefulset"], ["kubernetes:core/v1:Secret", "credentials"], ["kubernetes:core/v1:Namespace", "namespace"]]) {
+                const resource = resourceOf(run, type, name);
+                assert.equal(resource.options.retainOnDelete, true, `${type} is deleted on destroy`);
+                assert.equal(resource.options.protect, run.config.protect, `${type} protect`);
+            }
+            assert.equal(one(run, "StatefulSet", "db").spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Retain");
+        });
+
+        it("fails a stuck rollout within the configured timeout instead of Pulumi's ten minutes", () => {
+            const timeout = run.config.rollout.timeoutSeconds;
+            for (const workload of workloads(run)) {
+                assert.equal(workload.metadata.annotations?.["pulumi.com/timeoutSeconds"], String(timeout), workload.metadata.name);
+            }
+            for (const deployment of ofKind(run, "Deployment")) {
+                assert.ok(deployment.spec.progressDeadlineSeconds < timeout);
+                assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
+            }
+        });
+
+        it("does not wait on an Ingress address on kind, and does on a cloud cluster", () => {
+            const annotations = ofKind(run, "Ingress")[0].metadata.annotations ?? {};
+            assert.equal(annotations["pulumi.com/skipAwait"], run.config.platform === "kind" ? "true" : undefined);
+        });
+
+        it("exports the app URL, the namespace and each tier's image", () => {
+            const scheme = run.config.ingress.tls ? "https" : "http";
+            assert.equal(run.outputs.url, `${scheme}://${run.config.ingress.host}`);
+            assert.equal(run.outputs.namespace, run.config.namespace);
+            for (const key of ["frontendImage", "backendImage", "databaseImage"]) assert.match(String(run.outputs[key]), /@sha256:/);
+        });
+
+        it("produces byte-identical objects when evaluated again", async () => {
+            const again = await runStack(stack);
+            assert.equal(JSON.stringify(again.objects), JSON.stringify(run.objects));
+        });
+    });
+}
+
+describe("a stack with registry credentials", () => {
+    let run: StackRun;
+    before(async () => {
+        const config = { ...stackConfig("prod"), "launchpad:registryUsername": "ci-bot", "launchpad:registryPassword": "s3cret-token" };
+        run = await runStack("prod", { config, secretKeys: ["launchpad:registryPassword"] });
+    });
+
+    it("creates a dockerconfigjson pull Secret whose content is a Pulumi secret", () => {
+        const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name.endsWith("-registry"));
+        assert.ok(secret);
+        assert.equal(secret.inputs.type, "kubernetes.io/dockerconfigjson");
+        assert.ok(containsSecret(secret.inputs.stringData));
+        assert.deepEqual(JSON.parse(resolveSecrets(secret.inputs.stringData, true)[".dockerconfigjson"]), {
+            auths: { "ghcr.io": { username: "ci-bot", password: "s3cret-token" } },
+        });
+    });
+
+    it("lets every pod pull with it", () => {
+        for (const workload of workloads(run)) assert.deepEqual(podOf(workload).spec.imagePullSecrets, [{ name: "registry-credentials" }]);
+    });
+
+    it("logs Docker in to the registry host with the secret password", () => {
+        const provider = run.resources.find((r) => r.type === "pulumi:providers:docker");
+        assert.ok(provider);
+        assert.ok(!JSON.stringify(run.objects).includes("s3cret-token"), "a rendered object holds the token");
+        const build = run.resources.find((r) => r.type === "docker:index/image:Image");
+        assert.ok(containsSecret(build?.inputs.registry));
+        assert.deepEqual(resolveSecrets(build?.inputs.registry, true), { server: "ghcr.io", username: "ci-bot", password: "s3cret-token" });
+        assert.ok(containsSecret(provider.inputs.registryAuth));
+    });
+});
