@@ -1,0 +1,546 @@
+// Kubernetes' own scheduling rules, as the default kube-scheduler applies them to one pod and one node.
+// Pure: plain objects in (the JSON `kubectl get ... -o json` prints), verdicts out. The wording of every
+// reason is the scheduler's, so what the doctor prints is what `kubectl describe pod` would show.
+//
+// Upstream, for the reader who wants to check (kubernetes/kubernetes):
+//   pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go  "node(s) were unschedulable"
+//   pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go      "node(s) had untolerated taint {k: v}"
+//   pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go            "node(s) didn't match Pod's node affinity/selector"
+//   pkg/scheduler/framework/plugins/nodeports/node_ports.go                  "node(s) didn't have free ports for the requested pod ports"
+//   pkg/scheduler/framework/plugins/noderesources/fit.go                     "Too many pods", "Insufficient cpu", "Insufficient memory"
+//   pkg/scheduler/framework/types.go (FitError.Error)                        "0/N nodes are available: <count reason, sorted>."
+//   pkg/scheduler/framework/runtime/framework.go (RunFilterPlugins)          a node stops at its first failing filter
+
+// ---------------------------------------------------------------------------------------------------
+// Shapes (the subset of the Kubernetes API the rules read)
+
+export interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
+export interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number }
+export interface NodeSelectorRequirement { key: string; operator: string; values?: string[] }
+export interface NodeSelectorTerm { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }
+export interface Affinity {
+    nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] }; [k: string]: unknown };
+    [k: string]: unknown;
+}
+export interface ResourceList { [name: string]: string | number | undefined }
+export interface Container {
+    name: string;
+    image?: string;
+    resources?: { requests?: ResourceList; limits?: ResourceList };
+    ports?: { containerPort: number; hostPort?: number; protocol?: string; hostIP?: string }[];
+    restartPolicy?: string;
+}
+export interface PodSpec {
+    containers: Container[];
+    initContainers?: Container[];
+    nodeSelector?: Record<string, string>;
+    affinity?: Affinity;
+    tolerations?: Toleration[];
+    overhead?: ResourceList;
+    nodeName?: string;
+    [k: string]: unknown;
+}
+export interface NodeCondition { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string }
+export interface KubeNode {
+    metadata: { name: string; labels?: Record<string, string>; [k: string]: unknown };
+    spec?: { taints?: Taint[]; unschedulable?: boolean; [k: string]: unknown };
+    status?: { allocatable?: ResourceList; capacity?: ResourceList; conditions?: NodeCondition[]; [k: string]: unknown };
+}
+export interface KubePod {
+    metadata: { name: string; namespace?: string; [k: string]: unknown };
+    spec: PodSpec;
+    status?: { phase?: string; [k: string]: unknown };
+}
+
+// Well-known taint keys (k8s.io/api/core/v1/well_known_taints.go).
+export const TAINT_NOT_READY = "node.kubernetes.io/not-ready";
+export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
+export const TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
+
+// ---------------------------------------------------------------------------------------------------
+// Quantities ("250m", "1.5Gi", "2e3"): exact, in BigInt fractions, as resource.Quantity is.
+
+const quantityGrammar = /^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const decimalExponent: Record<string, number> = { "": 0, n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const binaryExponent: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+
+/** A quantity as an exact fraction. */
+export interface Fraction { num: bigint; den: bigint }
+
+/** Parses a Kubernetes quantity; throws an Error naming the text when it is not one. */
+export function parseQuantity(text: string | number): Fraction {
+    const s = String(text).trim();
+    const m = quantityGrammar.exec(s);
+    if (!m) throw new Error(`"${s}" is not a Kubernetes quantity (like 250m, 512Mi, 1.5Gi or 2e3)`);
+    const [, sign, digits, suffix = ""] = m;
+    const dot = digits.indexOf(".");
+    const fractionDigits = dot >= 0 ? digits.length - dot - 1 : 0;
+    let num = BigInt(digits.replace(".", "") || "0") * (sign === "-" ? -1n : 1n);
+    let den = 10n ** BigInt(fractionDigits);
+    let exp10 = 0;
+    if (suffix in binaryExponent) num *= 2n ** BigInt(binaryExponent[suffix]);
+    else if (suffix in decimalExponent) exp10 = decimalExponent[suffix];
+    else exp10 = Number(suffix.slice(1));
+    if (exp10 >= 0) num *= 10n ** BigInt(exp10);
+    else den *= 10n ** BigInt(-exp10);
+    return { num, den };
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+    const q = a / b;
+    return a % b !== 0n && (a > 0n) === (b > 0n) ? q + 1n : q;
+}
+
+/** The quantity in thousandths, rounded up (resource.Quantity.MilliValue): "0.1" cpu → 100. */
+export function milliValue(text: string | number): number {
+    const { num, den } = parseQuantity(text);
+    return Number(ceilDiv(num * 1000n, den));
+}
+
+/** The quantity in whole units, rounded up (resource.Quantity.Value): "1Ki" → 1024. */
+export function unitValue(text: string | number): number {
+    const { num, den } = parseQuantity(text);
+    return Number(ceilDiv(num, den));
+}
+
+/** Millicores for people: 1500 → "1500m", 2000 → "2". */
+export function formatCpu(milli: number): string {
+    return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+/** Bytes for people, rounded up to the unit shown: 536870912 → "512Mi". */
+export function formatMemory(bytes: number): string {
+    const gi = 2 ** 30, mi = 2 ** 20, ki = 2 ** 10;
+    if (bytes % gi === 0 && bytes >= gi) return `${bytes / gi}Gi`;
+    if (bytes >= mi) return `${Math.ceil(bytes / mi)}Mi`;
+    if (bytes >= ki) return `${Math.ceil(bytes / ki)}Ki`;
+    return String(bytes);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What a pod asks for
+
+/** cpu in millicores, memory in bytes. */
+export interface Requests { milliCpu: number; memory: number }
+
+function containerRequests(c: Container): Requests {
+    // API defaulting: a resource with a limit and no request requests its limit.
+    const pick = (name: string) => c.resources?.requests?.[name] ?? c.resources?.limits?.[name];
+    const cpu = pick("cpu"), memory = pick("memory");
+    return { milliCpu: cpu === undefined ? 0 : milliValue(cpu), memory: memory === undefined ? 0 : unitValue(memory) };
+}
+
+const add = (a: Requests, b: Requests): Requests => ({ milliCpu: a.milliCpu + b.milliCpu, memory: a.memory + b.memory });
+const max = (a: Requests, b: Requests): Requests => ({ milliCpu: Math.max(a.milliCpu, b.milliCpu), memory: Math.max(a.memory, b.memory) });
+
+/**
+ * The pod's effective requests, as the scheduler computes them (pkg/api/v1/resource PodRequests):
+ * containers add up; sidecars (init containers with restartPolicy Always) add to them; an ordinary init
+ * container needs its own request plus the sidecars started before it; the pod needs the larger; plus overhead.
+ */
+export function podRequests(spec: PodSpec): Requests {
+    let sum = (spec.containers ?? []).map(containerRequests).reduce(add, { milliCpu: 0, memory: 0 });
+    let sidecars: Requests = { milliCpu: 0, memory: 0 };
+    let initPeak: Requests = { milliCpu: 0, memory: 0 };
+    for (const c of spec.initContainers ?? []) {
+        const r = containerRequests(c);
+        if (c.restartPolicy === "Always") {
+            sidecars = add(sidecars, r);
+            sum = add(sum, r);
+            initPeak = max(initPeak, sidecars);
+        } else {
+            initPeak = max(initPeak, add(r, sidecars));
+        }
+    }
+    let total = max(sum, initPeak);
+    if (spec.overhead) total = add(total, containerRequests({ name: "overhead", resources: { requests: spec.overhead } }));
+    return total;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Taints and tolerations (k8s.io/api/core/v1 Toleration.ToleratesTaint)
+
+/**
+ * Whether one toleration tolerates one taint: an empty effect matches every effect, an empty key matches
+ * every key, operator Exists matches any value, Equal (or no operator) compares values. Any other operator
+ * (the alpha Lt/Gt behind a feature gate that is off by default) matches nothing.
+ */
+export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
+    if (toleration.effect && toleration.effect !== taint.effect) return false;
+    if (toleration.key && toleration.key !== taint.key) return false;
+    switch (toleration.operator ?? "") {
+        case "":
+        case "Equal":
+            return (toleration.value ?? "") === (taint.value ?? "");
+        case "Exists":
+            return true;
+        default:
+            return false;
+    }
+}
+
+/** The first taint that blocks scheduling (NoSchedule or NoExecute; PreferNoSchedule never does) and no toleration matches. */
+export function findUntoleratedTaint(taints: Taint[], tolerations: Toleration[]): Taint | undefined {
+    return taints.find(
+        (t) => (t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerations.some((tol) => toleratesTaint(tol, t)),
+    );
+}
+
+/** A taint the way kubectl and the scheduler print it: key=value:Effect, or key:Effect without a value. */
+export function formatTaint(t: Taint): string {
+    return `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`;
+}
+
+/**
+ * What the DefaultTolerationSeconds admission plugin adds to every pod the API server admits: tolerate
+ * not-ready and unreachable nodes for 300 s with effect NoExecute (so running pods are not evicted at the
+ * first missed heartbeat). It does not tolerate the NoSchedule taints, so new pods still avoid such nodes.
+ */
+export function withAdmissionDefaults(spec: PodSpec): PodSpec {
+    const tolerations = [...(spec.tolerations ?? [])];
+    for (const key of [TAINT_NOT_READY, TAINT_UNREACHABLE]) {
+        if (!tolerations.some((t) => toleratesTaint(t, { key, effect: "NoExecute" }))) {
+            tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+        }
+    }
+    return { ...spec, tolerations };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Node selector and required node affinity (k8s.io/component-helpers/scheduling/corev1/nodeaffinity)
+
+const integer = /^[+-]?\d+$/;
+
+/**
+ * One matchExpressions requirement against a node's labels. In/NotIn need values, Exists/DoesNotExist
+ * none, Gt/Lt exactly one integer; a malformed requirement matches nothing (upstream ignores the term).
+ * NotIn and DoesNotExist match a node without the label; Gt/Lt need the label to be an integer.
+ */
+export function matchesRequirement(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
+    const values = req.values ?? [];
+    const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+    const value = labels[req.key];
+    switch (req.operator) {
+        case "In":
+            return values.length > 0 && has && values.includes(value);
+        case "NotIn":
+            return values.length > 0 && (!has || !values.includes(value));
+        case "Exists":
+            return values.length === 0 && has;
+        case "DoesNotExist":
+            return values.length === 0 && !has;
+        case "Gt":
+        case "Lt": {
+            if (values.length !== 1 || !integer.test(values[0]) || !has || !integer.test(value)) return false;
+            const [node, wanted] = [BigInt(value), BigInt(values[0])];
+            return req.operator === "Gt" ? node > wanted : node < wanted;
+        }
+        default:
+            return false;
+    }
+}
+
+/** A matchFields requirement: only metadata.name with In/NotIn exists. */
+function matchesField(req: NodeSelectorRequirement, nodeName: string): boolean {
+    if (req.key !== "metadata.name") return false;
+    return matchesRequirement({ ...req, key: "name" }, { name: nodeName });
+}
+
+/** A term matches when every expression and field matches (ANDed); an empty term matches nothing. */
+export function matchesTerm(term: NodeSelectorTerm, node: KubeNode): boolean {
+    const exprs = term.matchExpressions ?? [];
+    const fields = term.matchFields ?? [];
+    if (exprs.length === 0 && fields.length === 0) return false;
+    const labels = node.metadata.labels ?? {};
+    return exprs.every((r) => matchesRequirement(r, labels)) && fields.every((r) => matchesField(r, node.metadata.name));
+}
+
+/** Terms are ORed; an empty list matches nothing. */
+export function matchesNodeSelectorTerms(terms: NodeSelectorTerm[], node: KubeNode): boolean {
+    return terms.some((t) => matchesTerm(t, node));
+}
+
+/** The pod's nodeSelector (every label equal) and, if present, its required node affinity. */
+export function matchesNodeAffinity(spec: PodSpec, node: KubeNode): boolean {
+    const labels = node.metadata.labels ?? {};
+    for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
+    const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required) return matchesNodeSelectorTerms(required.nodeSelectorTerms ?? [], node);
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Nodes as the scheduler sees them
+
+/** Allocatable and requested: cpu in millicores, memory in bytes, pods as a count. */
+export interface Capacity extends Requests { pods: number }
+
+export interface NodeState {
+    name: string;
+    node: KubeNode;
+    /** The Ready condition's status: "True", "False", "Unknown", or "Missing" when the node reports none. */
+    ready: string;
+    /** Taints the scheduler will see, including those the node lifecycle controller adds for a Ready condition that is not True. */
+    taints: Taint[];
+    /** Taints added here because the condition says so but the node object did not carry them yet. */
+    impliedTaints: Taint[];
+    unschedulable: boolean;
+    allocatable: Capacity;
+    requested: Capacity;
+    /** Host ports in use, as "protocol/ip/port". */
+    hostPorts: string[];
+}
+
+function quantityOr(list: ResourceList | undefined, name: string, parse: (q: string | number) => number): number | undefined {
+    const q = list?.[name];
+    return q === undefined ? undefined : parse(q);
+}
+
+/**
+ * The taints the node lifecycle controller puts on a node whose Ready condition is False (not-ready) or
+ * Unknown (unreachable: the kubelet stopped reporting), with effect NoSchedule, if they are missing.
+ */
+export function impliedTaints(node: KubeNode): Taint[] {
+    const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+    const key = ready?.status === "False" ? TAINT_NOT_READY : ready?.status === "Unknown" ? TAINT_UNREACHABLE : undefined;
+    const taints = node.spec?.taints ?? [];
+    const implied: Taint[] = [];
+    if (key && !taints.some((t) => t.key === key && t.effect === "NoSchedule")) implied.push({ key, effect: "NoSchedule" });
+    return implied;
+}
+
+function hostPortsOf(spec: PodSpec): string[] {
+    const ports: string[] = [];
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+        for (const p of c.ports ?? []) {
+            if (p.hostPort) ports.push(`${p.protocol ?? "TCP"}/${p.hostIP || "0.0.0.0"}/${p.hostPort}`);
+        }
+    }
+    return ports;
+}
+
+function portsConflict(wanted: string[], used: string[]): boolean {
+    return wanted.some((w) => {
+        const [proto, ip, port] = w.split("/");
+        return used.some((u) => {
+            const [uproto, uip, uport] = u.split("/");
+            return proto === uproto && port === uport && (ip === uip || ip === "0.0.0.0" || uip === "0.0.0.0");
+        });
+    });
+}
+
+/**
+ * The scheduler's view of each node: its taints (plus the ones its Ready condition implies), allocatable
+ * cpu/memory/pods, and what the pods already bound to it request. Pods that finished (Succeeded, Failed)
+ * hold nothing, as in the scheduler's cache.
+ */
+export function nodeStates(nodes: KubeNode[], pods: KubePod[] = []): NodeState[] {
+    return nodes.map((node) => {
+        const alloc = node.status?.allocatable;
+        const cap = node.status?.capacity;
+        const implied = impliedTaints(node);
+        const state: NodeState = {
+            name: node.metadata.name,
+            node,
+            ready: node.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "Missing",
+            taints: [...(node.spec?.taints ?? []), ...implied],
+            impliedTaints: implied,
+            unschedulable: node.spec?.unschedulable === true,
+            allocatable: {
+                milliCpu: quantityOr(alloc, "cpu", milliValue) ?? quantityOr(cap, "cpu", milliValue) ?? 0,
+                memory: quantityOr(alloc, "memory", unitValue) ?? quantityOr(cap, "memory", unitValue) ?? 0,
+                pods: quantityOr(alloc, "pods", unitValue) ?? quantityOr(cap, "pods", unitValue) ?? 0,
+            },
+            requested: { milliCpu: 0, memory: 0, pods: 0 },
+            hostPorts: [],
+        };
+        for (const pod of pods) {
+            if (pod.spec?.nodeName !== state.name) continue;
+            if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
+            addPod(state, pod.spec);
+        }
+        return state;
+    });
+}
+
+function addPod(state: NodeState, spec: PodSpec): void {
+    const r = podRequests(spec);
+    state.requested = { milliCpu: state.requested.milliCpu + r.milliCpu, memory: state.requested.memory + r.memory, pods: state.requested.pods + 1 };
+    state.hostPorts = [...state.hostPorts, ...hostPortsOf(spec)];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The filter: one pod, one node
+
+export type FilterPlugin = "NodeUnschedulable" | "TaintToleration" | "NodeAffinity" | "NodePorts" | "NodeResourcesFit";
+
+/** How much of a resource a node lacks for the pod. */
+export interface Shortfall { resource: "cpu" | "memory" | "pods"; requested: number; free: number; allocatable: number }
+
+export type FilterResult =
+    | { fits: true }
+    | { fits: false; plugin: FilterPlugin; reasons: string[]; taint?: Taint; shortfalls?: Shortfall[] };
+
+/** The scheduler's reason for a taint, value printed even when empty: "{node-role.kubernetes.io/master: }". */
+export function untoleratedTaintReason(t: Taint): string {
+    return `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`;
+}
+
+export const REASON_UNSCHEDULABLE = "node(s) were unschedulable";
+export const REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+export const REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
+
+/**
+ * Runs the default filter plugins in the scheduler's order (NodeUnschedulable, TaintToleration,
+ * NodeAffinity, NodePorts, NodeResourcesFit) and stops at the first that rejects the node, as
+ * RunFilterPlugins does. `spec` should already carry the admission defaults (withAdmissionDefaults).
+ */
+export function filterNode(spec: PodSpec, node: NodeState): FilterResult {
+    const tolerations = spec.tolerations ?? [];
+    if (node.unschedulable && !tolerations.some((t) => toleratesTaint(t, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" }))) {
+        return { fits: false, plugin: "NodeUnschedulable", reasons: [REASON_UNSCHEDULABLE] };
+    }
+    const taint = findUntoleratedTaint(node.taints, tolerations);
+    if (taint) return { fits: false, plugin: "TaintToleration", reasons: [untoleratedTaintReason(taint)], taint };
+    if (!matchesNodeAffinity(spec, node.node)) return { fits: false, plugin: "NodeAffinity", reasons: [REASON_AFFINITY] };
+    if (portsConflict(hostPortsOf(spec), node.hostPorts)) return { fits: false, plugin: "NodePorts", reasons: [REASON_PORTS] };
+
+    const want = podRequests(spec);
+    const { allocatable: a, requested: r } = node;
+    const shortfalls: Shortfall[] = [];
+    const reasons: string[] = [];
+    if (r.pods + 1 > a.pods) {
+        reasons.push("Too many pods");
+        shortfalls.push({ resource: "pods", requested: 1, free: a.pods - r.pods, allocatable: a.pods });
+    }
+    if (want.milliCpu > 0 && want.milliCpu > a.milliCpu - r.milliCpu) {
+        reasons.push("Insufficient cpu");
+        shortfalls.push({ resource: "cpu", requested: want.milliCpu, free: a.milliCpu - r.milliCpu, allocatable: a.milliCpu });
+    }
+    if (want.memory > 0 && want.memory > a.memory - r.memory) {
+        reasons.push("Insufficient memory");
+        shortfalls.push({ resource: "memory", requested: want.memory, free: a.memory - r.memory, allocatable: a.memory });
+    }
+    if (reasons.length > 0) return { fits: false, plugin: "NodeResourcesFit", reasons, shortfalls };
+    return { fits: true };
+}
+
+/**
+ * The scheduler's FitError text: "0/N nodes are available: " and each distinct reason with the number of
+ * nodes that gave it, as "count reason" strings sorted byte-wise (Go's sort.Strings), joined by ", ", ending
+ * in ".". With no nodes at all the scheduler says "no nodes available to schedule pods".
+ */
+export function fitErrorMessage(results: FilterResult[]): string {
+    if (results.length === 0) return "no nodes available to schedule pods";
+    const counts = new Map<string, number>();
+    for (const r of results) if (!r.fits) for (const reason of r.reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return `0/${results.length} nodes are available: ${parts.join(", ")}.`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Workloads: every replica of every Deployment/StatefulSet the stack creates
+
+export interface Workload {
+    kind: string;
+    name: string;
+    namespace: string;
+    replicas: number;
+    /** The pod template's spec with the admission defaults applied. */
+    spec: PodSpec;
+    labels: Record<string, string>;
+}
+
+export interface ManifestLike {
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+    spec?: any;
+}
+
+/** The pods a manifest would create, or undefined for objects that create none (Services, Secrets…). */
+export function workloadOf(obj: ManifestLike): Workload | undefined {
+    let template: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined;
+    let replicas = 1;
+    switch (obj.kind) {
+        case "Deployment":
+        case "StatefulSet":
+        case "ReplicaSet":
+            template = obj.spec?.template;
+            replicas = obj.spec?.replicas ?? 1;
+            break;
+        case "Job":
+            template = obj.spec?.template;
+            replicas = obj.spec?.parallelism ?? 1;
+            break;
+        case "Pod":
+            template = { metadata: obj.metadata, spec: obj.spec };
+            break;
+        default:
+            return undefined;
+    }
+    if (!template?.spec) return undefined;
+    return {
+        kind: obj.kind,
+        name: obj.metadata.name,
+        namespace: obj.metadata.namespace ?? "default",
+        replicas,
+        spec: withAdmissionDefaults(template.spec),
+        labels: { ...(obj.metadata.labels ?? {}), ...(template.metadata?.labels ?? {}) },
+    };
+}
+
+export interface NodeVerdict { node: string; result: FilterResult }
+
+export interface WorkloadVerdict {
+    workload: Workload;
+    /** Nodes that would accept one of its pods, given what already runs on the cluster. */
+    schedulable: string[];
+    /** Each node's verdict for one pod against the cluster as it is. */
+    perNode: NodeVerdict[];
+    /** Where each replica that fits would go, when all workloads are placed together. */
+    placements: string[];
+    /** The per-node verdicts for the first replica that would stay Pending, if any. */
+    pending?: NodeVerdict[];
+    /** The scheduler's message for the first pod that would stay Pending; undefined when all fit. */
+    message?: string;
+    ok: boolean;
+}
+
+function cloneState(s: NodeState): NodeState {
+    return { ...s, requested: { ...s.requested }, hostPorts: [...s.hostPorts] };
+}
+
+/** LeastAllocated-style score: the mean share of cpu and memory left free after placing the pod. */
+function freeShareAfter(node: NodeState, want: Requests): number {
+    const share = (alloc: number, used: number) => (alloc <= 0 ? 0 : (alloc - used) / alloc);
+    return (share(node.allocatable.milliCpu, node.requested.milliCpu + want.milliCpu) + share(node.allocatable.memory, node.requested.memory + want.memory)) / 2;
+}
+
+/**
+ * Schedules every replica of every workload, in order, the way the scheduler would if they were created
+ * now: each pod goes to the feasible node with the most room left, and what it requests is no longer free
+ * for the next. A workload is ok when all its replicas find a node.
+ */
+export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[]): WorkloadVerdict[] {
+    const live = nodes.map(cloneState);
+    return workloads.map((workload) => {
+        const perNode = nodes.map((n) => ({ node: n.name, result: filterNode(workload.spec, n) }));
+        const schedulable = perNode.filter((v) => v.result.fits).map((v) => v.node);
+        const placements: string[] = [];
+        let pending: NodeVerdict[] | undefined;
+        const want = podRequests(workload.spec);
+        for (let i = 0; i < workload.replicas; i++) {
+            const verdicts = live.map((n) => ({ node: n, result: filterNode(workload.spec, n) }));
+            const feasible = verdicts.filter((v) => v.result.fits).map((v) => v.node);
+            if (feasible.length === 0) {
+                pending = verdicts.map((v) => ({ node: v.node.name, result: v.result }));
+                break;
+            }
+            feasible.sort((a, b) => freeShareAfter(b, want) - freeShareAfter(a, want) || (a.name < b.name ? -1 : 1));
+            addPod(feasible[0], workload.spec);
+            placements.push(feasible[0].name);
+        }
+        const message = pending ? fitErrorMessage(pending.map((v) => v.result)) : undefined;
+        return { workload, schedulable, perNode, placements, pending, message, ok: !pending };
+    });
+}
