@@ -1,0 +1,328 @@
+import * as path from "node:path";
+import { EXIT, UpError, UsageError } from "./errors";
+import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
+import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
+import type { Runner } from "./runner";
+import { backendUrl, DEV_STACK, dropForeignSalt, isLocalBackend, NS, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
+import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
+
+/** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
+export interface Io {
+    info(line: string): void;
+    engine(chunk: string): void;
+}
+
+/** Everything the commands touch outside themselves; tests pass fakes. */
+export interface Deps {
+    readonly runner: Runner;
+    readonly openWorkspace: OpenWorkspace;
+    /** The project directory: Pulumi.yaml, the stack files and `.launchpad/` live here. */
+    readonly repoRoot: string;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly nodeVersion: string;
+    readonly io: Io;
+    readonly color?: boolean;
+}
+
+export interface StackOptions {
+    readonly stack: string;
+}
+
+export interface DownOptions extends StackOptions {
+    /** Also delete the database's data (StatefulSet, its Secret, namespace, volume claims). */
+    readonly deleteData: boolean;
+    /** Also delete the kind cluster and the registry container (kind only; implies losing the data). */
+    readonly cluster: boolean;
+}
+
+/** The config keys that keep the database when the app is destroyed; `protect` only if the stack sets it. */
+export const RETAIN_KEY = `${NS}:retainData`;
+export const PROTECT_KEY = `${NS}:protect`;
+
+/**
+ * Config a CI job can pass through the environment instead of committing it: set on the stack (as a
+ * secret where marked) before the update.
+ */
+export const CONFIG_FROM_ENV: readonly { readonly env: string; readonly key: string; readonly secret: boolean }[] = [
+    { env: "LAUNCHPAD_REGISTRY_USERNAME", key: `${NS}:registryUsername`, secret: false },
+    { env: "LAUNCHPAD_REGISTRY_PASSWORD", key: `${NS}:registryPassword`, secret: true },
+];
+
+interface Prepared {
+    readonly stackFile: StackFile;
+    readonly ws: Workspace;
+    readonly exists: boolean;
+    readonly passphrase: Passphrase;
+}
+
+/** Prerequisites, passphrase and workspace, in that order, before anything is changed. */
+async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Need): Promise<Prepared> {
+    const { io, env } = deps;
+    const problems = await checkPrerequisites(deps.runner, requiredTools(need), deps.nodeVersion);
+    if (problems.length > 0) throw new UpError(formatProblems(need.command, problems));
+
+    if (isTruthy(env.CI) && stack !== DEV_STACK && !env.PULUMI_BACKEND_URL) {
+        throw new UpError(
+            `Stack ${stack} in CI needs PULUMI_BACKEND_URL: state kept inside a CI checkout is lost when the job ends, ` +
+                "and the next run would try to create everything again. Point it at a bucket (s3://, gs://, azblob://) or Pulumi Cloud.",
+        );
+    }
+    const passphrase = resolvePassphrase(stack, deps.repoRoot, env);
+    if (passphrase.notice) io.info(passphrase.notice);
+
+    const backend = backendUrl(deps.repoRoot, env);
+    const where = isLocalBackend(backend) ? path.relative(deps.repoRoot, backend.slice("file://".length)) || "." : backend;
+    io.info(`launchpad: stack ${stack} on ${stackFile.platform}, state in ${where}`);
+    if (isLocalBackend(backend) && stack !== DEV_STACK) {
+        io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
+    }
+    const ws = await deps.openWorkspace({ repoRoot: deps.repoRoot, backendUrl: backend, passphrase: passphrase.value, color: deps.color ?? false });
+    return { stackFile, ws, exists: await ws.stackExists(stack), passphrase };
+}
+
+function isTruthy(v: string | undefined): boolean {
+    return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
+}
+
+/** Selects (or creates) the stack; a fresh dev stack first sheds a teammate's committed encryption salt. */
+async function selectStack(deps: Deps, stack: string, p: Prepared): Promise<void> {
+    if (stack === DEV_STACK && !p.exists && p.passphrase.source !== "env" && dropForeignSalt(p.stackFile.path)) {
+        deps.io.info(`launchpad: removed another machine's encryptionsalt from Pulumi.${stack}.yaml (this machine's passphrase writes its own).`);
+    }
+    await engine(() => p.ws.selectOrCreate(stack), "selecting the stack", stack);
+}
+
+async function configFromEnv(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    for (const c of CONFIG_FROM_ENV) {
+        const value = deps.env[c.env];
+        if (value === undefined || value === "") continue;
+        await engine(() => ws.setConfig(stack, c.key, { value, secret: c.secret }), `setting ${c.key}`, stack);
+        deps.io.info(`launchpad: ${c.key} set from $${c.env}${c.secret ? " (as a secret)" : ""}`);
+    }
+}
+
+/** `ghcr.io/acme` → `ghcr.io`: the host the registry credentials are for. */
+export function registryHost(registry: string): string {
+    return registry.split("/")[0];
+}
+
+/**
+ * The registry login itself happens inside the update: the program hands the (secret) credentials from
+ * the stack config to its Docker provider, which logs in to push and to mirror, so nothing is written
+ * to this machine's Docker config. Here launchpad only says which credentials will be used.
+ */
+async function describeRegistryLogin(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    const registry = (await engine(() => ws.getConfig(stack, `${NS}:registry`), "reading the config", stack))?.value;
+    const username = (await engine(() => ws.getConfig(stack, `${NS}:registryUsername`), "reading the config", stack))?.value;
+    const password = await engine(() => ws.getConfig(stack, `${NS}:registryPassword`), "reading the config", stack);
+    if (registry === undefined) return;
+    const host = registryHost(registry);
+    if (username !== undefined && password !== undefined) {
+        deps.io.info(`launchpad: the update logs in to ${host} as ${username} with ${NS}:registryPassword${password.secret ? " (secret)" : ""}`);
+    } else {
+        deps.io.info(
+            `launchpad: note: ${stack} has no ${NS}:registryUsername/registryPassword, so pushing to ${host} relies on Docker's own login ` +
+                "(set them with pulumi config, or LAUNCHPAD_REGISTRY_USERNAME/LAUNCHPAD_REGISTRY_PASSWORD in CI).",
+        );
+    }
+}
+
+/** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
+export function engineMessage(err: unknown): string {
+    const text = err instanceof Error ? err.message : String(err);
+    const m = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text);
+    const said = (m ? m[1] : text).trim();
+    const lines = said.split("\n");
+    return lines.length > 20 ? lines.slice(-20).join("\n") : said;
+}
+
+/** Adds what to do about the engine failures people meet most. */
+export function engineHint(message: string, stack: string): string | undefined {
+    if (/incorrect passphrase|failed to decrypt|could not decrypt|message authentication failed/i.test(message)) {
+        return stack === DEV_STACK
+            ? "The passphrase does not open this stack's secrets: the dev stack uses .launchpad/passphrase unless PULUMI_CONFIG_PASSPHRASE is set."
+            : `PULUMI_CONFIG_PASSPHRASE is not the passphrase ${stack}'s secrets were encrypted with.`;
+    }
+    if (/context "?[^"\s]*"? (does not exist|not found)|no configuration has been provided|connection refused|Unable to connect to the server|dial tcp/i.test(message)) {
+        return stack === DEV_STACK
+            ? `The cluster is not reachable: \`npm run up\` (re)creates the kind platform; is Docker running? Check with: kubectl --context ${KIND.context} get nodes`
+            : `The cluster is not reachable: check ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml, and that \`kubectl --context <it> get nodes\` works.`;
+    }
+    if (/currently locked/i.test(message)) {
+        return "Another update of this stack is running. If none is (a run was killed), remove the lock under .launchpad/state/.pulumi/locks/.";
+    }
+    return undefined;
+}
+
+/** Runs one engine operation; its failure becomes an UpError with the engine's words and a hint. */
+async function engine<T>(op: () => Promise<T>, what: string, stack: string): Promise<T> {
+    try {
+        return await op();
+    } catch (err) {
+        if (err instanceof UpError) throw err;
+        const message = engineMessage(err);
+        const hint = engineHint(message, stack);
+        throw new UpError(`launchpad: ${what} failed for stack ${stack}:\n${message}${hint ? `\n${hint}` : ""}`);
+    }
+}
+
+function outputString(outputs: Outputs, key: string): string | undefined {
+    const v = outputs[key]?.value;
+    return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+function platformLog(deps: Deps) {
+    return { info: deps.io.info, progress: deps.io.engine };
+}
+
+function warnOnForeignContext(deps: Deps, stack: string, stackFile: StackFile): void {
+    if (stackFile.kubeContext !== undefined && stackFile.kubeContext !== KIND.context) {
+        deps.io.info(`launchpad: warning: ${stack} is on kind but ${NS}:kubeContext is ${stackFile.kubeContext}; the platform launchpad builds is ${KIND.context}.`);
+    }
+}
+
+/** What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its config from the environment. */
+async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace }> {
+    const stackFile = readStackFile(deps.repoRoot, stack);
+    const p = await prepare(deps, stack, stackFile, { command, platform: stackFile.platform });
+    await selectStack(deps, stack, p);
+    await configFromEnv(deps, stack, p.ws);
+    if (stackFile.platform === "kind") warnOnForeignContext(deps, stack, stackFile);
+    return { stackFile, ws: p.ws };
+}
+
+/**
+ * `npm run up`: prerequisites, passphrase, stack; on kind the local platform (idempotently), on a
+ * cloud cluster no bootstrap (the context and the registry login come from the stack config); then
+ * the update with the engine's progress streamed, and the URL.
+ */
+export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string }> {
+    const { stack } = opts;
+    const { stackFile, ws } = await openForUpdate(deps, stack, "up");
+    if (stackFile.platform === "kind") {
+        deps.io.info("launchpad: making sure the kind platform is ready");
+        await ensureKindPlatform(deps.runner, platformLog(deps));
+    } else {
+        deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
+        await describeRegistryLogin(deps, stack, ws);
+    }
+    deps.io.info(`launchpad: updating stack ${stack}`);
+    const outputs = await engine(() => ws.up(stack, deps.io.engine), "the update", stack);
+    const url = outputString(outputs, "url");
+    deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
+    return { url };
+}
+
+/**
+ * `npm run preview`: what the update would change, changing nothing. On kind it only checks the
+ * platform, and stops with the list of what `npm run up` would still create.
+ */
+export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
+    const { stack } = opts;
+    const { stackFile, ws } = await openForUpdate(deps, stack, "preview");
+    if (stackFile.platform === "kind") {
+        deps.io.info("launchpad: checking the kind platform (nothing is changed)");
+        const missing = (await inspectKindPlatform(deps.runner, platformLog(deps))).filter((s) => s.state === "missing");
+        if (missing.length > 0) {
+            throw new UpError(
+                `launchpad: the kind platform is not ready (${missing.map((s) => s.name).join("; ")}), so there is no cluster to preview against.\n` +
+                    "`npm run up` creates it (and deploys); nothing was changed.",
+            );
+        }
+    }
+    await engine(() => ws.preview(stack, deps.io.engine), "the preview", stack);
+    deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
+}
+
+/**
+ * `npm run down`: destroys the app and keeps the database's data, unless `--delete-data`; with
+ * `--cluster` (kind only) also deletes the cluster and the registry, which takes the data with it and
+ * so requires `--delete-data` as well.
+ */
+export async function down(deps: Deps, opts: DownOptions): Promise<void> {
+    const { stack } = opts;
+    const stackFile = readStackFile(deps.repoRoot, stack);
+    if (opts.cluster && stackFile.platform !== "kind") {
+        throw new UsageError(`--cluster deletes the local kind cluster; stack ${stack} is on ${stackFile.platform}, and launchpad never deletes a cloud cluster.`);
+    }
+    if (opts.cluster && !opts.deleteData) {
+        throw new UpError(
+            [
+                `launchpad: refusing to delete the kind cluster: the database's volume lives inside it, so its data would go too. Nothing was deleted.`,
+                "  delete the cluster, the registry and the data:  npm run down -- --cluster --delete-data",
+                "  remove only the app and keep the data:          npm run down",
+            ].join("\n"),
+        );
+    }
+    const p = await prepare(deps, stack, stackFile, { command: "down", platform: stackFile.platform, deleteData: opts.deleteData, cluster: opts.cluster });
+
+    if (opts.cluster) {
+        deps.io.info("launchpad: deleting the kind platform");
+        await deleteKindPlatform(deps.runner, platformLog(deps));
+        if (p.exists) {
+            await engine(() => p.ws.removeStack(stack), "forgetting the stack's state", stack);
+            deps.io.info(`launchpad: removed ${stack}'s state (its resources went with the cluster); Pulumi.${stack}.yaml is kept.`);
+        }
+        deps.io.info("launchpad: the kind cluster, the registry and the app's data are gone; `npm run up` starts afresh.");
+        return;
+    }
+    if (!p.exists) {
+        deps.io.info(`launchpad: stack ${stack} has no state in ${p.ws.backendUrl}; nothing to destroy.`);
+        return;
+    }
+    await engine(() => p.ws.selectOrCreate(stack), "selecting the stack", stack);
+    if (opts.deleteData) return destroyWithData(deps, stack, p.ws);
+
+    const retain = await engine(() => p.ws.getConfig(stack, RETAIN_KEY), "reading the config", stack);
+    if (retain?.value === "false") {
+        throw new UpError(
+            [
+                `launchpad: refusing to destroy ${stack}: ${RETAIN_KEY} is false in Pulumi.${stack}.yaml, so the database's data would be deleted. Nothing was deleted.`,
+                "  delete the data as well:  npm run down -- --delete-data" + (stack === DEV_STACK ? "" : ` --stack ${stack}`),
+                `  keep the data:            remove the ${RETAIN_KEY} line from Pulumi.${stack}.yaml, run \`npm run up\`, then \`npm run down\``,
+            ].join("\n"),
+        );
+    }
+    deps.io.info(`launchpad: destroying the app in ${stack}; the database's data is kept`);
+    await engine(() => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine), "the destroy", stack);
+    deps.io.info(
+        `launchpad: ${stack}'s app is gone. The database (its namespace, StatefulSet, Secret and volume claims) was kept and the next \`npm run up\` reuses it.\n` +
+            `  To delete the data too: npm run down -- --delete-data${stack === DEV_STACK ? "" : ` --stack ${stack}`}`,
+    );
+}
+
+/**
+ * Retention is a resource option recorded in the state, and only an update changes it: so the data
+ * keys are switched off, an update lifts `retainOnDelete`/`protect`, and the destroy then deletes
+ * everything. (An update also brings back under management a database that an earlier plain `down`
+ * left in the cluster.) The keys are restored afterwards, so the next `up` protects the data again.
+ */
+async function destroyWithData(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    const keys = [RETAIN_KEY];
+    const previous = new Map<string, { value: string; secret?: boolean } | undefined>();
+    previous.set(RETAIN_KEY, await engine(() => ws.getConfig(stack, RETAIN_KEY), "reading the config", stack));
+    const protect = await engine(() => ws.getConfig(stack, PROTECT_KEY), "reading the config", stack);
+    if (protect !== undefined) {
+        keys.push(PROTECT_KEY);
+        previous.set(PROTECT_KEY, protect);
+    }
+    for (const key of keys) await engine(() => ws.setConfig(stack, key, { value: "false" }), `setting ${key}`, stack);
+    deps.io.info(`launchpad: ${keys.join(" and ")} set to false; updating ${stack} so its data is no longer retained`);
+    try {
+        await engine(() => ws.up(stack, deps.io.engine), "the update that lifts data retention", stack);
+        deps.io.info(`launchpad: destroying ${stack}, data included`);
+        await engine(() => ws.destroy(stack, { excludeProtected: false }, deps.io.engine), "the destroy", stack);
+    } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new UpError(
+            `${message}\n${keys.join(" and ")} stay false in Pulumi.${stack}.yaml so that \`npm run down -- --delete-data\` can finish the job; ` +
+                `a plain \`npm run down\` refuses until you remove ${keys.length > 1 ? "them" : "it"}.`,
+            EXIT.failure,
+        );
+    }
+    for (const key of keys) {
+        const before = previous.get(key);
+        await engine(() => (before === undefined ? ws.removeConfig(stack, key) : ws.setConfig(stack, key, before)), `restoring ${key}`, stack);
+    }
+    deps.io.info(`launchpad: ${stack} is destroyed, data included; ${keys.join(" and ")} restored, so the next \`npm run up\` keeps data again.`);
+}

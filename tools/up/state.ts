@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { UpError, UsageError } from "./errors";
+import type { Platform } from "./prereqs";
+
+/** The stack that runs on a laptop: the only one that gets a generated passphrase and the kind bootstrap by default. */
+export const DEV_STACK = "dev";
+
+/** The project's config namespace (`launchpad:<key>` in Pulumi.<stack>.yaml). */
+export const NS = "launchpad";
+
+/** Where launchpad keeps what belongs to this machine only, inside the project and gitignored (`/.launchpad/`). */
+export function localPaths(repoRoot: string): { dir: string; state: string; passphrase: string } {
+    const dir = path.join(repoRoot, ".launchpad");
+    return { dir, state: path.join(dir, "state"), passphrase: path.join(dir, "passphrase") };
+}
+
+/**
+ * The Pulumi state backend: `PULUMI_BACKEND_URL` when the user set one (CI needs state that outlives
+ * the run: an object-store bucket or Pulumi Cloud), otherwise a file backend inside the project, so a
+ * laptop needs no account and no login. The directory is created on first use.
+ */
+export function backendUrl(repoRoot: string, env: Readonly<Record<string, string | undefined>>): string {
+    const fromEnv = env.PULUMI_BACKEND_URL;
+    if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+    const dir = localPaths(repoRoot).state;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return `file://${dir.split(path.sep).join("/")}`;
+}
+
+export function isLocalBackend(url: string): boolean {
+    return url.startsWith("file://");
+}
+
+/** The passphrase that encrypts a stack's secrets, and where it came from. */
+export interface Passphrase {
+    readonly value: string;
+    readonly source: "env" | "file" | "generated";
+    /** One line to show the user, when a passphrase was just generated. */
+    readonly notice?: string;
+}
+
+/**
+ * `PULUMI_CONFIG_PASSPHRASE` when set. For `dev` only, otherwise, a random passphrase generated once
+ * into `.launchpad/passphrase` (mode 0600) and reused. Any other stack without the variable is an error:
+ * its secrets are shared with a team or CI, so a passphrase only this machine knows would lock them out.
+ */
+export function resolvePassphrase(stack: string, repoRoot: string, env: Readonly<Record<string, string | undefined>>): Passphrase {
+    const fromEnv = env.PULUMI_CONFIG_PASSPHRASE;
+    if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: "env" };
+    if (stack !== DEV_STACK) {
+        throw new UpError(
+            [
+                `Stack ${stack} needs PULUMI_CONFIG_PASSPHRASE: it encrypts the stack's secrets (only ${DEV_STACK} gets a generated one).`,
+                `  export PULUMI_CONFIG_PASSPHRASE='<the passphrase your team uses for ${stack}>'`,
+                "  In CI, take it from a secret (see the workflow in .github/workflows/).",
+            ].join("\n"),
+        );
+    }
+    const file = localPaths(repoRoot).passphrase;
+    if (fs.existsSync(file)) {
+        if (process.platform !== "win32" && (fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
+        const value = fs.readFileSync(file, "utf8").trim();
+        if (value === "") throw new UpError(`${file} is empty: delete it to generate a new passphrase (the dev stack's secrets are regenerated on the next up).`);
+        return { value, source: "file" };
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const value = randomBytes(32).toString("base64url");
+    fs.writeFileSync(file, value + "\n", { mode: 0o600, flag: "wx" });
+    return {
+        value,
+        source: "generated",
+        notice: `launchpad: generated a passphrase for the ${DEV_STACK} stack's secrets in .launchpad/passphrase (gitignored; PULUMI_CONFIG_PASSPHRASE overrides it).`,
+    };
+}
+
+/** What launchpad reads from `Pulumi.<stack>.yaml` before the engine runs (to choose prerequisites). */
+export interface StackFile {
+    readonly path: string;
+    readonly exists: boolean;
+    readonly platform: Platform;
+    readonly kubeContext?: string;
+}
+
+/**
+ * Reads the stack's platform from its file. `dev` may run without a file (kind is the default); any
+ * other stack must have one, so a typo in `--stack` cannot quietly create a new stack on kind.
+ */
+export function readStackFile(repoRoot: string, stack: string): StackFile {
+    const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        if (stack === DEV_STACK) return { path: file, exists: false, platform: "kind" };
+        const known = fs
+            .readdirSync(repoRoot)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s): s is string => s !== undefined);
+        throw new UsageError(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Known stacks: ${known.join(", ") || "(none)"}.`);
+    }
+    let doc: { config?: Record<string, unknown> } | null;
+    try {
+        doc = parseYaml(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new UpError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
+    }
+    const config = doc?.config ?? {};
+    const platform = config[`${NS}:platform`] ?? "kind";
+    if (platform !== "kind" && platform !== "cloud") {
+        throw new UpError(`Pulumi.${stack}.yaml: ${NS}:platform is ${JSON.stringify(platform)}; use "kind" or "cloud".`);
+    }
+    const ctx = config[`${NS}:kubeContext`];
+    return { path: file, exists: true, platform, kubeContext: typeof ctx === "string" ? ctx : undefined };
+}
+
+/**
+ * Removes an `encryptionsalt:` line from a stack file. Pulumi writes the salt of the passphrase that
+ * created a stack into its file; a dev stack file committed by a teammate carries *their* salt, which
+ * this machine's generated passphrase cannot open. Only called for a dev stack that does not exist in
+ * this machine's state yet; refuses when the file holds encrypted values, which would become
+ * unreadable. Returns whether a line was removed.
+ */
+export function dropForeignSalt(stackFilePath: string): boolean {
+    if (!fs.existsSync(stackFilePath)) return false;
+    const text = fs.readFileSync(stackFilePath, "utf8");
+    if (!/^encryptionsalt:/m.test(text)) return false;
+    if (/\bsecure:/.test(text)) {
+        throw new UpError(
+            `${path.basename(stackFilePath)} carries an encryptionsalt and encrypted (secure:) values from another passphrase, ` +
+                "which this machine's generated one cannot read. Set PULUMI_CONFIG_PASSPHRASE to the passphrase they were made with, " +
+                "or remove the encryptionsalt line and the secure: values and set them again.",
+        );
+    }
+    const without = text.replace(/^encryptionsalt:.*(\r?\n|$)/m, "");
+    if (without === text) return false;
+    fs.writeFileSync(stackFilePath, without);
+    return true;
+}

@@ -1,0 +1,106 @@
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+
+/** A config value as Pulumi stores it; `secret` values are encrypted with the stack's passphrase. */
+export interface ConfigEntry {
+    readonly value: string;
+    readonly secret?: boolean;
+}
+
+/** A stack output as the engine reports it. */
+export interface OutputEntry {
+    readonly value: unknown;
+    readonly secret: boolean;
+}
+
+export type Outputs = Readonly<Record<string, OutputEntry>>;
+
+/** Receives the engine's progress text as it is produced. */
+export type EngineOutput = (chunk: string) => void;
+
+/**
+ * The boundary over the Pulumi engine (Automation API): everything launchpad's deploy commands ask of
+ * Pulumi goes through here, so tests replace it with a fake that records the calls. Config keys are
+ * full (`launchpad:retainData`).
+ */
+export interface Workspace {
+    /** Where the stacks' state lives (a `file://` URL inside the project by default). */
+    readonly backendUrl: string;
+    stackExists(stack: string): Promise<boolean>;
+    /** Selects the stack, creating it (with the passphrase secrets provider) when it does not exist. */
+    selectOrCreate(stack: string): Promise<void>;
+    getConfig(stack: string, key: string): Promise<ConfigEntry | undefined>;
+    setConfig(stack: string, key: string, entry: ConfigEntry): Promise<void>;
+    removeConfig(stack: string, key: string): Promise<void>;
+    up(stack: string, onOutput: EngineOutput): Promise<Outputs>;
+    preview(stack: string, onOutput: EngineOutput): Promise<void>;
+    /** `excludeProtected` leaves protected resources (and what they need) in place instead of failing. */
+    destroy(stack: string, opts: { readonly excludeProtected: boolean }, onOutput: EngineOutput): Promise<void>;
+    /** Forgets the stack's state (its resources are gone with the cluster) but keeps Pulumi.<stack>.yaml. */
+    removeStack(stack: string): Promise<void>;
+}
+
+/** What the engine needs to know, resolved by the caller. */
+export interface WorkspaceSettings {
+    readonly repoRoot: string;
+    readonly backendUrl: string;
+    readonly passphrase: string;
+    /** Colour in the engine's output: on for a terminal, off for logs. */
+    readonly color: boolean;
+}
+
+export type OpenWorkspace = (settings: WorkspaceSettings) => Promise<Workspace>;
+
+/** The real Workspace: the Pulumi CLI driven through `LocalWorkspace`, on the project in `repoRoot`. */
+export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
+    const ws = await LocalWorkspace.create({
+        workDir: settings.repoRoot,
+        secretsProvider: "passphrase",
+        envVars: {
+            PULUMI_BACKEND_URL: settings.backendUrl,
+            PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+        },
+    });
+    const color = settings.color ? "always" : "never";
+    const stacks = new Map<string, Stack>();
+    const stack = async (name: string): Promise<Stack> => {
+        const known = stacks.get(name) ?? (await Stack.select(name, ws));
+        stacks.set(name, known);
+        return known;
+    };
+    return {
+        backendUrl: settings.backendUrl,
+        async stackExists(name) {
+            return (await ws.listStacks()).some((s) => s.name === name || s.name.endsWith(`/${name}`));
+        },
+        async selectOrCreate(name) {
+            stacks.set(name, await Stack.createOrSelect(name, ws));
+        },
+        async getConfig(name, key) {
+            await stack(name);
+            const all = await ws.getAllConfig(name);
+            const entry = all[key];
+            return entry === undefined ? undefined : { value: entry.value, secret: entry.secret };
+        },
+        async setConfig(name, key, entry) {
+            await (await stack(name)).setConfig(key, { value: entry.value, secret: entry.secret ?? false });
+        },
+        async removeConfig(name, key) {
+            await (await stack(name)).removeConfig(key);
+        },
+        async up(name, onOutput) {
+            const result = await (await stack(name)).up({ onOutput, onError: onOutput, color });
+            return result.outputs;
+        },
+        async preview(name, onOutput) {
+            await (await stack(name)).preview({ onOutput, onError: onOutput, color });
+        },
+        async destroy(name, opts, onOutput) {
+            await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected });
+        },
+        async removeStack(name) {
+            await ws.removeStack(name, { force: true, preserveConfig: true });
+            stacks.delete(name);
+        },
+    };
+};
