@@ -1,0 +1,319 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { down, engineHint, engineMessage, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
+import { UpError } from "../../tools/up/errors";
+import { entries, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
+
+after(removeTemps);
+
+const isKindCall = (c: string) => c.startsWith("kind ") || c.includes("kind-registry") || c.includes("kind-launchpad") || c.includes("launchpad-control-plane") || c.includes("network connect");
+
+describe("up: npm run up on the dev stack", () => {
+    it("checks prerequisites, then opens the stack, then builds the kind platform, then updates, then prints the URL", async () => {
+        const h = harness();
+        await up(h.deps, { stack: "dev" });
+        const j = h.journal;
+        const order = [
+            indexOf(j, "run: docker info"),
+            indexOf(j, "ws: open"),
+            indexOf(j, "ws: selectOrCreate dev"),
+            indexOf(j, "run: docker inspect -f {{.State.Running}} kind-registry"),
+            indexOf(j, "run: kind create cluster"),
+            indexOf(j, "run: kubectl --context kind-launchpad -n ingress-nginx rollout status"),
+            indexOf(j, "ws: up dev"),
+            indexOf(j, "info: launchpad: dev is up: http://launchpad.localhost"),
+        ];
+        assert.deepEqual(
+            order,
+            [...order].sort((a, b) => a - b),
+            j.join("\n"),
+        );
+    });
+
+    it("prints the stack's url output as its last line", async () => {
+        const h = harness({ machine: readyMachine() });
+        const result = await up(h.deps, { stack: "dev" });
+        assert.equal(result.url, "http://launchpad.localhost");
+        assert.equal(h.lines[h.lines.length - 1], "launchpad: dev is up: http://launchpad.localhost");
+    });
+
+    it("says so when the stack exports no url", async () => {
+        const h = harness({ machine: readyMachine() });
+        h.onOpen((ws) => (ws.outputs = {}));
+        await up(h.deps, { stack: "dev" });
+        assert.equal(h.lines[h.lines.length - 1], "launchpad: dev is up (the stack exports no url).");
+    });
+
+    it("streams the engine's output to the terminal", async () => {
+        const h = harness({ machine: readyMachine() });
+        await up(h.deps, { stack: "dev" });
+        assert.ok(h.engineText.includes("Updating (engine output)\n"));
+    });
+
+    it("is fast and changes nothing on the platform the second time", async () => {
+        const h = harness();
+        await up(h.deps, { stack: "dev" });
+        const again = harness({ machine: h.machine.state, root: h.deps.repoRoot });
+        await up(again.deps, { stack: "dev" });
+        assert.deepEqual(again.machine.mutations(), []);
+        assert.ok(!again.machine.calls.some((c) => / wait | rollout status /.test(c)));
+    });
+
+    it("keeps the state in .launchpad/state inside the project and hands the engine that backend and the passphrase", async () => {
+        const h = harness({ machine: readyMachine() });
+        await up(h.deps, { stack: "dev" });
+        const root = h.deps.repoRoot;
+        assert.equal(h.ws().settings.backendUrl, `file://${path.join(root, ".launchpad", "state")}`);
+        assert.ok(fs.statSync(path.join(root, ".launchpad", "state")).isDirectory());
+        assert.equal(h.ws().settings.passphrase, fs.readFileSync(path.join(root, ".launchpad", "passphrase"), "utf8").trim());
+        assert.equal(h.ws().settings.repoRoot, root);
+    });
+
+    it("tells the user once that it generated the dev passphrase", async () => {
+        const h = harness({ machine: readyMachine() });
+        await up(h.deps, { stack: "dev" });
+        assert.equal(h.lines.filter((l) => l.includes("generated a passphrase")).length, 1);
+        const again = harness({ machine: readyMachine(), root: h.deps.repoRoot });
+        await up(again.deps, { stack: "dev" });
+        assert.equal(again.lines.filter((l) => l.includes("generated a passphrase")).length, 0);
+    });
+
+    it("drops a teammate's encryptionsalt from Pulumi.dev.yaml before creating a fresh dev stack", async () => {
+        const root = tempProject({ "Pulumi.dev.yaml": "encryptionsalt: v1:abc:def\nconfig:\n  launchpad:platform: kind\n" });
+        const h = harness({ machine: readyMachine(), root });
+        await up(h.deps, { stack: "dev" });
+        assert.equal(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"), "config:\n  launchpad:platform: kind\n");
+        assert.ok(h.lines.some((l) => l.includes("removed another machine's encryptionsalt")));
+    });
+
+    it("keeps the encryptionsalt of a dev stack that already exists here", async () => {
+        const root = tempProject({ "Pulumi.dev.yaml": "encryptionsalt: v1:mine:xyz\nconfig:\n  launchpad:platform: kind\n" });
+        const h = harness({ machine: readyMachine(), root });
+        h.onOpen((ws) => ws.stacks.add("dev"));
+        await up(h.deps, { stack: "dev" });
+        assert.match(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"), /^encryptionsalt: v1:mine:xyz$/m);
+    });
+
+    it("stops before the platform and the engine when a prerequisite is missing", async () => {
+        const h = harness({ machine: freshMachine({ installed: new Set(["docker", "kubectl"]) }) });
+        await assert.rejects(up(h.deps, { stack: "dev" }), (e: UpError) => e.exitCode === 1 && /pulumi is not installed/.test(e.message) && /kind is not installed/.test(e.message));
+        assert.deepEqual(entries(h.journal, "ws"), []);
+        assert.deepEqual(h.machine.mutations(), []);
+        assert.ok(!fs.existsSync(path.join(h.deps.repoRoot, ".launchpad")), "no passphrase or state is created");
+    });
+
+    it("reports an engine failure with the engine's words and a hint, as an UpError", async () => {
+        const h = harness({ machine: readyMachine() });
+        h.onOpen((ws) => ws.failing.add("up"));
+        await assert.rejects(up(h.deps, { stack: "dev" }), (e: unknown) => e instanceof UpError && /the update failed for stack dev:\nerror: up went wrong/.test(e.message));
+    });
+});
+
+describe("up: npm run up on the prod stack", () => {
+    const prodEnv = { PULUMI_CONFIG_PASSPHRASE: "team-secret" };
+
+    it("never runs kind or touches the kind registry, network or context", async () => {
+        const h = harness({ machine: freshMachine({ installed: new Set(["pulumi", "docker"]) }), env: prodEnv });
+        await up(h.deps, { stack: "prod" });
+        assert.deepEqual(h.machine.calls.filter(isKindCall), []);
+        assert.deepEqual(h.machine.calls, ["docker info --format {{.ServerVersion}}"]);
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate prod", "up prod"]);
+    });
+
+    it("does not require kind or kubectl", async () => {
+        const h = harness({ machine: freshMachine({ installed: new Set(["pulumi", "docker"]) }), env: prodEnv });
+        await up(h.deps, { stack: "prod" });
+    });
+
+    it("names the kubeconfig context from the stack file and skips the kind bootstrap", async () => {
+        const h = harness({ env: prodEnv });
+        await up(h.deps, { stack: "prod" });
+        assert.ok(h.lines.includes("launchpad: deploying to kubeconfig context prod-cluster; the kind bootstrap is skipped"), h.lines.join("\n"));
+    });
+
+    it("refuses without PULUMI_CONFIG_PASSPHRASE and writes no passphrase file", async () => {
+        const h = harness({ env: {} });
+        await assert.rejects(up(h.deps, { stack: "prod" }), /Stack prod needs PULUMI_CONFIG_PASSPHRASE/);
+        assert.ok(!fs.existsSync(path.join(h.deps.repoRoot, ".launchpad", "passphrase")));
+        assert.deepEqual(entries(h.journal, "ws"), []);
+    });
+
+    it("sets registry credentials from LAUNCHPAD_REGISTRY_* variables, the password as a secret, before the update", async () => {
+        const h = harness({ env: { ...prodEnv, LAUNCHPAD_REGISTRY_USERNAME: "ci-bot", LAUNCHPAD_REGISTRY_PASSWORD: "tok3n" } });
+        h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "ghcr.io/acme" }));
+        await up(h.deps, { stack: "prod" });
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate prod", "setConfig prod launchpad:registryUsername=ci-bot", "setConfig prod launchpad:registryPassword=[secret]", "up prod"]);
+        assert.deepEqual(h.ws().configOf("prod").get("launchpad:registryPassword"), { value: "tok3n", secret: true });
+        assert.ok(!h.lines.join("\n").includes("tok3n"), "the password is never printed");
+        assert.ok(h.lines.includes("launchpad: the update logs in to ghcr.io as ci-bot with launchpad:registryPassword (secret)"), h.lines.join("\n"));
+    });
+
+    it("notes that pushing relies on Docker's own login when the stack has no registry credentials", async () => {
+        const h = harness({ env: prodEnv });
+        h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "registry.example.com/team" }));
+        await up(h.deps, { stack: "prod" });
+        assert.ok(h.lines.some((l) => l.includes("pushing to registry.example.com relies on Docker's own login")), h.lines.join("\n"));
+    });
+
+    it("in CI refuses state that would die with the checkout", async () => {
+        const h = harness({ env: { ...prodEnv, CI: "true" } });
+        await assert.rejects(up(h.deps, { stack: "prod" }), /in CI needs PULUMI_BACKEND_URL/);
+        const ok = harness({ env: { ...prodEnv, CI: "true", PULUMI_BACKEND_URL: "s3://bucket/launchpad" } });
+        await up(ok.deps, { stack: "prod" });
+        assert.equal(ok.ws().settings.backendUrl, "s3://bucket/launchpad");
+    });
+
+    it("rejects a stack that has no Pulumi.<stack>.yaml as a usage error", async () => {
+        const h = harness({ env: prodEnv });
+        await assert.rejects(up(h.deps, { stack: "staging" }), (e: UpError) => e.exitCode === 2 && /no Pulumi\.staging\.yaml/.test(e.message));
+    });
+});
+
+describe("up: npm run preview", () => {
+    it("on kind changes nothing and lists what up would still create when the platform is missing", async () => {
+        const h = harness();
+        await assert.rejects(preview(h.deps, { stack: "dev" }), /the kind platform is not ready \(registry kind-registry; kind cluster launchpad; registry wiring and ingress-nginx\)/);
+        assert.deepEqual(h.machine.mutations(), []);
+        assert.ok(!entries(h.journal, "ws").includes("preview dev"));
+    });
+
+    it("on a ready kind platform runs the engine's preview and changes nothing", async () => {
+        const h = harness({ machine: readyMachine() });
+        await preview(h.deps, { stack: "dev" });
+        assert.deepEqual(h.machine.mutations(), []);
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate dev", "preview dev"]);
+        assert.equal(h.lines[h.lines.length - 1], "launchpad: preview of dev done; nothing was changed.");
+    });
+
+    it("on prod never touches kind", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        await preview(h.deps, { stack: "prod" });
+        assert.deepEqual(h.machine.calls.filter(isKindCall), []);
+    });
+});
+
+describe("up: npm run down", () => {
+    function existing(h: ReturnType<typeof harness>, stack = "dev", config: Record<string, string> = {}) {
+        h.onOpen((ws) => {
+            ws.stacks.add(stack);
+            for (const [k, v] of Object.entries(config)) ws.configOf(stack).set(k, { value: v });
+        });
+    }
+
+    it("destroys the app but keeps protected and retained data, and says how to delete it", async () => {
+        const h = harness({ machine: readyMachine() });
+        existing(h);
+        await down(h.deps, { stack: "dev", deleteData: false, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate dev", "destroy dev excludeProtected=true"]);
+        assert.ok(h.lines.some((l) => l.includes("The database (its namespace, StatefulSet, Secret and volume claims) was kept")));
+        assert.ok(h.lines.some((l) => l.includes("To delete the data too: npm run down -- --delete-data")));
+    });
+
+    it("needs only the Pulumi CLI", async () => {
+        const h = harness({ machine: freshMachine({ installed: new Set(["pulumi"]) }) });
+        existing(h);
+        await down(h.deps, { stack: "dev", deleteData: false, cluster: false });
+    });
+
+    it("refuses to destroy a stack whose config no longer retains data, without --delete-data", async () => {
+        const h = harness({ machine: readyMachine() });
+        existing(h, "dev", { [RETAIN_KEY]: "false" });
+        await assert.rejects(down(h.deps, { stack: "dev", deleteData: false, cluster: false }), (e: UpError) => {
+            assert.equal(e.exitCode, 1);
+            assert.match(e.message, /refusing to destroy dev: launchpad:retainData is false/);
+            assert.match(e.message, /npm run down -- --delete-data/);
+            return true;
+        });
+        assert.ok(!entries(h.journal, "ws").some((e) => e.startsWith("destroy")));
+    });
+
+    it("refuses to delete the kind cluster without --delete-data, before checking anything", async () => {
+        const h = harness({ machine: readyMachine() });
+        await assert.rejects(down(h.deps, { stack: "dev", deleteData: false, cluster: true }), (e: UpError) => {
+            assert.equal(e.exitCode, 1);
+            assert.match(e.message, /refusing to delete the kind cluster: the database's volume lives inside it/);
+            assert.match(e.message, /npm run down -- --cluster --delete-data/);
+            return true;
+        });
+        assert.deepEqual(h.machine.calls, []);
+        assert.deepEqual(h.journal, []);
+    });
+
+    it("with --delete-data lifts retention with an update, destroys everything, then restores the config", async () => {
+        const h = harness({ machine: readyMachine() });
+        existing(h);
+        await down(h.deps, { stack: "dev", deleteData: true, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate dev", `setConfig dev ${RETAIN_KEY}=false`, "up dev", "destroy dev excludeProtected=false", `removeConfig dev ${RETAIN_KEY}`]);
+        assert.equal(h.ws().configOf("dev").has(RETAIN_KEY), false);
+    });
+
+    it("with --delete-data also lifts protect when the stack sets it, and puts both back", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        existing(h, "prod", { [PROTECT_KEY]: "true", [RETAIN_KEY]: "true" });
+        await down(h.deps, { stack: "prod", deleteData: true, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws"), [
+            "open",
+            "selectOrCreate prod",
+            `setConfig prod ${RETAIN_KEY}=false`,
+            `setConfig prod ${PROTECT_KEY}=false`,
+            "up prod",
+            "destroy prod excludeProtected=false",
+            `setConfig prod ${RETAIN_KEY}=true`,
+            `setConfig prod ${PROTECT_KEY}=true`,
+        ]);
+        assert.deepEqual(h.machine.calls.filter(isKindCall), []);
+    });
+
+    it("leaves retainData false when the destroy fails, and says how to finish", async () => {
+        const h = harness({ machine: readyMachine() });
+        existing(h);
+        h.onOpen((ws) => ws.failing.add("destroy"));
+        await assert.rejects(down(h.deps, { stack: "dev", deleteData: true, cluster: false }), /stay false in Pulumi\.dev\.yaml so that `npm run down -- --delete-data` can finish/);
+        assert.deepEqual(h.ws().configOf("dev").get(RETAIN_KEY), { value: "false" });
+    });
+
+    it("has nothing to destroy for a stack without state", async () => {
+        const h = harness({ machine: readyMachine() });
+        await down(h.deps, { stack: "dev", deleteData: false, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws"), ["open"]);
+        assert.ok(h.lines.some((l) => l.includes("nothing to destroy")));
+    });
+
+    it("with --cluster --delete-data deletes the cluster and the registry, then forgets the stack's state", async () => {
+        const h = harness({ machine: readyMachine() });
+        existing(h);
+        await down(h.deps, { stack: "dev", deleteData: true, cluster: true });
+        assert.deepEqual(h.machine.mutations(), ["kind delete cluster --name launchpad", "docker rm -f -v kind-registry"]);
+        assert.ok(indexOf(h.journal, "ws: removeStack dev") > indexOf(h.journal, "run: docker rm"));
+        assert.equal(h.machine.state.cluster, false);
+        assert.equal(h.machine.state.registry, "absent");
+    });
+
+    it("rejects --cluster for a cloud stack as a usage error", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        await assert.rejects(down(h.deps, { stack: "prod", deleteData: true, cluster: true }), (e: UpError) => e.exitCode === 2 && /never deletes a cloud cluster/.test(e.message));
+        assert.deepEqual(h.machine.calls, []);
+    });
+});
+
+describe("up: engine failures", () => {
+    it("extracts the CLI's stderr from an Automation API error", () => {
+        const err = new Error("code: 255\n stdout: lots of progress\n stderr: error: could not decrypt configuration value\n err?: Error: exit 255\n");
+        assert.equal(engineMessage(err), "error: could not decrypt configuration value");
+    });
+
+    it("explains a wrong passphrase, an unreachable cluster and a locked stack", () => {
+        assert.match(engineHint("error: failed to decrypt: incorrect passphrase", "dev") ?? "", /\.launchpad\/passphrase/);
+        assert.match(engineHint("error: failed to decrypt: incorrect passphrase", "prod") ?? "", /PULUMI_CONFIG_PASSPHRASE is not the passphrase prod's secrets/);
+        assert.match(engineHint('error: context "kind-launchpad" does not exist', "dev") ?? "", /npm run up` \(re\)creates the kind platform/);
+        assert.match(engineHint("dial tcp 10.0.0.1:443: i/o timeout", "prod") ?? "", /launchpad:kubeContext/);
+        assert.match(engineHint("the stack is currently locked by 1 lock(s)", "dev") ?? "", /remove the lock/);
+        assert.equal(engineHint("something else", "dev"), undefined);
+    });
+
+    it("uses the registry's host for its login", () => {
+        assert.equal(registryHost("ghcr.io/acme"), "ghcr.io");
+        assert.equal(registryHost("localhost:5001"), "localhost:5001");
+    });
+});

@@ -1,0 +1,366 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Deps } from "../../tools/up/commands";
+import { INGRESS_NGINX, KIND } from "../../tools/up/kind";
+import type { RunOptions, RunResult, Runner } from "../../tools/up/runner";
+import type { ConfigEntry, Outputs, Workspace, WorkspaceSettings } from "../../tools/up/workspace";
+
+/** One ordered record of everything the fakes were asked to do, so tests can check the order of steps. */
+export type Journal = string[];
+
+/** The machine as the CLIs would see it: what is installed and what exists. */
+export interface MachineState {
+    installed: Set<string>;
+    daemonRunning: boolean;
+    registry: "absent" | "stopped" | "running";
+    registryOnKindNetwork: boolean;
+    cluster: boolean;
+    nodeRunning: boolean;
+    hostsToml: Map<string, string>;
+    context: boolean;
+    configMapValue?: string;
+    ingress?: { version: string; ready: boolean };
+    /** Whether the admission patch Job is still there (clusters may have cleaned it up). */
+    admissionJob: boolean;
+    manifestReachable: boolean;
+    loginAccepts: boolean;
+}
+
+export const NODE = `${KIND.cluster}-control-plane`;
+
+export function freshMachine(over: Partial<MachineState> = {}): MachineState {
+    return {
+        installed: new Set(["pulumi", "docker", "kind", "kubectl"]),
+        daemonRunning: true,
+        registry: "absent",
+        registryOnKindNetwork: false,
+        cluster: false,
+        nodeRunning: true,
+        hostsToml: new Map(),
+        context: false,
+        admissionJob: false,
+        manifestReachable: true,
+        loginAccepts: true,
+        ...over,
+    };
+}
+
+/** A machine where a previous `npm run up` already built everything. */
+export function readyMachine(over: Partial<MachineState> = {}): MachineState {
+    return freshMachine({
+        registry: "running",
+        registryOnKindNetwork: true,
+        cluster: true,
+        hostsToml: new Map([[NODE, `[host."http://kind-registry:5000"]\n`]]),
+        context: true,
+        configMapValue: `host: "localhost:5001"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`,
+        ingress: { version: INGRESS_NGINX.version, ready: true },
+        ...over,
+    });
+}
+
+const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
+const fail = (stderr: string, code = 1): RunResult => ({ code, stdout: "", stderr });
+
+/** Read-only commands: everything else changes the machine. */
+const READ_ONLY = [/^docker info/, /^docker inspect/, /^kind get/, /^docker exec \S+ cat /, /^kubectl config get-contexts/, / get (deployment|configmap) /, / wait /, / rollout status /];
+
+/**
+ * A fake Runner that answers `docker`, `kind` and `kubectl` from a MachineState and updates it the way
+ * the real commands would, so a second run sees what the first one made.
+ */
+export class FakeMachine implements Runner {
+    readonly calls: string[] = [];
+    readonly inputs = new Map<string, string>();
+
+    constructor(
+        readonly state: MachineState,
+        private readonly journal: Journal = [],
+    ) {}
+
+    /** The calls that would have changed something. */
+    mutations(): string[] {
+        return this.calls.filter((c) => !READ_ONLY.some((r) => r.test(c)));
+    }
+
+    async which(cmd: string): Promise<string | undefined> {
+        return this.state.installed.has(cmd) ? `/usr/local/bin/${cmd}` : undefined;
+    }
+
+    async run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+        const line = [cmd, ...args].join(" ");
+        this.calls.push(line);
+        this.journal.push(`run: ${line}`);
+        if (opts.input !== undefined) this.inputs.set(line, opts.input);
+        if (!this.state.installed.has(cmd)) return fail(`${cmd}: command not found`, 127);
+        if (cmd === "docker") return this.docker(args, opts);
+        if (cmd === "kind") return this.kind(args);
+        if (cmd === "kubectl") return this.kubectl(args);
+        return fail(`unexpected command ${line}`);
+    }
+
+    private docker(a: readonly string[], opts: RunOptions): RunResult {
+        const s = this.state;
+        if (a[0] === "info") return s.daemonRunning ? ok("27.3.1\n") : fail("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?");
+        if (!s.daemonRunning) return fail("Cannot connect to the Docker daemon");
+        const name = a[a.length - 1];
+        if (a[0] === "inspect" && a[2] === "{{.State.Running}}") {
+            if (name === KIND.registry) return s.registry === "absent" ? fail(`Error: No such object: ${name}`) : ok(`${s.registry === "running"}\n`);
+            if (name === NODE) return s.cluster ? ok(`${s.nodeRunning}\n`) : fail(`Error: No such object: ${name}`);
+        }
+        if (a[0] === "inspect" && a[2] === "{{json .NetworkSettings.Networks.kind}}") {
+            return s.registry === "absent" ? fail("No such object") : ok(s.registryOnKindNetwork ? '{"NetworkID":"abc"}\n' : "null\n");
+        }
+        if (a[0] === "run" && a.includes(KIND.registry)) {
+            s.registry = "running";
+            return ok("f00d\n");
+        }
+        if (a[0] === "start" && name === KIND.registry) {
+            s.registry = "running";
+            return ok(name);
+        }
+        if (a[0] === "start" && name === NODE) {
+            s.nodeRunning = true;
+            return ok(name);
+        }
+        if (a[0] === "exec" && a[2] === "cat") {
+            const content = s.hostsToml.get(a[1]);
+            return content === undefined ? fail(`cat: ${a[3]}: No such file or directory`) : ok(content);
+        }
+        if (a[0] === "exec" && a[2] === "mkdir") return ok();
+        if (a[0] === "exec" && a[1] === "-i" && a[3] === "cp") {
+            s.hostsToml.set(a[2], opts.input ?? "");
+            return ok();
+        }
+        if (a[0] === "network" && a[1] === "connect") {
+            if (!s.cluster) return fail("Error response from daemon: network kind not found");
+            s.registryOnKindNetwork = true;
+            return ok();
+        }
+        if (a[0] === "rm") {
+            s.registry = "absent";
+            s.registryOnKindNetwork = false;
+            return ok(name);
+        }
+        if (a[0] === "login") return s.loginAccepts ? ok("Login Succeeded\n") : fail("Error response from daemon: unauthorized: incorrect username or password");
+        return fail(`fake docker does not know: ${a.join(" ")}`);
+    }
+
+    private kind(a: readonly string[]): RunResult {
+        const s = this.state;
+        const line = a.join(" ");
+        if (line === "get clusters") return s.cluster ? ok(`${KIND.cluster}\n`) : { code: 0, stdout: "", stderr: "No kind clusters found.\n" };
+        if (line === `get nodes --name ${KIND.cluster}`) return s.cluster ? ok(`${NODE}\n`) : { code: 0, stdout: "", stderr: `No kind nodes found for cluster "${KIND.cluster}".\n` };
+        if (line === `create cluster --name ${KIND.cluster} --config -`) {
+            s.cluster = true;
+            s.context = true;
+            s.nodeRunning = true;
+            return ok();
+        }
+        if (line === `export kubeconfig --name ${KIND.cluster}`) {
+            s.context = true;
+            return ok();
+        }
+        if (line === `delete cluster --name ${KIND.cluster}`) {
+            Object.assign(s, { cluster: false, context: false, configMapValue: undefined, ingress: undefined, registryOnKindNetwork: false });
+            s.hostsToml.clear();
+            return ok();
+        }
+        return fail(`fake kind does not know: ${line}`);
+    }
+
+    private kubectl(a: readonly string[]): RunResult {
+        const s = this.state;
+        if (a[0] === "config" && a[1] === "get-contexts") return s.context ? ok(`*  ${KIND.context}\n`) : fail(`error: context ${a[2]} not found`);
+        if (a[0] !== "--context" || a[1] !== KIND.context) return fail(`fake kubectl expects --context ${KIND.context}`);
+        if (!s.cluster || !s.context) return fail("The connection to the server 127.0.0.1:6443 was refused");
+        const rest = a.slice(2).join(" ");
+        if (rest.startsWith("-n kube-public get configmap local-registry-hosting")) {
+            return s.configMapValue === undefined ? fail('Error from server (NotFound): configmaps "local-registry-hosting" not found') : ok(JSON.stringify({ data: { "localRegistryHosting.v1": s.configMapValue } }));
+        }
+        if (rest === "apply -f -") {
+            s.configMapValue = `host: "localhost:5001"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`;
+            return ok("configmap/local-registry-hosting created\n");
+        }
+        if (rest.startsWith(`-n ${INGRESS_NGINX.namespace} get deployment`)) {
+            if (!s.ingress) return fail(`Error from server (NotFound): deployments.apps "${INGRESS_NGINX.deployment}" not found`);
+            return ok(JSON.stringify({ metadata: { labels: { "app.kubernetes.io/version": s.ingress.version } }, status: s.ingress.ready ? { readyReplicas: 1 } : {} }));
+        }
+        if (rest.startsWith("apply -f https://")) {
+            if (!s.manifestReachable) return fail('error: unable to read URL "https://raw.githubusercontent.com/...", server reported 404 Not Found');
+            const version = /controller-v([^/]+)\//.exec(rest)?.[1] ?? "?";
+            s.ingress = { version, ready: false };
+            s.admissionJob = true;
+            return ok("deployment.apps/ingress-nginx-controller created\n");
+        }
+        if (rest.startsWith(`-n ${INGRESS_NGINX.namespace} delete job`)) {
+            s.admissionJob = false;
+            return ok();
+        }
+        if (rest.startsWith(`-n ${INGRESS_NGINX.namespace} wait --for=condition=complete`)) {
+            return s.admissionJob ? ok("job.batch/ingress-nginx-admission-patch condition met\n") : fail('Error from server (NotFound): jobs.batch "ingress-nginx-admission-patch" not found');
+        }
+        if (rest.startsWith(`-n ${INGRESS_NGINX.namespace} rollout status`)) {
+            if (!s.ingress) return fail("not found");
+            s.ingress.ready = true;
+            return ok('deployment "ingress-nginx-controller" successfully rolled out\n');
+        }
+        return fail(`fake kubectl does not know: ${rest}`);
+    }
+}
+
+/** A fake Pulumi engine: stacks and their config in memory, every call journaled. */
+export class FakeWorkspace implements Workspace {
+    readonly backendUrl: string;
+    readonly stacks = new Set<string>();
+    readonly config = new Map<string, Map<string, ConfigEntry>>();
+    outputs: Outputs = { url: { value: "http://launchpad.localhost", secret: false }, namespace: { value: "launchpad-dev", secret: false } };
+    /** Operation names (`up`, `destroy`, …) that throw like a failed engine run. */
+    readonly failing = new Set<string>();
+
+    constructor(
+        private readonly journal: Journal,
+        readonly settings: WorkspaceSettings,
+    ) {
+        this.backendUrl = settings.backendUrl;
+    }
+
+    private note(op: string, stack: string, extra = ""): void {
+        this.journal.push(`ws: ${op} ${stack}${extra}`);
+        if (this.failing.has(op)) throw new Error(`code: 255\n stdout: \n stderr: error: ${op} went wrong\n err?: \n`);
+    }
+
+    configOf(stack: string): Map<string, ConfigEntry> {
+        let c = this.config.get(stack);
+        if (!c) this.config.set(stack, (c = new Map()));
+        return c;
+    }
+
+    async stackExists(stack: string) {
+        return this.stacks.has(stack);
+    }
+    async selectOrCreate(stack: string) {
+        this.note("selectOrCreate", stack);
+        this.stacks.add(stack);
+    }
+    async getConfig(stack: string, key: string) {
+        return this.configOf(stack).get(key);
+    }
+    async setConfig(stack: string, key: string, entry: ConfigEntry) {
+        this.note("setConfig", stack, ` ${key}=${entry.secret ? "[secret]" : entry.value}`);
+        this.configOf(stack).set(key, entry);
+    }
+    async removeConfig(stack: string, key: string) {
+        this.note("removeConfig", stack, ` ${key}`);
+        this.configOf(stack).delete(key);
+    }
+    async up(stack: string, onOutput: (s: string) => void) {
+        this.note("up", stack);
+        onOutput("Updating (engine output)\n");
+        return this.outputs;
+    }
+    async preview(stack: string, onOutput: (s: string) => void) {
+        this.note("preview", stack);
+        onOutput("Previewing (engine output)\n");
+    }
+    async destroy(stack: string, opts: { excludeProtected: boolean }, onOutput: (s: string) => void) {
+        this.note("destroy", stack, ` excludeProtected=${opts.excludeProtected}`);
+        onOutput("Destroying (engine output)\n");
+    }
+    async removeStack(stack: string) {
+        this.note("removeStack", stack);
+        this.stacks.delete(stack);
+    }
+}
+
+const temps: string[] = [];
+
+/** A temporary directory, removed by `removeTemps` (call it from an `after` hook). */
+export function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-up-"));
+    temps.push(dir);
+    return dir;
+}
+
+export function removeTemps(): void {
+    for (const dir of temps.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A temporary project directory with its own stack files, standing in for the repo root. */
+export function tempProject(files: Record<string, string> = {}): string {
+    const root = tempDir();
+    const defaults: Record<string, string> = {
+        "Pulumi.yaml": "name: launchpad\nruntime: nodejs\n",
+        "Pulumi.dev.yaml": 'config:\n  launchpad:platform: kind\n  launchpad:registry: localhost:5001\n  launchpad:host: launchpad.localhost\n',
+        "Pulumi.prod.yaml": 'config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  launchpad:registry: registry.example.com/team\n',
+    };
+    for (const [name, text] of Object.entries({ ...defaults, ...files })) fs.writeFileSync(path.join(root, name), text);
+    return root;
+}
+
+/** Everything a command needs, faked, with what it printed and did collected. */
+export interface Harness {
+    readonly deps: Deps;
+    readonly journal: Journal;
+    readonly machine: FakeMachine;
+    readonly lines: string[];
+    readonly engineText: string[];
+    /** The workspace the command opened (after it opened one). */
+    ws(): FakeWorkspace;
+    /** Prepares the workspace before the command opens it (existing stacks, config). */
+    onOpen(fn: (ws: FakeWorkspace) => void): void;
+}
+
+export function harness(opts: { machine?: MachineState; env?: Record<string, string | undefined>; root?: string; nodeVersion?: string } = {}): Harness {
+    const journal: Journal = [];
+    const machine = new FakeMachine(opts.machine ?? freshMachine(), journal);
+    const lines: string[] = [];
+    const engineText: string[] = [];
+    let opened: FakeWorkspace | undefined;
+    const setups: ((ws: FakeWorkspace) => void)[] = [];
+    const deps: Deps = {
+        runner: machine,
+        openWorkspace: async (settings) => {
+            journal.push("ws: open");
+            opened = new FakeWorkspace(journal, settings);
+            for (const s of setups) s(opened);
+            return opened;
+        },
+        repoRoot: opts.root ?? tempProject(),
+        env: opts.env ?? {},
+        nodeVersion: opts.nodeVersion ?? "22.11.0",
+        io: {
+            info: (l) => {
+                lines.push(l);
+                journal.push(`info: ${l}`);
+            },
+            engine: (t) => engineText.push(t),
+        },
+    };
+    return {
+        deps,
+        journal,
+        machine,
+        lines,
+        engineText,
+        ws: () => {
+            if (!opened) throw new Error("the command opened no workspace");
+            return opened;
+        },
+        onOpen: (fn) => setups.push(fn),
+    };
+}
+
+/** The journal entries of one kind (`run:`, `ws:`), prefix removed. */
+export function entries(journal: Journal, kind: "run" | "ws"): string[] {
+    return journal.filter((e) => e.startsWith(`${kind}: `)).map((e) => e.slice(kind.length + 2));
+}
+
+/** The index of the first journal entry that starts with `prefix` (fails the test when there is none). */
+export function indexOf(journal: Journal, prefix: string): number {
+    const i = journal.findIndex((e) => e.startsWith(prefix));
+    if (i < 0) throw new Error(`no journal entry starts with "${prefix}":\n${journal.join("\n")}`);
+    return i;
+}
+
