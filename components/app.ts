@@ -5,11 +5,15 @@ import { ContainerImage, RegistryArgs, registryHost } from "./containerImage";
 import { Database, DatabaseStorage } from "./database";
 import { Ingress, IngressTls } from "./ingress";
 import { EnvValue, Resources, Scheduling, TierIdentity } from "./pod";
+import { EgressRule, NetworkPolicies } from "./networkPolicies";
 import { HttpProbes, Rollout, WebService } from "./webService";
 
 /** One web tier as the stack describes it. */
 export interface TierArgs {
+    /** Pods to run; with autoscaling, the fewest. */
     readonly replicas: number;
+    /** The most pods the autoscaler may run (only with autoscaling). */
+    readonly maxReplicas: number;
     readonly port: number;
     readonly resources: Resources;
     readonly probes: HttpProbes;
@@ -48,12 +52,30 @@ export interface AppArgs {
     };
     readonly rollout: Rollout;
     readonly scheduling: Scheduling;
+    /** Scale the web tiers on CPU between `replicas` and `maxReplicas`. @default off */
+    readonly autoscaling?: { readonly cpuTargetPercent: number };
+    readonly network: {
+        /** Namespace of the ingress controller, allowed to reach the web tiers. */
+        readonly ingressNamespace: string;
+        /** Outside ranges the backend may call. */
+        readonly backendEgress: readonly EgressRule[];
+    };
     /** Keep the database and its namespace when the stack is destroyed. */
     readonly retainData: boolean;
     /** Pulumi-protect the namespace and the database. */
     readonly protect: boolean;
     /** The stack, used as image tag and in the instance label. */
     readonly stack: string;
+}
+
+/** Pod Security Admission labels: the namespace rejects (and warns and audits) pods above `level`. */
+export function podSecurityLabels(level: "restricted" | "baseline"): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": level,
+        "pod-security.kubernetes.io/audit": level,
+    };
 }
 
 /** The names the tiers are reached by inside the namespace. */
@@ -92,7 +114,7 @@ export class App extends pulumi.ComponentResource {
         const appLabels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/instance": `${args.appName}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: args.namespace, labels: appLabels },
+            metadata: { name: args.namespace, labels: { ...appLabels, ...podSecurityLabels("restricted") } },
         }, { parent: this, provider: kubernetes, retainOnDelete: args.retainData, protect: args.protect });
         const ns = namespace.metadata.name;
 
@@ -150,9 +172,22 @@ export class App extends pulumi.ComponentResource {
             scheduling: args.scheduling,
             imagePullSecrets: pullSecrets,
             rollout: args.rollout,
+            autoscaling: args.autoscaling
+                ? { minReplicas: args[tier].replicas, maxReplicas: args[tier].maxReplicas, cpuTargetPercent: args.autoscaling.cpuTargetPercent }
+                : undefined,
         }, children);
         const backend = web("backend", backendImage, { PORT: String(args.backend.port), ...database.connectionEnv() });
         const frontend = web("frontend", frontendImage, {});
+
+        new NetworkPolicies(`${name}-network`, {
+            namespace: ns,
+            labels: appLabels,
+            frontend: identity("frontend"),
+            backend: identity("backend"),
+            database: identity("database"),
+            ingressNamespace: args.network.ingressNamespace,
+            backendEgress: args.network.backendEgress,
+        }, children);
 
         const ingress = new Ingress(`${name}-ingress`, {
             namespace: ns,

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppArgs } from "./app";
+import type { EgressRule } from "./networkPolicies";
 import type { Toleration, Affinity } from "./pod";
 import {
-    checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkHost, checkImageReference, checkIntOrPercent,
+    checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
     checkRegistry, closest, isZeroIntOrPercent, parseQuantity,
 } from "./validate";
@@ -35,13 +36,14 @@ interface KeySpec {
 }
 
 const onKind = (kind: unknown, cloud: unknown) => (c: DefaultContext) => (c.platform === "kind" ? kind : cloud);
-const TIER_SUFFIXES = ["Replicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
+const TIER_SUFFIXES = ["Replicas", "MaxReplicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
 type TierKey<T extends string> = `${T}${(typeof TIER_SUFFIXES)[number]}`;
 function tierKeys<T extends "frontend" | "backend">(
     tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string },
 ): Record<TierKey<T>, KeySpec> {
     const specs: Record<(typeof TIER_SUFFIXES)[number], KeySpec> = {
-        Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it).` },
+        Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it); with autoscaling, the fewest.` },
+        MaxReplicas: { type: "integer", min: 1, max: 100, default: 5, example: "5", doc: `Most pods of the ${tier} the autoscaler may run.` },
         Port: { type: "integer", min: 1, max: 65535, default: d.port, example: String(d.port), doc: `Port the ${tier} container listens on.` },
         Cpu: { type: "string", check: checkQuantity, default: d.cpu, example: d.cpu, doc: `CPU request of each ${tier} pod.` },
         Memory: { type: "string", check: checkMemory, default: d.memory, example: d.memory, doc: `Memory request of each ${tier} pod.` },
@@ -85,6 +87,10 @@ export const CONFIG_KEYS = {
     rolloutTimeoutSeconds: { type: "integer", min: 60, max: 3600, default: 300, example: "300", doc: "How long `pulumi up` waits for a rollout before failing with its cause." },
     maxSurge: { type: "intOrPercent", check: checkIntOrPercent, default: 1, example: "1", doc: "Extra pods a rolling update may start (number or percent)." },
     maxUnavailable: { type: "intOrPercent", check: checkIntOrPercent, default: 0, example: "0", doc: "Pods a rolling update may take down (0: zero-downtime)." },
+    autoscaling: { type: "boolean", default: false, example: "true", doc: "Scale frontend and backend on CPU between `<tier>Replicas` and `<tier>MaxReplicas`." },
+    cpuTargetPercent: { type: "integer", min: 10, max: 100, default: 70, example: "70", doc: "Average CPU use (percent of the request) the autoscaler aims for." },
+    ingressNamespace: { type: "string", check: checkDns1123Label, default: "ingress-nginx", example: "ingress-nginx", doc: "Namespace of the ingress controller: the only source allowed to reach the web tiers." },
+    backendEgress: { type: "array", default: [], example: `'[{"cidr":"0.0.0.0/0","port":443}]'`, doc: "Outside address ranges the backend may call (`cidr`, optional TCP `port`); all else is denied." },
     nodeSelector: { type: "object", default: {}, example: `'{"pool":"apps"}'`, doc: "Node labels every pod requires (object)." },
     tolerations: { type: "array", default: [], example: `'[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]'`, doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
     affinity: { type: "object", example: `'{"nodeAffinity":{…}}'`, doc: "Kubernetes affinity of every pod (object)." },
@@ -282,6 +288,22 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
         report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, "pulumi config set backendPath /api");
     }
 
+    if (values.get("autoscaling") === true) {
+        for (const tier of ["frontend", "backend"] as const) {
+            const min = values.get(`${tier}Replicas`) as number | undefined;
+            const max = values.get(`${tier}MaxReplicas`) as number | undefined;
+            if (min === 0) report(`${tier}Replicas`, "is 0 with autoscaling on; the autoscaler needs at least 1 pod", `pulumi config set ${tier}Replicas 2`);
+            else if (min !== undefined && max !== undefined && min > max) {
+                report(`${tier}MaxReplicas`, `is below ${tier}Replicas (${min}), the autoscaler's minimum`, `pulumi config set ${tier}MaxReplicas ${min}`);
+            }
+        }
+    }
+    const egress = values.get("backendEgress");
+    if (Array.isArray(egress)) egress.forEach((rule, i) => {
+        const problem = checkEgressRule(rule);
+        if (problem) report("backendEgress", `item ${i} ${problem}`, `pulumi config set --path 'backendEgress[${i}].cidr' 203.0.113.0/24`);
+    });
+
     const nodeSelector = values.get("nodeSelector");
     if (typeof nodeSelector === "object" && nodeSelector !== null) {
         for (const [label, value] of Object.entries(nodeSelector)) {
@@ -310,6 +332,16 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
     }
 }
 
+function checkEgressRule(value: unknown): string | undefined {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return "is not an object with cidr and port";
+    const rule = value as Record<string, unknown>;
+    const unknown = Object.keys(rule).filter((k) => k !== "cidr" && k !== "port");
+    if (unknown.length > 0) return `has unknown field(s) ${unknown.join(", ")}`;
+    if (typeof rule.cidr !== "string" || checkCidr(rule.cidr)) return `has cidr ${JSON.stringify(rule.cidr)}; ${typeof rule.cidr === "string" ? checkCidr(rule.cidr) : "give a CIDR such as 203.0.113.0/24"}`;
+    if (rule.port !== undefined && !(Number.isInteger(rule.port) && (rule.port as number) >= 1 && (rule.port as number) <= 65535)) return `has port ${JSON.stringify(rule.port)}; use 1-65535`;
+    return undefined;
+}
+
 function checkToleration(value: unknown): string | undefined {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return "is not an object";
     const t = value as Record<string, unknown>;
@@ -330,6 +362,7 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
     const get = <T>(key: ConfigKey) => values.get(key) as T;
     const tier = (prefix: "frontend" | "backend") => ({
         replicas: get<number>(`${prefix}Replicas`),
+        maxReplicas: get<number>(`${prefix}MaxReplicas`),
         port: get<number>(`${prefix}Port`),
         resources: { cpu: get<string>(`${prefix}Cpu`), memory: get<string>(`${prefix}Memory`), memoryLimit: get<string>(`${prefix}MemoryLimit`) },
         probes: { liveness: get<string>(`${prefix}LivenessPath`), readiness: get<string>(`${prefix}ReadinessPath`) },
@@ -359,6 +392,8 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
         },
         frontend: tier("frontend"),
         backend: tier("backend"),
+        autoscaling: get<boolean>("autoscaling") ? { cpuTargetPercent: get<number>("cpuTargetPercent") } : undefined,
+        network: { ingressNamespace: get<string>("ingressNamespace"), backendEgress: get<EgressRule[]>("backendEgress") },
         database: {
             image: get<string>("dbImage"),
             name: get<string>("dbName"),

@@ -158,6 +158,18 @@ export function checkRegistry(value: string): string | undefined {
     return undefined;
 }
 
+/** An IPv4 or IPv6 CIDR such as 203.0.113.0/24. */
+export function checkCidr(value: string): string | undefined {
+    const [address, bits, ...rest] = value.split("/");
+    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
+        if (address.split(".").some((octet) => Number(octet) > 255) || Number(bits) > 32) return "is not a valid IPv4 CIDR";
+        return undefined;
+    }
+    if (/^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && Number(bits) <= 128) return undefined;
+    return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+}
+
 /** A Docker platform such as linux/amd64 or linux/arm64/v8. */
 export function checkPlatform(value: string): string | undefined {
     return /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value) ? undefined : "is not a platform such as linux/amd64 or linux/arm64";

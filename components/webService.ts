@@ -23,6 +23,22 @@ export interface HttpProbes {
     readonly readiness: string;
 }
 
+/** Scale between `minReplicas` and `maxReplicas` on CPU use (autoscaling/v2). */
+export interface Autoscaling {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    /** Average CPU use, in percent of the request, the autoscaler aims for. @default 70 */
+    readonly cpuTargetPercent?: number;
+}
+
+/**
+ * Seconds a terminating pod keeps serving while Services and the Ingress stop sending it traffic:
+ * endpoints are removed asynchronously, so without the pause a rolling update drops requests.
+ */
+export const PRE_STOP_SECONDS = 5;
+/** The pause plus time to finish in-flight requests after SIGTERM. */
+export const TERMINATION_GRACE_SECONDS = 30;
+
 /** The port every web Service exposes; it forwards to the container's named port "http". */
 export const SERVICE_PORT = 80;
 
@@ -48,6 +64,8 @@ export interface WebServiceArgs {
     readonly imagePullSecrets?: readonly pulumi.Input<string>[];
     /** @default defaultRollout */
     readonly rollout?: Rollout;
+    /** Let a HorizontalPodAutoscaler own the replica count. @default off: `replicas` pods */
+    readonly autoscaling?: Autoscaling;
 }
 
 export const defaultWebResources: Resources = { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" };
@@ -64,6 +82,7 @@ export interface WebServiceSpecInput {
     readonly scheduling?: Scheduling;
     readonly imagePullSecrets: readonly pulumi.Input<string>[];
     readonly rollout: Rollout;
+    readonly autoscaling?: Autoscaling;
 }
 
 export function containerSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Container {
@@ -75,6 +94,7 @@ export function containerSpec(input: WebServiceSpecInput): k8s.types.input.core.
         resources: resourcesSpec(input.resources),
         readinessProbe: { httpGet: { path: input.probes.readiness, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
         livenessProbe: { httpGet: { path: input.probes.liveness, port: "http" }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+        lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
         securityContext: restrictedContainerSecurity(),
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     };
@@ -84,6 +104,14 @@ export function podSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Pod
     return {
         automountServiceAccountToken: false,
         securityContext: restrictedPodSecurity(),
+        terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+        // Spread replicas over nodes so one node's loss never takes the whole tier.
+        topologySpreadConstraints: [{
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: labelsFor(input.identity) },
+        }],
         containers: [containerSpec(input)],
         volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
         ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
@@ -94,7 +122,8 @@ export function podSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Pod
 export function deploymentSpec(input: WebServiceSpecInput): k8s.types.input.apps.v1.DeploymentSpec {
     const labels = labelsFor(input.identity);
     return {
-        replicas: input.replicas,
+        // With an autoscaler the Deployment leaves replicas alone, or every `pulumi up` would reset them.
+        ...(input.autoscaling ? {} : { replicas: input.replicas }),
         selector: { matchLabels: labels },
         revisionHistoryLimit: 5,
         progressDeadlineSeconds: progressDeadlineFor(input.rollout.timeoutSeconds),
@@ -108,6 +137,25 @@ export function serviceSpec(identity: TierIdentity): k8s.types.input.core.v1.Ser
         type: "ClusterIP",
         selector: labelsFor(identity),
         ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+    };
+}
+
+/** The fewest pods the tier runs: what a disruption budget can protect. */
+export function minimumReplicas(input: Pick<WebServiceSpecInput, "replicas" | "autoscaling">): number {
+    return input.autoscaling ? input.autoscaling.minReplicas : input.replicas;
+}
+
+/** A budget that lets voluntary disruptions (node drains, upgrades) take one pod at a time. */
+export function disruptionBudgetSpec(identity: TierIdentity): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+    return { maxUnavailable: 1, selector: { matchLabels: labelsFor(identity) } };
+}
+
+export function autoscalerSpec(deploymentName: pulumi.Input<string>, autoscaling: Autoscaling): k8s.types.input.autoscaling.v2.HorizontalPodAutoscalerSpec {
+    return {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
+        minReplicas: autoscaling.minReplicas,
+        maxReplicas: autoscaling.maxReplicas,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuTargetPercent ?? 70 } } }],
     };
 }
 
@@ -140,12 +188,16 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             scheduling: args.scheduling,
             imagePullSecrets: args.imagePullSecrets ?? [],
             rollout: args.rollout ?? defaultRollout,
+            autoscaling: args.autoscaling,
         };
         if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
             throw new Error(`WebService ${name}: port ${input.port} is not a TCP port; use 1-65535`);
         }
         if (!Number.isInteger(input.replicas) || input.replicas < 0) {
             throw new Error(`WebService ${name}: replicas ${input.replicas} must be a whole number of 0 or more`);
+        }
+        if (input.autoscaling && !(input.autoscaling.minReplicas >= 1 && input.autoscaling.maxReplicas >= input.autoscaling.minReplicas)) {
+            throw new Error(`WebService ${name}: autoscaling needs 1 <= minReplicas (${input.autoscaling.minReplicas}) <= maxReplicas (${input.autoscaling.maxReplicas})`);
         }
 
         const labels = labelsFor(args.identity);
@@ -158,6 +210,19 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             metadata: { name: args.identity.name, namespace: args.namespace, labels },
             spec: serviceSpec(args.identity),
         }, { parent: this });
+
+        if (input.autoscaling) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-autoscaler`, {
+                metadata: { namespace: args.namespace, labels },
+                spec: autoscalerSpec(deployment.metadata.name, input.autoscaling),
+            }, { parent: this });
+        }
+        if (minimumReplicas(input) >= 2) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption-budget`, {
+                metadata: { namespace: args.namespace, labels },
+                spec: disruptionBudgetSpec(args.identity),
+            }, { parent: this });
+        }
 
         this.serviceName = service.metadata.name;
         this.deploymentName = deployment.metadata.name;

@@ -135,6 +135,18 @@ const badConfigs: [string, Record<string, string | undefined>, string, RegExp][]
     ["a username without a password", { "launchpad:registryUsername": "bot" }, "registryPassword", /is missing/],
     ["a database name PostgreSQL reserves", { "launchpad:dbName": "pg_app" }, "dbName", /reserves/],
     ["an image platform without an OS", { "launchpad:imagePlatform": "amd64" }, "imagePlatform", /platform/],
+    ["an autoscaler minimum above its maximum", { "launchpad:autoscaling": "true", "launchpad:backendReplicas": "6", "launchpad:backendMaxReplicas": "3" }, "backendMaxReplicas", /below backendReplicas/],
+    ["autoscaling from zero pods", { "launchpad:autoscaling": "true", "launchpad:frontendReplicas": "0" }, "frontendReplicas", /at least 1 pod/],
+    ["a CPU target of 5%", { "launchpad:cpuTargetPercent": "5" }, "cpuTargetPercent", /at least 10/],
+    ["an egress rule with a bad CIDR", { "launchpad:backendEgress": '[{"cidr":"10.0.0.0/33"}]' }, "backendEgress", /IPv4 CIDR/],
+    ["an egress rule with a port out of range", { "launchpad:backendEgress": '[{"cidr":"0.0.0.0/0","port":70000}]' }, "backendEgress", /1-65535/],
+    ["an egress rule with an unknown field", { "launchpad:backendEgress": '[{"cidr":"0.0.0.0/0","host":"api.example.com"}]' }, "backendEgress", /unknown field/],
+    ["an ingress namespace with upper case", { "launchpad:ingressNamespace": "Ingress" }, "ingressNamespace", /DNS-1123/],
+    ["a database uid of 0 (root)", { "launchpad:dbUid": "0" }, "dbUid", /at least 1/],
+    ["a malformed storage size", { "launchpad:dbStorageSize": "10GB" }, "dbStorageSize", /quantity/],
+    ["a TLS issuer that is not a name", { "launchpad:tlsIssuer": "Let's Encrypt" }, "tlsIssuer", /DNS-1123 subdomain/],
+    ["an empty kube context", { "launchpad:kubeContext": "" }, "kubeContext", /is empty/],
+    ["a password without a user", { "launchpad:registryPassword": "t0ken" }, "registryUsername", /is missing/],
     ["a cloud stack without cluster, registry or host", { "launchpad:platform": "cloud", "launchpad:kubeContext": undefined, "launchpad:registry": undefined, "launchpad:host": undefined }, "kubeContext", /required when platform is cloud/],
 ];
 
@@ -143,7 +155,7 @@ describe("bad stack config", () => {
         it(`rejects ${what}, naming ${key}, and creates nothing`, async () => {
             const config = { ...devConfig(), ...overrides };
             for (const [k, v] of Object.entries(config)) if (v === undefined) delete config[k];
-            const attempt = await tryRunStack("dev", { config: config as Record<string, string> });
+            const attempt = await tryRunStack("dev", { config: config as Record<string, string>, secretKeys: ["launchpad:registryPassword"] });
             assert.equal(attempt.ok, false, "the program should have refused this config");
             if (attempt.ok) return;
             assert.ok(attempt.error instanceof ConfigError, `expected a ConfigError, got ${attempt.error}`);
@@ -188,3 +200,4 @@ describe("config documentation", () => {
         for (const key of Object.keys(CONFIG_KEYS)) assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), `README lacks a row for ${key}`);
     });
 });
+

@@ -16,6 +16,16 @@ const workloads = (run: StackRun) => run.objects.filter((o) => o.kind === "Deplo
 const podOf = (workload: KubeObject) => workload.spec.template;
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
     Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** A label selector (matchLabels and matchExpressions with In/NotIn/Exists/DoesNotExist) against labels. */
+const selectorMatches = (selector: any, labels: Record<string, string>): boolean =>
+    matches(selector.matchLabels ?? {}, labels) && (selector.matchExpressions ?? []).every((e: any) => {
+        switch (e.operator) {
+            case "In": return e.values.includes(labels[e.key]);
+            case "NotIn": return !e.values.includes(labels[e.key]);
+            case "Exists": return e.key in labels;
+            default: return !(e.key in labels);
+        }
+    });
 const resourceOf = (run: StackRun, type: string, namePart: string): RecordedResource => {
     const found = run.resources.find((r) => r.type === type && r.name.includes(namePart));
     assert.ok(found, `no ${type} named like ${namePart}`);
@@ -195,6 +205,64 @@ for (const stack of listStacks()) {
             assert.equal(run.outputs.url, `${scheme}://${run.config.ingress.host}`);
             assert.equal(run.outputs.namespace, run.config.namespace);
             for (const key of ["frontendImage", "backendImage", "databaseImage"]) assert.match(String(run.outputs[key]), /@sha256:/);
+        });
+
+        it("labels the namespace to enforce, warn and audit the restricted Pod Security Standard", () => {
+            const labels = ofKind(run, "Namespace")[0].metadata.labels ?? {};
+            for (const mode of ["enforce", "warn", "audit"]) assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted");
+        });
+
+        it("denies all traffic by default and opens only what the tiers need", () => {
+            const policies = ofKind(run, "NetworkPolicy");
+            const selecting = (labels: Record<string, string>, type: string) => policies.filter((p) =>
+                p.spec.policyTypes.includes(type) && selectorMatches(p.spec.podSelector, labels));
+            const deny = policies.find((p) => p.metadata.name === "default-deny")!;
+            assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+
+            const labelsOf = (component: string) => podOf(workloads(run).find((w) => w.metadata.labels?.["app.kubernetes.io/component"] === component)!).metadata.labels;
+            const egressRules = (component: string) => selecting(labelsOf(component), "Egress").flatMap((p) => p.spec.egress ?? []);
+            const ingressRules = (component: string) => selecting(labelsOf(component), "Ingress").flatMap((p) => p.spec.ingress ?? []);
+
+            assert.deepEqual(egressRules("database"), [], "the database may reach nothing");
+            assert.ok(egressRules("backend").some((r: any) => r.to.some((t: any) => t.podSelector && selectorMatches(t.podSelector, labelsOf("database"))) && r.ports[0].port === 5432));
+            assert.ok(egressRules("frontend").every((r: any) => r.ports.every((p: any) => p.port === 53)), "the frontend may only resolve names");
+            const dbIngress = ingressRules("database");
+            assert.equal(dbIngress.length, 1);
+            assert.ok(selectorMatches(dbIngress[0].from[0].podSelector, labelsOf("backend")));
+            for (const tier of ["frontend", "backend"]) {
+                const from = ingressRules(tier).flatMap((r: any) => r.from);
+                assert.deepEqual(from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }], tier);
+            }
+        });
+
+        it("spreads web pods across nodes and pauses before stopping so rolling updates drop no requests", () => {
+            for (const deployment of ofKind(run, "Deployment")) {
+                const pod = podOf(deployment).spec;
+                assert.equal(pod.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
+                assert.deepEqual(pod.containers[0].lifecycle.preStop, { sleep: { seconds: 5 } });
+                assert.ok(pod.terminationGracePeriodSeconds > 5);
+            }
+        });
+
+        it("gives every tier that runs two or more pods a disruption budget, and an autoscaler when the stack enables it", () => {
+            const budgets = ofKind(run, "PodDisruptionBudget");
+            const autoscalers = ofKind(run, "HorizontalPodAutoscaler");
+            for (const deployment of ofKind(run, "Deployment")) {
+                const tier = deployment.metadata.labels?.["app.kubernetes.io/component"] as "frontend" | "backend";
+                const min = run.config[tier].replicas;
+                const budget = budgets.filter((b) => matches(b.spec.selector.matchLabels, podOf(deployment).metadata.labels));
+                assert.equal(budget.length, min >= 2 ? 1 : 0, `${tier} budgets`);
+                const scaler = autoscalers.filter((a) => a.spec.scaleTargetRef.name === deployment.metadata.name);
+                if (run.config.autoscaling) {
+                    assert.equal(scaler.length, 1, `${tier} autoscaler`);
+                    assert.equal(scaler[0].spec.minReplicas, min);
+                    assert.equal(scaler[0].spec.maxReplicas, run.config[tier].maxReplicas);
+                    assert.equal(deployment.spec.replicas, undefined, "the autoscaler owns replicas");
+                } else {
+                    assert.equal(scaler.length, 0);
+                    assert.equal(deployment.spec.replicas, min);
+                }
+            }
         });
 
         it("produces byte-identical objects when evaluated again", async () => {
