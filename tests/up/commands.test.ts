@@ -317,3 +317,16 @@ describe("up: engine failures", () => {
         assert.equal(registryHost("localhost:5001"), "localhost:5001");
     });
 });
+
+describe("up: the Pulumi CLI itself failing", () => {
+    it("reports a CLI that cannot start the workspace (e.g. too old) as a failure with its words", async () => {
+        const h = harness({ machine: readyMachine() });
+        const deps = {
+            ...h.deps,
+            openWorkspace: async () => {
+                throw new Error("Minimum version requirement failed. The minimum CLI version requirement is 3.200.0, your current CLI version is 3.100.0. Please update the Pulumi CLI.");
+            },
+        };
+        await assert.rejects(up(deps, { stack: "dev" }), (e: unknown) => e instanceof UpError && e.exitCode === 1 && /starting the Pulumi CLI failed for stack dev:\nMinimum version requirement failed/.test(e.message));
+    });
+});

@@ -76,11 +76,14 @@ describe("up: main's exit codes", () => {
     });
 
     it("reports an unexpected error in one line, with the trace only under LAUNCHPAD_DEBUG", async () => {
-        const broken = async () => {
-            throw new TypeError("boom");
+        const broken = {
+            run: async () => ({ code: 0, stdout: "", stderr: "" }),
+            which: async (): Promise<string | undefined> => {
+                throw new TypeError("boom");
+            },
         };
         const c = capture();
-        const deps = { runner: new FakeMachine(freshMachine()), repoRoot: tempProject(), openWorkspace: broken };
+        const deps = { runner: broken, repoRoot: tempProject() };
         assert.equal(await main(["up"], { ...deps, env: {} }, c.output), 1);
         assert.equal(c.err.join(""), "launchpad up: unexpected error: boom\n(set LAUNCHPAD_DEBUG=1 to see where it happened)\n");
         const d = capture();

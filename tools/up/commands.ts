@@ -76,8 +76,9 @@ async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Ne
     if (isLocalBackend(backend) && stack !== DEV_STACK) {
         io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
     }
-    const ws = await deps.openWorkspace({ repoRoot: deps.repoRoot, backendUrl: backend, passphrase: passphrase.value, color: deps.color ?? false });
-    return { stackFile, ws, exists: await ws.stackExists(stack), passphrase };
+    const settings = { repoRoot: deps.repoRoot, backendUrl: backend, passphrase: passphrase.value, color: deps.color ?? false };
+    const ws = await engine(() => deps.openWorkspace(settings), "starting the Pulumi CLI", stack);
+    return { stackFile, ws, exists: await engine(() => ws.stackExists(stack), "listing the stacks", stack), passphrase };
 }
 
 function isTruthy(v: string | undefined): boolean {
@@ -108,8 +109,8 @@ export function registryHost(registry: string): string {
 
 /**
  * The registry login itself happens inside the update: the program hands the (secret) credentials from
- * the stack config to its Docker provider, which logs in to push and to mirror, so nothing is written
- * to this machine's Docker config. Here launchpad only says which credentials will be used.
+ * the stack config to its Docker provider, which logs in to push and to mirror. Here launchpad only
+ * says which credentials will be used, and warns when there are none.
  */
 async function describeRegistryLogin(deps: Deps, stack: string, ws: Workspace): Promise<void> {
     const registry = (await engine(() => ws.getConfig(stack, `${NS}:registry`), "reading the config", stack))?.value;
