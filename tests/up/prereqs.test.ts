@@ -67,6 +67,10 @@ describe("up: prerequisite checks", () => {
         );
     });
 
+    it("names the stack in the command to run again when it is not dev", () => {
+        assert.match(formatProblems("preview", [{ what: "w", fix: [] }], "prod"), /Fix the above, then run `npm run preview -- --stack prod` again\.$/);
+    });
+
     it("finds nothing wrong on a complete machine", async () => {
         assert.deepEqual(await checkPrerequisites(new FakeMachine(freshMachine()), all, "22.11.0"), []);
     });

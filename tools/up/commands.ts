@@ -59,7 +59,7 @@ interface Prepared {
 async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Need): Promise<Prepared> {
     const { io, env } = deps;
     const problems = await checkPrerequisites(deps.runner, requiredTools(need), deps.nodeVersion);
-    if (problems.length > 0) throw new UpError(formatProblems(need.command, problems));
+    if (problems.length > 0) throw new UpError(formatProblems(need.command, problems, stack));
 
     if (isTruthy(env.CI) && stack !== DEV_STACK && !env.PULUMI_BACKEND_URL) {
         throw new UpError(

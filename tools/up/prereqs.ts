@@ -95,14 +95,14 @@ export async function checkPrerequisites(runner: Runner, tools: readonly Tool[],
 }
 
 /** The report printed when prerequisites are missing: one block per problem, each with how to fix it. */
-export function formatProblems(command: string, problems: readonly Problem[]): string {
+export function formatProblems(command: string, problems: readonly Problem[], stack = "dev"): string {
     const count = problems.length === 1 ? "1 prerequisite is" : `${problems.length} prerequisites are`;
     const lines = [`launchpad ${command}: ${count} not met; nothing was changed:`];
     for (const p of problems) {
         lines.push(`  - ${p.what}`);
         for (const f of p.fix) lines.push(`      ${f}`);
     }
-    lines.push(`Fix the above, then run \`npm run ${command}\` again.`);
+    lines.push(`Fix the above, then run \`npm run ${command}${stack === "dev" ? "" : ` -- --stack ${stack}`}\` again.`);
     return lines.join("\n");
 }
 
