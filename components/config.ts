@@ -95,7 +95,9 @@ export const CONFIG_KEYS = {
     tolerations: { type: "array", default: [], example: `'[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]'`, doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
     affinity: { type: "object", example: `'{"nodeAffinity":{…}}'`, doc: "Kubernetes affinity of every pod (object)." },
     retainData: { type: "boolean", default: true, example: "false", doc: "Keep the database (namespace, StatefulSet, Secret, volume) when the stack is destroyed." },
-    protect: { type: "boolean", default: false, example: "true", doc: "Pulumi-protect the namespace and database: destroy refuses until it is set to false." },
+    protect: { type: "boolean", default: false, example: "true", doc: "Pulumi-protect the namespace and database: destroy refuses until it is set to false. Requires `dataLock`." },
+    dataLock: { type: "string", example: `"appName=launchpad namespace=launchpad-prod storageClass=default storageSize=20Gi"`, doc: "The settings the database's identity rests on, as deployed; a change that would replace the database is refused while it differs." },
+    allowDataReplacement: { type: "boolean", default: false, example: "true", doc: "Accept a change that replaces the database and its volume (data is lost); lifts `protect` from it for that deploy." },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -298,6 +300,8 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
             }
         }
     }
+    checkDataLock(values, report);
+
     const egress = values.get("backendEgress");
     if (Array.isArray(egress)) egress.forEach((rule, i) => {
         const problem = checkEgressRule(rule);
@@ -330,6 +334,37 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
             else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, `pulumi config set ${tier}Dockerfile Dockerfile`);
         }
     }
+}
+
+/** The settings that, when changed, make Kubernetes replace the database's StatefulSet and volume. */
+export function dataLockOf(values: { appName: string; namespace: string; storageClass?: string; storageSize: string }): string {
+    return `appName=${values.appName} namespace=${values.namespace} storageClass=${values.storageClass ?? "default"} storageSize=${values.storageSize}`;
+}
+
+const dataLockKeys: Record<string, string> = { appName: "appName", namespace: "namespace", storageClass: "dbStorageClass", storageSize: "dbStorageSize" };
+
+function checkDataLock(values: Map<ConfigKey, unknown>, report: Report): void {
+    const current = dataLockOf({
+        appName: String(values.get("appName")),
+        namespace: String(values.get("namespace")),
+        storageClass: values.get("dbStorageClass") as string | undefined,
+        storageSize: String(values.get("dbStorageSize")),
+    });
+    const lock = values.get("dataLock") as string | undefined;
+    if (lock === undefined) {
+        if (values.get("protect") === true) report("dataLock", "is required when protect is true: it records what the protected database's identity rests on", `pulumi config set dataLock "${current}"`);
+        return;
+    }
+    if (lock === current || values.get("allowDataReplacement") === true) return;
+    const parse = (text: string) => Object.fromEntries(text.split(/\s+/).filter(Boolean).map((pair) => pair.split("=", 2) as [string, string]));
+    const locked = parse(lock);
+    const now = parse(current);
+    const changes = Object.keys(now).filter((k) => locked[k] !== now[k]).map((k) => `${dataLockKeys[k]} ${locked[k] ?? "(unset)"} → ${now[k]}`);
+    report(
+        "dataLock",
+        `differs from the config (${changes.join(", ")}): that change makes Kubernetes replace the database and its volume, and the data would be lost`,
+        `put the old value back; or, to replace the database on purpose, pulumi config set allowDataReplacement true for this deploy, then pulumi config set dataLock "${current}" and remove allowDataReplacement`,
+    );
 }
 
 function checkEgressRule(value: unknown): string | undefined {
@@ -413,6 +448,7 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
             affinity: get<Affinity | undefined>("affinity"),
         },
         retainData: get<boolean>("retainData"),
-        protect: get<boolean>("protect"),
+        // A replacement the user accepted must not be blocked by protect.
+        protect: get<boolean>("protect") && !get<boolean>("allowDataReplacement"),
     };
 }

@@ -40,13 +40,13 @@ describe("config loader", () => {
     it("parses integers, booleans, percentages, objects and lists as Pulumi passes them (strings)", () => {
         const config = loadConfig({
             "launchpad:backendReplicas": "3",
-            "launchpad:protect": "true",
+            "launchpad:retainData": "false",
             "launchpad:maxSurge": "25%",
             "launchpad:nodeSelector": '{"pool":"apps"}',
             "launchpad:tolerations": '[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]',
         }, { stack: "dev" });
         assert.equal(config.backend.replicas, 3);
-        assert.equal(config.protect, true);
+        assert.equal(config.retainData, false);
         assert.equal(config.rollout.maxSurge, "25%");
         assert.deepEqual(config.scheduling.nodeSelector, { pool: "apps" });
         assert.equal(config.scheduling.tolerations?.[0].key, "dedicated");
@@ -85,6 +85,13 @@ describe("config loader", () => {
         const config = loadConfig({ "launchpad:registryUsername": "bot", "launchpad:registryPassword": "t0ken" }, { stack: "dev", isSecret: () => true });
         const password = config.registry.password as any;
         assert.ok(password && typeof password.apply === "function");
+    });
+
+    it("accepts a database-replacing change only with allowDataReplacement, and then lifts protect", () => {
+        const lock = "appName=launchpad namespace=launchpad-dev storageClass=fast storageSize=1Gi";
+        const config = loadConfig({ "launchpad:dataLock": lock, "launchpad:allowDataReplacement": "true", "launchpad:protect": "true" }, { stack: "dev" });
+        assert.equal(config.protect, false);
+        assert.equal(loadConfig({ "launchpad:dataLock": lock.replace("fast", "standard"), "launchpad:protect": "true" }, { stack: "dev" }).protect, true);
     });
 
     it("checks that build contexts and Dockerfiles exist when it can look", () => {
@@ -147,6 +154,9 @@ const badConfigs: [string, Record<string, string | undefined>, string, RegExp][]
     ["a TLS issuer that is not a name", { "launchpad:tlsIssuer": "Let's Encrypt" }, "tlsIssuer", /DNS-1123 subdomain/],
     ["an empty kube context", { "launchpad:kubeContext": "" }, "kubeContext", /is empty/],
     ["a password without a user", { "launchpad:registryPassword": "t0ken" }, "registryUsername", /is missing/],
+    ["a protected stack without a data lock", { "launchpad:protect": "true" }, "dataLock", /required when protect is true/],
+    ["a storage class change that would replace the database", { "launchpad:dataLock": "appName=launchpad namespace=launchpad-dev storageClass=fast storageSize=1Gi" }, "dataLock", /dbStorageClass fast → standard/],
+    ["a namespace change that would replace the database", { "launchpad:namespace": "shop", "launchpad:dataLock": "appName=launchpad namespace=launchpad-dev storageClass=standard storageSize=1Gi" }, "dataLock", /namespace launchpad-dev → shop/],
     ["a cloud stack without cluster, registry or host", { "launchpad:platform": "cloud", "launchpad:kubeContext": undefined, "launchpad:registry": undefined, "launchpad:host": undefined }, "kubeContext", /required when platform is cloud/],
 ];
 
