@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import {
     FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, milliValue, nodeStates,
-    parseQuantity, podRequests, scheduleWorkloads, toleratesTaint, unitValue, withAdmissionDefaults, workloadOf,
+    parseQuantity, podRequests, scheduleWorkloads, toleratesTaint, unitValue, withAdmissionDefaults, workloadOf, workloadsOf,
 } from "../../tools/doctor/schedule";
 import { node, podSpec, requiredAffinity, runningPod } from "./helpers";
 
@@ -321,6 +321,13 @@ describe("doctor: placing every replica of the stack", () => {
         const [v] = scheduleWorkloads([workloadOf(deployment("web", 0, "100m"))!], nodeStates([node("a", { taints: [GPU] })]));
         assert.equal(v.ok, true);
         assert.equal(v.message, undefined);
+    });
+
+    it("runs as many replicas as a HorizontalPodAutoscaler's minReplicas when it scales the Deployment", () => {
+        const scaled = deployment("web", 1, "100m");
+        delete (scaled.spec as { replicas?: number }).replicas;
+        const hpa = { kind: "HorizontalPodAutoscaler", metadata: { name: "web", namespace: "app" }, spec: { minReplicas: 3, maxReplicas: 6, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" } } };
+        assert.deepEqual(workloadsOf([scaled, hpa]).map((w) => w.replicas), [3]);
     });
 
     it("ignores objects that create no pods", () => {

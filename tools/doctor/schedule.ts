@@ -489,6 +489,21 @@ export function workloadOf(obj: ManifestLike): Workload | undefined {
     };
 }
 
+/**
+ * Every workload among the manifests, with the replicas that will actually run: a Deployment scaled by a
+ * HorizontalPodAutoscaler has no replicas of its own (1 by default) and is raised to the HPA's minReplicas.
+ */
+export function workloadsOf(objects: readonly ManifestLike[]): Workload[] {
+    const workloads = objects.map((o) => workloadOf(o)).filter((w): w is Workload => w !== undefined);
+    for (const hpa of objects.filter((o) => o.kind === "HorizontalPodAutoscaler")) {
+        const target = hpa.spec?.scaleTargetRef;
+        const namespace = hpa.metadata.namespace ?? "default";
+        const w = workloads.find((x) => x.kind === target?.kind && x.name === target?.name && x.namespace === namespace);
+        if (w) w.replicas = Math.max(w.replicas, hpa.spec?.minReplicas ?? 1);
+    }
+    return workloads;
+}
+
 export interface NodeVerdict { node: string; result: FilterResult }
 
 export interface WorkloadVerdict {

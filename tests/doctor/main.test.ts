@@ -1,0 +1,267 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { UsageError } from "../../tools/doctor/cluster";
+import { StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
+import type { DoctorReport } from "../../tools/doctor/report";
+import { runStack, stackConfig } from "../../tools/harness";
+import { FakeServer, startFakeApiServer, startFakeRegistry, writeKubeconfig } from "./fakes";
+import { fixtureItems, fixturePath, loadFixture } from "./helpers";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const stack = (): StackRun => loadFixture<StackRun>("stack-dev.json");
+const inject = { loadStack: async () => stack() };
+
+describe("doctor: the command line", () => {
+    it("reads --stack, --nodes, --pods and --json, with or without '='", () => {
+        assert.deepEqual(parseArgs(["--stack", "dev", "--nodes=n.json", "--pods", "p.json", "--json"]), { stack: "dev", nodes: "n.json", pods: "p.json", json: true });
+    });
+    const bad: [string[], RegExp][] = [
+        [[], /^--stack is required; usage: npm run doctor -- --stack <name>/],
+        [["--stack"], /^--stack needs a value/],
+        [["--stack", "--json"], /^--stack needs a value/],
+        [["--stack", "dev", "--node", "n.json"], /^unknown argument --node; usage:/],
+        [["--stack", "dev", "--pods", "p.json"], /^--pods needs --nodes/],
+    ];
+    for (const [argv, message] of bad) {
+        it(`refuses ${JSON.stringify(argv)} with a one-line usage error`, () => {
+            assert.throws(() => parseArgs(argv), (e: Error) => e instanceof UsageError && message.test(e.message) && !e.message.includes("\n"));
+        });
+    }
+
+    it("exits 2 with one line on stderr for a usage error, and prints nothing on stdout", async () => {
+        const out = await runDoctor(["--stack", "dev", "--bogus"], inject);
+        assert.equal(out.code, 2);
+        assert.equal(out.stdout, "");
+        assert.match(out.stderr, /^doctor: unknown argument --bogus; usage: .*\n$/);
+    });
+
+    it("prints the usage for --help and exits 0", async () => {
+        const out = await runDoctor(["--help"], inject);
+        assert.equal(out.code, 0);
+        assert.match(out.stdout, /^usage: npm run doctor -- --stack <name>/);
+    });
+});
+
+describe("doctor: offline, from kubectl files (the stack injected)", () => {
+    it("exits 1 on the four-node cluster and lists no schedulable node for any tier, with counts and fixes, in --json", async () => {
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-product-4.json"), "--json"], inject);
+        assert.equal(out.code, 1, out.stderr);
+        const report = JSON.parse(out.stdout) as DoctorReport;
+        assert.equal(report.stack, "dev");
+        assert.equal(report.ok, false);
+        assert.deepEqual(report.nodes.map((n) => [n.name, n.ready]), [["dkos-master-01", "True"], ["dkos-worker-01", "Unknown"], ["dkos-worker-02", "Unknown"], ["dkos-lb-01", "True"]]);
+        assert.equal(report.workloads.length, 3);
+        for (const w of report.workloads) {
+            assert.deepEqual(Object.keys(w).filter((k) => ["kind", "name", "namespace", "schedulable", "message", "fixes"].includes(k)).sort(), ["fixes", "kind", "message", "name", "namespace", "schedulable"]);
+            assert.deepEqual(w.schedulable, []);
+            assert.match(w.message ?? "", /^0\/4 nodes are available: 1 node\(s\) had untolerated taint \{node-role\.dkosv3\.9rum\.cc\/lb: true\}, 1 node\(s\) had untolerated taint \{node-role\.kubernetes\.io\/master: \}, 2 node\(s\) had untolerated taint \{node\.kubernetes\.io\/unreachable: \}\.$/);
+            assert.ok(w.fixes.some((f) => f.configKey === "launchpad:tolerations"));
+            assert.ok(w.diagnosis.some((s) => s.startsWith("The cluster is unhealthy")));
+        }
+        assert.deepEqual(report.images, []);
+        assert.equal(report.skipped.length, 2);
+    });
+
+    it("prints the shared explanation once for tiers that fail alike, in text", async () => {
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-product-4.json")], inject);
+        assert.equal(out.code, 1);
+        assert.equal(out.stdout.match(/The cluster is unhealthy/g)?.length, 1);
+        assert.match(out.stdout, /Why \(the same for launchpad-frontend-deployment-\w+, launchpad-backend-deployment-\w+, db\):/);
+        assert.match(out.stdout, /\$ pulumi config set --stack dev --path 'tolerations\[0\]\.value' true --type string/);
+        assert.match(out.stdout, /Would not work: 3 of 3 workloads would not schedule\.\n$/);
+    });
+
+    it("exits 0 on a healthy three-node cluster", async () => {
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-cloud-3.json"), "--json"], inject);
+        assert.equal(out.code, 0, out.stdout);
+        const report = JSON.parse(out.stdout) as DoctorReport;
+        assert.ok(report.ok && report.workloads.every((w) => w.ok && w.schedulable.length === 3 && w.message === null && w.fixes.length === 0));
+    });
+
+    it("exits 1 when the pods already running leave no room, and says so", async () => {
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json"), "--pods", fixturePath("pods-kind-full.json")], inject);
+        assert.equal(out.code, 1);
+        assert.match(out.stdout, /✗ StatefulSet launchpad-dev\/db: 0 of 1 replica would be scheduled; the next stays Pending with\n\s+0\/1 nodes are available: 1 Insufficient cpu\./);
+    });
+
+    it("reads the files before running the program, so a wrong path fails at once", async () => {
+        let ran = false;
+        const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: async () => { ran = true; return stack(); } });
+        assert.equal(out.code, 2);
+        assert.equal(out.stderr, "doctor: --nodes /no/such.json: cannot read it (no such file)\n");
+        assert.equal(ran, false);
+    });
+
+    it("exits 2 for a malformed file, with one line and no stack trace", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-main-"));
+        const file = path.join(dir, "nodes.json");
+        await fs.writeFile(file, '{"items": [');
+        const out = await runDoctor(["--stack", "dev", "--nodes", file], inject);
+        assert.equal(out.code, 2);
+        assert.match(out.stderr, /^doctor: --nodes .*nodes\.json: not valid JSON .*\n$/);
+        assert.ok(!out.stderr.includes("    at "));
+    });
+
+    it("exits 2 when a node's quantity is not a quantity, naming the value", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-main-"));
+        const file = path.join(dir, "nodes.json");
+        const nodes = loadFixture<{ items: { status: { allocatable: Record<string, string> } }[] }>("nodes-kind.json");
+        nodes.items[0].status.allocatable.cpu = "eight";
+        await fs.writeFile(file, JSON.stringify(nodes));
+        const out = await runDoctor(["--stack", "dev", "--nodes", file], inject);
+        assert.equal(out.code, 2);
+        assert.match(out.stderr, /"eight" is not a Kubernetes quantity/);
+    });
+
+    it("exits 2 with every config problem on one line when the stack's config is invalid", async () => {
+        const problems = [
+            { key: "frontendCpu", value: "lots", message: "is not a quantity", fix: "pulumi config set frontendCpu 50m" },
+            { key: "platform", value: "moon", message: 'must be one of "kind", "cloud"', fix: "pulumi config set platform cloud" },
+        ];
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], {
+            loadStack: async () => { throw Object.assign(new Error("stack \"dev\" has 2 config problems; nothing was created.\n  - ..."), { problems }); },
+        });
+        assert.equal(out.code, 2);
+        assert.equal(out.stderr, 'doctor: stack dev has 2 config problems: launchpad:frontendCpu is not a quantity; launchpad:platform must be one of "kind", "cloud"\n');
+    });
+});
+
+describe("doctor: with the real program under mocks (tools/harness)", function () {
+    this.timeout(60000);
+
+    it("exits 2 for an unknown stack, naming the stacks there are", async () => {
+        const out = await runDoctor(["--stack", "staging", "--nodes", fixturePath("nodes-kind.json")]);
+        assert.equal(out.code, 2);
+        assert.equal(out.stderr, 'doctor: unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod)\n');
+    });
+
+    it("finds every tier of the dev stack unschedulable on the four-node cluster, and exits 1", async () => {
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-product-4.json"), "--json"]);
+        assert.equal(out.code, 1, out.stderr);
+        const report = JSON.parse(out.stdout) as DoctorReport;
+        assert.deepEqual(report.workloads.map((w) => [w.kind, w.schedulable.length]), [["Deployment", 0], ["Deployment", 0], ["StatefulSet", 0]]);
+        assert.ok(report.workloads.every((w) => w.message?.startsWith("0/4 nodes are available: 1 node(s) had untolerated taint {node-role.dkosv3.9rum.cc/lb: true}")));
+    });
+
+    it("finds the prod stack's two replicas per tier fit the healthy cloud cluster, and exits 0", async () => {
+        const out = await runDoctor(["--stack", "prod", "--nodes", fixturePath("nodes-cloud-3.json"), "--json"]);
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        const report = JSON.parse(out.stdout) as DoctorReport;
+        assert.deepEqual(report.workloads.map((w) => w.placed), [2, 2, 1]);
+    });
+
+    it("runs as a process: `doctor --stack dev --nodes <four-node fixture> --json` exits 1 with JSON on stdout", () => {
+        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--stack", "dev", "--nodes", fixturePath("nodes-product-4.json"), "--json"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(res.status, 1, res.stderr);
+        assert.equal((JSON.parse(res.stdout) as DoctorReport).ok, false);
+    });
+
+    it("runs as a process: a usage error exits 2 with one line and no stack trace", () => {
+        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--nodes", "x.json"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(res.status, 2);
+        assert.equal(res.stdout, "");
+        assert.equal(res.stderr.trim().split("\n").length, 1);
+        assert.match(res.stderr, /^doctor: --stack is required/);
+    });
+});
+
+describe("doctor: online, against a fake API server and a fake registry over HTTP", function () {
+    this.timeout(60000);
+    const token = "api-token";
+    let registry: FakeServer;
+    let api: FakeServer;
+    let kubeconfig: string;
+    let dockerConfigDir: string;
+    let run: StackRun;
+
+    async function startApi(ingressClasses = [{ name: "nginx", controller: "k8s.io/ingress-nginx", isDefault: true }]): Promise<void> {
+        api = await startFakeApiServer({
+            nodes: fixtureItems("nodes-kind.json"),
+            pods: fixtureItems("pods-kind-full.json").filter((p) => !(p as { metadata: { name: string } }).metadata.name.startsWith("loadgen")),
+            ingressClasses,
+            storageClasses: [{ name: "standard", provisioner: "rancher.io/local-path", isDefault: true }],
+            token,
+        });
+        kubeconfig = await writeKubeconfig(api, "kind-launchpad", token);
+    }
+
+    before(async () => {
+        registry = await startFakeRegistry({
+            auth: "bearer",
+            users: { ci: "pw" },
+            repos: { "launchpad-frontend": ["dev"], "launchpad-backend": ["dev"], "launchpad-postgres": ["dev"] },
+        });
+        await startApi();
+        dockerConfigDir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-docker-"));
+        // The real dev program, pointed at the fake registry and the fake cluster.
+        run = await runStack("dev", { config: { ...stackConfig("dev"), "launchpad:registry": registry.host, "launchpad:kubeconfig": kubeconfig } });
+    });
+    after(async () => {
+        await registry.close();
+        await api.close();
+    });
+
+    const env = () => ({ LAUNCHPAD_REGISTRY_USERNAME: "ci", LAUNCHPAD_REGISTRY_PASSWORD: "pw", DOCKER_CONFIG: dockerConfigDir });
+    const withCluster = (r: StackRun): StackRun => ({ ...r, config: { ...r.config, cluster: { context: "kind-launchpad", kubeconfig } } });
+
+    it("exits 0 when every tier fits, every image is in the registry and the classes exist", async () => {
+        const out = await runDoctor(["--stack", "dev", "--json"], { loadStack: async () => withCluster(run) }, env());
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        const report = JSON.parse(out.stdout) as DoctorReport;
+        assert.deepEqual(report.images.map((i) => [i.repository, i.status, i.pushedByStack]), [
+            ["launchpad-frontend", "found", true],
+            ["launchpad-backend", "found", true],
+            ["launchpad-postgres", "found", true],
+        ]);
+        assert.deepEqual(report.routingAndStorage.map((c) => [c.check, c.name, c.ok]), [["ingressClass", "nginx", true], ["storageClass", "standard", true]]);
+        assert.deepEqual(report.skipped, []);
+        assert.ok(registry.requests.some((r) => r.url.startsWith("/token")), "went through the token flow");
+    });
+
+    it("exits 1 when the registry refuses the credentials, saying so", async () => {
+        const out = await runDoctor(["--stack", "dev"], { loadStack: async () => withCluster(run) }, { ...env(), LAUNCHPAD_REGISTRY_PASSWORD: "wrong" });
+        assert.equal(out.code, 1);
+        assert.match(out.stdout, /✗ .*launchpad-postgres: the token service refused the credentials for ci/);
+        assert.match(out.stdout, /Would not work: 3 images cannot be pulled\./);
+    });
+
+    it("reports a mirrored image the registry lacks (404) without failing, since `pulumi up` pushes it", async () => {
+        const emptyish = await startFakeRegistry({ auth: "bearer", users: { ci: "pw" }, repos: { "launchpad-frontend": ["dev"], "launchpad-backend": ["dev"] } });
+        try {
+            const moved = await runStack("dev", { config: { ...stackConfig("dev"), "launchpad:registry": emptyish.host } });
+            const out = await runDoctor(["--stack", "dev"], { loadStack: async () => withCluster(moved) }, env());
+            assert.equal(out.code, 0, out.stdout);
+            assert.match(out.stdout, /! .*launchpad-postgres: the repository has no tags|! .*launchpad-postgres: not in the registry \(404\) \(the stack pushes it: expected before the first `pulumi up`\)/);
+        } finally {
+            await emptyish.close();
+        }
+    });
+
+    it("fails an image from a registry the stack does not push to when it is missing", async () => {
+        const other = await startFakeRegistry({ auth: "none", repos: {} });
+        try {
+            const r = withCluster(run);
+            const objects = r.objects.map((o) => o.kind !== "Deployment" ? o : JSON.parse(JSON.stringify(o).replace(/"image":"[^"]*launchpad-frontend@[^"]*"/, `"image":"${other.host}/otel/collector:0.1"`)));
+            const out = await runDoctor(["--stack", "dev", "--json"], { loadStack: async () => ({ ...r, objects }) }, env());
+            assert.equal(out.code, 1);
+            const report = JSON.parse(out.stdout) as DoctorReport;
+            const missing = report.images.find((i) => i.repository === "otel/collector")!;
+            assert.deepEqual([missing.status, missing.pushedByStack, missing.blocking], ["missing", false, true]);
+        } finally {
+            await other.close();
+        }
+    });
+
+    it("exits 1 when the stack's IngressClass does not exist, naming the ones that do", async () => {
+        await api.close();
+        await startApi([{ name: "traefik", controller: "traefik.io/ingress-controller", isDefault: true }]);
+        const out = await runDoctor(["--stack", "dev", "--json"], { loadStack: async () => withCluster(run) }, env());
+        assert.equal(out.code, 1);
+        const check = (JSON.parse(out.stdout) as DoctorReport).routingAndStorage.find((c) => c.check === "ingressClass")!;
+        assert.equal(check.ok, false);
+        assert.match(check.message, /IngressClass nginx does not exist, so the Ingress would never get an address \(the cluster has traefik \(default\)\)/);
+    });
+});

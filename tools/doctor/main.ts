@@ -1,0 +1,223 @@
+// `npm run doctor -- --stack <name> [--nodes <file>] [--pods <file>] [--json]`
+//
+// Says before deploying what will not schedule, pull or route, and what to change. The workloads come
+// from the program itself, run under Pulumi mocks with the stack's config (tools/harness); the cluster
+// either live through the stack's kubeconfig context or from `kubectl get nodes/pods -o json` files.
+// Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
+// stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
+
+import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
+import { ClusterSource, FileClusterSource, LiveClusterSource, UsageError } from "./cluster";
+import { diagnose } from "./diagnose";
+import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
+import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
+import { ManifestLike, nodeStates, scheduleWorkloads, Workload, workloadsOf } from "./schedule";
+
+/** The part of the stack's LaunchpadConfig (components/config.ts) the doctor reads. */
+export interface StackConfig {
+    readonly platform?: string;
+    readonly cluster?: { readonly context: string; readonly kubeconfig?: string };
+    readonly registry?: { readonly server: string; readonly username?: string };
+    readonly ingress?: { readonly className?: string };
+    readonly database?: { readonly image?: string; readonly storage?: { readonly className?: string } };
+    readonly scheduling?: { readonly tolerations?: readonly unknown[] };
+}
+
+/** What tools/harness runStack returns, as far as the doctor reads it. */
+export interface StackRun { readonly stack: string; readonly config: StackConfig; readonly objects: readonly ManifestLike[] }
+
+export interface DoctorArgs { stack: string; nodes?: string; pods?: string; json: boolean; help?: boolean }
+
+export interface DoctorDeps {
+    /** Runs the program under mocks for a stack; throws for an unknown stack or bad config. */
+    loadStack(stack: string): Promise<StackRun>;
+    /** Where the cluster's state comes from. */
+    clusterSource(args: DoctorArgs, config: StackConfig): ClusterSource;
+    /** Asks a registry about one image. */
+    checkImage(image: string, credentials: Credentials | undefined): Promise<ImageCheck>;
+    /** Registry credentials for a registry host. */
+    credentials(registry: string, config: StackConfig): Promise<Credentials | undefined>;
+}
+
+export const USAGE = "usage: npm run doctor -- --stack <name> [--nodes <kubectl get nodes -o json file>] [--pods <kubectl get pods -A -o json file>] [--json]";
+
+/** Parses the command line; throws UsageError with a one-line message. */
+export function parseArgs(argv: string[]): DoctorArgs {
+    const args: Partial<DoctorArgs> & { json: boolean } = { json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+        const value = (): string => {
+            const v = inline ?? argv[++i];
+            if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value; ${USAGE}`);
+            return v;
+        };
+        switch (flag) {
+            case "--stack": args.stack = value(); break;
+            case "--nodes": args.nodes = value(); break;
+            case "--pods": args.pods = value(); break;
+            case "--json": args.json = true; break;
+            case "-h":
+            case "--help": args.help = true; break;
+            default: throw new UsageError(`unknown argument ${argv[i]}; ${USAGE}`);
+        }
+    }
+    if (args.help) return { stack: args.stack ?? "", json: args.json, help: true };
+    if (!args.stack) throw new UsageError(`--stack is required; ${USAGE}`);
+    if (args.pods && !args.nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
+    return args as DoctorArgs;
+}
+
+function firstLine(e: unknown): string {
+    return String((e as Error)?.message ?? e).split("\n")[0];
+}
+
+/**
+ * The harness's errors in one line: a ConfigError lists each problem as `launchpad:key: message`, a
+ * StackFileError (unknown stack, unreadable stack file) and anything else give their first line.
+ */
+export function describeStackError(stack: string, e: unknown): string {
+    const problems = (e as { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.length > 0) {
+        const text = problems.map((p) => {
+            if (typeof p === "string") return p;
+            const { key, message } = p as { key?: string; message?: string };
+            return key && message ? `launchpad:${key} ${message}` : message ?? JSON.stringify(p);
+        });
+        return `stack ${stack} has ${problems.length === 1 ? "a config problem" : `${problems.length} config problems`}: ${text.join("; ")}`;
+    }
+    return firstLine(e);
+}
+
+function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
+    return {
+        loadStack: async (stack) => {
+            // Loaded on first use: the harness brings the Pulumi runtime, which tests that inject a StackRun skip.
+            const harness = await import("../harness");
+            return harness.runStack(stack);
+        },
+        clusterSource: (args, config) => {
+            if (args.nodes) return new FileClusterSource(args.nodes, args.pods);
+            if (!config.cluster?.context) throw new UsageError(`stack ${args.stack} names no cluster context; set it, or pass --nodes`);
+            return new LiveClusterSource(config.cluster);
+        },
+        checkImage: (image, credentials) => checkImage(image, { credentials }),
+        credentials: async (registry, config) =>
+            credentialsFor(registry, {
+                env, dockerConfig: await readDockerConfig(env), stackRegistry: config.registry?.server, stackUsername: config.registry?.username,
+            }),
+    };
+}
+
+function imagesOf(workloads: Workload[]): Map<string, string[]> {
+    const used = new Map<string, string[]>();
+    for (const w of workloads) {
+        for (const c of [...(w.spec.initContainers ?? []), ...w.spec.containers]) {
+            if (!c.image) continue;
+            const by = `${w.kind}/${w.name}`;
+            const list = used.get(c.image) ?? [];
+            if (!list.includes(by)) list.push(by);
+            used.set(c.image, list);
+        }
+    }
+    return used;
+}
+
+function registryHost(server: string | undefined): string | undefined {
+    return server?.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+}
+
+async function checkImages(workloads: Workload[], config: StackConfig, deps: DoctorDeps): Promise<ImageReport[]> {
+    const stackRegistry = registryHost(config.registry?.server);
+    return Promise.all(
+        [...imagesOf(workloads)].map(async ([image, usedBy]) => {
+            let registry = "";
+            try {
+                registry = parseImageRef(image).registry;
+            } catch {
+                // checkImage reports the malformed reference itself.
+            }
+            const result = await deps.checkImage(image, registry ? await deps.credentials(registry, config) : undefined);
+            const pushedByStack = registry !== "" && registry === stackRegistry;
+            // A missing image the plan itself pushes is expected before the first `pulumi up`; a refused or
+            // unreachable registry, or a missing image nobody pushes, would fail the pull.
+            const blocking = !result.ok && !(pushedByStack && result.status === "missing");
+            return { ...result, usedBy, pushedByStack, blocking };
+        }),
+    );
+}
+
+/** Everything the doctor finds for a stack and a cluster; the command only prints it. */
+export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<DoctorReport> {
+    // Files are read before the program runs, so a mistyped path fails in a moment, not after the mocks.
+    let source = args.nodes ? deps.clusterSource(args, {}) : undefined;
+    let snapshot = source ? await source.read() : undefined;
+    let run: StackRun;
+    try {
+        run = await deps.loadStack(args.stack);
+    } catch (e) {
+        throw new UsageError(describeStackError(args.stack, e));
+    }
+    const config = run.config;
+    if (!source || !snapshot) {
+        source = deps.clusterSource(args, config);
+        snapshot = await source.read();
+    }
+
+    let nodes, workloads: Workload[], verdicts;
+    try {
+        nodes = nodeStates(snapshot.nodes, snapshot.pods);
+        workloads = workloadsOf(run.objects);
+        verdicts = scheduleWorkloads(workloads, nodes);
+    } catch (e) {
+        throw new UsageError(`cannot evaluate ${source.description} against stack ${args.stack}: ${firstLine(e)}`);
+    }
+    const ctx = { stack: args.stack, platform: config.platform, existingTolerations: config.scheduling?.tolerations?.length ?? 0 };
+    const skipped: string[] = [];
+
+    let images: ImageReport[] = [];
+    if (source.live) images = await checkImages(workloads, config, deps);
+    else skipped.push("images: the cluster came from files, so the doctor stays offline; run it without --nodes to ask the registry");
+
+    let routingAndStorage: ClusterCheck[] = [];
+    if (snapshot.ingressClasses && snapshot.storageClasses) {
+        routingAndStorage = [
+            ...checkIngressClasses(run.objects, snapshot.ingressClasses, config.ingress?.className),
+            ...checkStorageClasses(run.objects, snapshot.storageClasses, config.database?.storage?.className),
+        ];
+    } else {
+        skipped.push("IngressClass and StorageClass: not in kubectl's node and pod dumps; run without --nodes to check them");
+    }
+
+    return buildReport({
+        stack: args.stack,
+        source: source.description,
+        nodes: nodes.map(nodeReport),
+        workloads: verdicts.map((v) => workloadReport(v, diagnose(v, nodes, ctx))),
+        images,
+        routingAndStorage,
+        skipped,
+    });
+}
+
+export interface DoctorOutcome { code: 0 | 1 | 2; stdout: string; stderr: string }
+
+/** The command: argv in, exit code and output out. `deps` replaces the boundaries (tests). */
+export async function runDoctor(argv: string[], deps: Partial<DoctorDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<DoctorOutcome> {
+    try {
+        const args = parseArgs(argv);
+        if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+        const report = await examine(args, { ...defaultDeps(env), ...deps });
+        return { code: report.ok ? 0 : 1, stdout: args.json ? formatJson(report) : formatText(report), stderr: "" };
+    } catch (e) {
+        const message = e instanceof UsageError ? e.message : `unexpected error: ${firstLine(e)}`;
+        return { code: 2, stdout: "", stderr: `doctor: ${message}\n` };
+    }
+}
+
+if (require.main === module) {
+    void runDoctor(process.argv.slice(2)).then(({ code, stdout, stderr }) => {
+        process.stderr.write(stderr);
+        // Exit explicitly: the mocked Pulumi runtime may leave handles open.
+        process.stdout.write(stdout, () => process.exit(code));
+    });
+}
