@@ -23,7 +23,8 @@ export interface Outcome {
 }
 
 export interface FakeResource {
-    readonly resourceClass: ResourceClass;
+    /** The resource's class, or its type token as the engine sends it. */
+    readonly resourceClass: ResourceClass | string;
     readonly props: object;
     /** Pulumi resource name; defaults to the props' metadata.name. */
     readonly name?: string;
@@ -47,7 +48,7 @@ const OPTIONS: PolicyResourceOptions = {
 };
 
 function describe(resource: FakeResource) {
-    const type = typeTokenOf(resource.resourceClass);
+    const type = typeof resource.resourceClass === "string" ? resource.resourceClass : typeTokenOf(resource.resourceClass);
     const name = resource.name ?? (resource.props as { metadata?: { name?: string } }).metadata?.name ?? "r";
     const props: Record<string, any> = unknownCheckingProxy(resource.props);
     return {
