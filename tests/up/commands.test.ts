@@ -309,6 +309,10 @@ describe("up: engine failures", () => {
         assert.match(engineHint('error: context "kind-launchpad" does not exist', "dev") ?? "", /npm run up` \(re\)creates the kind platform/);
         assert.match(engineHint("dial tcp 10.0.0.1:443: i/o timeout", "prod") ?? "", /launchpad:kubeContext/);
         assert.match(engineHint("the stack is currently locked by 1 lock(s)", "dev") ?? "", /remove the lock/);
+        const pull = "* [Pod launchpad-dev/backend-7c9d-x2k]: containers with unready status: [backend] -- [ImagePullBackOff] Back-off pulling image";
+        const pending = "* [Pod launchpad-dev/frontend-775f-2ksjd]: Pod unschedulable: 0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }.";
+        const stuck = "'db' timed out waiting to be Ready";
+        for (const message of [pull, pending, stuck]) assert.match(engineHint(message, "prod") ?? "", /npm run doctor -- --stack prod/, message);
         assert.equal(engineHint("something else", "dev"), undefined);
     });
 

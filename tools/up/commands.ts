@@ -149,6 +149,9 @@ export function engineHint(message: string, stack: string): string | undefined {
             ? `The cluster is not reachable: \`npm run up\` (re)creates the kind platform; is Docker running? Check with: kubectl --context ${KIND.context} get nodes`
             : `The cluster is not reachable: check ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml, and that \`kubectl --context <it> get nodes\` works.`;
     }
+    if (/nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i.test(message)) {
+        return `A workload could not start; the cause is above. \`npm run doctor -- --stack ${stack}\` checks every tier against the cluster's nodes, taints, capacity and registry before you try again, and says which config key to change.`;
+    }
     if (/currently locked/i.test(message)) {
         return "Another update of this stack is running. If none is (a run was killed), remove the lock under .launchpad/state/.pulumi/locks/.";
     }
