@@ -1,0 +1,87 @@
+// `npm run diagram -- --stack <name> [--out <dir>] [--print]`
+//
+// Draws the app as its users think of it — Ingress (host, paths) → Services (ports) → workloads
+// (replicas, image) → database (storage), inside the namespace, with the registry the images come
+// from — from the objects the stack would create (the program under mocks, as `render` runs it).
+// Writes `<dir>/<app>-<stack>.mmd` (Mermaid, for GitHub) and `<dir>/<app>-<stack>.svg` (Graphviz),
+// default dir `rendered/`; `--print` prints the Mermaid text instead of writing files.
+// Exit 0: drawn. 2: bad arguments, unknown stack or invalid config: one line on stderr, nothing written.
+
+import * as fs from "fs";
+import * as path from "path";
+import { describeStackError, exitWith, loadStack, Outcome, parseFlags, UsageError } from "../render/cli";
+import { RenderInput, renderManifests, shownName } from "../render/render";
+import { toDot } from "./dot";
+import { toMermaid } from "./mermaid";
+import { buildModel } from "./model";
+import { dotToSvg } from "./svg";
+
+export const USAGE = "usage: npm run diagram -- --stack <name> [--out <dir>] [--print]";
+
+/** A run of the program; `config.appName` names the files. */
+export type DiagramInput = RenderInput & { readonly config?: { readonly appName?: string } };
+
+export interface DiagramDeps {
+    /** Runs the program under mocks; throws StackFileError or ConfigError. */
+    loadStack(stack: string): Promise<DiagramInput>;
+    /** DOT → SVG. */
+    toSvg(dot: string): Promise<string>;
+}
+
+export interface DiagramArgs {
+    readonly stack: string;
+    readonly out: string;
+    readonly print: boolean;
+    readonly help: boolean;
+}
+
+/** Parses the command line; throws UsageError with a one-line message. */
+export function parseArgs(argv: readonly string[]): DiagramArgs {
+    const flags = parseFlags(argv, { values: ["--stack", "--out"], switches: ["--print", "--help", "-h"] }, USAGE);
+    const help = flags.has("--help") || flags.has("-h");
+    const stack = flags.get("--stack") ?? [];
+    const out = flags.get("--out") ?? ["rendered"];
+    if (stack.length > 1 || out.length > 1) throw new UsageError(`--stack and --out are given once; ${USAGE}`);
+    if (stack.length === 0 && !help) throw new UsageError(`--stack is required; ${USAGE}`);
+    return { stack: stack[0] ?? "", out: out[0], print: flags.has("--print"), help };
+}
+
+/** The picture of a run: Mermaid text and DOT, both from one model. */
+export function draw(input: DiagramInput, command: string): { mermaid: string; dot: string } {
+    const manifests = renderManifests(input);
+    const names = new Map(manifests.map((m) => [m.object, shownName(m.object, m.resource)]));
+    const model = buildModel(input.stack, manifests.map((m) => m.object), (o) => names.get(o) ?? o.metadata.name);
+    return { mermaid: toMermaid(model, command), dot: toDot(model) };
+}
+
+/** The command: argv in, exit code and output out. `deps` replaces the harness and Graphviz (tests). */
+export async function runDiagram(argv: readonly string[], deps: Partial<DiagramDeps> = {}): Promise<Outcome> {
+    const { loadStack: load, toSvg } = { loadStack, toSvg: dotToSvg, ...deps };
+    try {
+        const args = parseArgs(argv);
+        if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+        let input: DiagramInput;
+        try {
+            input = await load(args.stack);
+        } catch (error) {
+            throw new UsageError(describeStackError(args.stack, error));
+        }
+        const { mermaid, dot } = draw(input, `\`npm run diagram -- --stack ${args.stack}\``);
+        if (args.print) return { code: 0, stdout: mermaid, stderr: "" };
+        const svg = await toSvg(dot);
+        const base = path.join(args.out, `${input.config?.appName ?? "launchpad"}-${args.stack}`);
+        try {
+            fs.mkdirSync(args.out, { recursive: true });
+            fs.writeFileSync(`${base}.mmd`, mermaid);
+            fs.writeFileSync(`${base}.svg`, svg);
+        } catch (error) {
+            throw new UsageError(`cannot write to ${args.out}: ${(error as Error).message}`);
+        }
+        return { code: 0, stdout: `${args.stack}: ${base}.mmd (Mermaid) and ${base}.svg (Graphviz)\n`, stderr: "" };
+    } catch (error) {
+        const message = error instanceof UsageError ? error.message : `unexpected error: ${String((error as Error)?.message ?? error).split("\n")[0]}`;
+        return { code: 2, stdout: "", stderr: `diagram: ${message}\n` };
+    }
+}
+
+if (require.main === module) exitWith(runDiagram(process.argv.slice(2)));
