@@ -16,7 +16,7 @@ for (const stack of listStacks()) {
     describe(`the golden render of the ${stack} stack`, () => {
         it(`matches tests/golden/${stack}/ byte for byte (accept an intended change with: ${ACCEPT})`, async () => {
             const problems = compareWithGolden(stack, renderManifests(await stackRun(stack)));
-            assert.ok(problems.length === 0, `the ${stack} render differs from its golden files; if the change is intended, run\n  ${ACCEPT}\nand commit tests/golden.\n\n${problems.join("\n\n")}`);
+            if (problems.length > 0) assert.fail(`the ${stack} render differs from its golden files; if the change is intended, run\n  ${ACCEPT}\nand commit tests/golden.\n\n${problems.join("\n\n")}`);
         });
 
         it("has one file per Kubernetes resource of the program, and one resource per file", async () => {
