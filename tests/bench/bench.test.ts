@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { FLEET_SIZES, benchCases, cleanEnvironment, fleetResources, parseHostReport, renderCommandLine, typeCheckedTsconfig } from "../../tools/bench/cases";
+import { createFleet } from "../../tools/bench/fleet";
+import { marginalCost, parseArgs } from "../../tools/bench/main";
+import { summarize } from "../../tools/bench/stats";
+import { ROOT } from "../../tools/harness";
+import { installMocks } from "../../tools/harness/mocks";
+
+describe("npm run bench", () => {
+    describe("arguments", () => {
+        it("runs every command 5 times after a warm-up, the suite once, and writes the results by default", () => {
+            assert.deepEqual(parseArgs([]), { runs: 5, suiteRuns: 1, only: undefined, write: true, help: false });
+        });
+        it("takes --runs, --suite-runs, --only (comma-separated) and --no-write", () => {
+            const args = parseArgs(["--runs", "7", "--suite-runs=3", "--only", "dev, render", "--only=fleet1", "--no-write"]);
+            assert.deepEqual(args, { runs: 7, suiteRuns: 3, only: ["dev", "render", "fleet1"], write: false, help: false });
+        });
+        it("rejects --runs 0 and an unknown flag with the usage", () => {
+            assert.throws(() => parseArgs(["--runs", "0"]), /--runs takes a whole number of 1 or more, not "0"; usage: npm run bench/);
+            assert.throws(() => parseArgs(["--fast"]), /unknown argument "--fast"/);
+        });
+        it("accepts --suite-runs 0 to leave the suite out", () => {
+            assert.equal(parseArgs(["--suite-runs", "0"]).suiteRuns, 0);
+        });
+    });
+
+    describe("the commands", () => {
+        const cases = benchCases({ root: ROOT, devConfig: { "launchpad:platform": "kind" }, renderOut: "/tmp/out", typeChecked: "/tmp/tsconfig.typecheck.json" });
+        const byId = new Map(cases.map((c) => [c.id, c]));
+
+        it("measures the floor, the dev program three ways, a minimal program, render and every fleet size", () => {
+            assert.deepEqual(cases.map((c) => c.id), ["floor", "dev", "devTypeChecked", "devRuntime", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        });
+        it("hands the program its stack config the way the Pulumi CLI does, in PULUMI_CONFIG", () => {
+            assert.deepEqual(JSON.parse(byId.get("dev")!.command.env.PULUMI_CONFIG!), { "launchpad:platform": "kind" });
+            assert.deepEqual(JSON.parse(byId.get("fleet50")!.command.env.PULUMI_CONFIG!), { "bench:webServices": "50" });
+        });
+        it("type-checks only the type-checked variant, pointing the runtime at another tsconfig", () => {
+            assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TSCONFIG_PATH, "/tmp/tsconfig.typecheck.json");
+            assert.equal(byId.get("dev")!.command.env.PULUMI_NODEJS_TSCONFIG_PATH, undefined);
+        });
+        it("writes that tsconfig as the project's with noCheck off and ts-node's swc (transpile-only) dropped", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+            try {
+                fs.writeFileSync(path.join(dir, "tsconfig.json"), '{\n  // a comment, as tsconfig allows\n  "compilerOptions": { "strict": true, "noCheck": true },\n  "ts-node": { "swc": true, "pretty": true }\n}\n');
+                const written = JSON.parse(fs.readFileSync(typeCheckedTsconfig(dir, dir), "utf8"));
+                assert.deepEqual(written, {
+                    compilerOptions: { strict: true, noCheck: false, typeRoots: [path.join(dir, "node_modules", "@types")] },
+                    "ts-node": { pretty: true },
+                });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+        it("renders into the folder it is given, never the committed rendered/", () => {
+            const render = byId.get("render")!.command;
+            assert.equal(render.env.BENCH_RENDER_OUT, "/tmp/out");
+            assert.match(render.argv[2], /--stack dev --out "\$BENCH_RENDER_OUT"$/);
+        });
+        it("counts a host run that registered the wrong number of resources as failed", () => {
+            const fleet = byId.get("fleet10")!;
+            const run = (stdout: string) => ({ wallMs: 1, code: 0, stdout, stderr: "" });
+            assert.equal(fleet.check(run(`bench-host {"resources":${fleetResources(10)}}\n`)), undefined);
+            assert.equal(fleet.check(run('bench-host {"resources":3}\n')), "registered 3 resources, expected 55");
+            assert.match(fleet.check({ wallMs: 1, code: 1, stdout: "", stderr: "TSError: boom\n" })!, /exited 1: TSError: boom/);
+        });
+    });
+
+    describe("the host's report", () => {
+        it("reads the last bench-host line among the program's own output", () => {
+            assert.deepEqual(parseHostReport('Diagnostics:\nbench-host {"resources":33}\n'), { resources: 33 });
+        });
+        it("is absent when the host printed none or garbage", () => {
+            assert.equal(parseHostReport("crashed\n"), undefined);
+            assert.equal(parseHostReport("bench-host {nope\n"), undefined);
+            assert.equal(parseHostReport('bench-host {"count":1}\n'), undefined);
+        });
+    });
+
+    describe("the environment of measured processes", () => {
+        it("drops what changes how Pulumi or ts-node load a program, and puts node_modules/.bin first", () => {
+            const env = cleanEnvironment("/repo", { HOME: "/home/me", PATH: "/usr/bin", PULUMI_NODEJS_TRANSPILE_ONLY: "true", TS_NODE_SWC: "true", NODE_OPTIONS: "--inspect" });
+            assert.equal(env.HOME, "/home/me");
+            assert.equal(env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
+            assert.equal(env.TS_NODE_SWC, undefined);
+            assert.equal(env.NODE_OPTIONS, undefined);
+            assert.equal(env.PATH!.split(path.delimiter)[0], path.join("/repo", "node_modules", ".bin"));
+        });
+        it("runs render as package.json's script says, or as documented when there is none", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+            try {
+                fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ scripts: { render: "node render.js" } }));
+                assert.equal(renderCommandLine(dir), "node render.js");
+                fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({}));
+                assert.equal(renderCommandLine(dir), "ts-node --transpile-only tools/render/main.ts");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    });
+
+    describe("the marginal cost per web service", () => {
+        const point = (services: number, ms: number, mib: number) => ({
+            services, result: { id: `fleet${services}`, label: "", wallMs: summarize([ms]), rssMiB: summarize([mib]) },
+        });
+        it("is the slope through the medians, cross-checked by largest minus smallest", () => {
+            // 955 ms + 45 ms per service; memory a little off the line.
+            const m = marginalCost([point(100, 5455, 300), point(1, 1000, 200), point(50, 3205, 252), point(10, 1405, 210)])!;
+            assert.ok(Math.abs(m.time.slope - 45) < 1e-9, `slope ${m.time.slope}`);
+            assert.ok(Math.abs(m.time.intercept - 955) < 1e-9);
+            assert.ok(Math.abs(m.timeDifferenceMs - 45) < 1e-9);
+            assert.ok(Math.abs(m.memoryDifferenceMiB! - 100 / 99) < 1e-9);
+            assert.ok(m.memory!.slope > 0.99 && m.memory!.slope < 1.02, `memory slope ${m.memory!.slope}`);
+        });
+        it("is unknown from fewer than two sizes", () => {
+            assert.equal(marginalCost([point(1, 1000, 200)]), undefined);
+        });
+    });
+
+    describe("the synthetic fleet", () => {
+        it("builds each web service through the component API with every extra: Deployment, Service, autoscaler, disruption budget", async () => {
+            const mocks = await installMocks("launchpad", "bench");
+            createFleet(2);
+            await pulumi.runtime.disconnect();
+            const kinds = mocks.resources.filter((r) => r.name.startsWith("web-2-")).map((r) => r.type).sort();
+            assert.deepEqual(kinds, [
+                "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                "kubernetes:core/v1:Service", "kubernetes:policy/v1:PodDisruptionBudget",
+            ]);
+            // The runtime adds the root Stack resource when it loads the program as a whole.
+            assert.equal(mocks.resources.length + 1, fleetResources(2));
+        });
+        it("refuses a fleet of no services", () => {
+            assert.throws(() => createFleet(0), /1 or more, not 0/);
+        });
+    });
+});

@@ -1,0 +1,8 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createFleet } from "./fleet";
+
+// The benchmark's second Pulumi program (the first is index.ts): `bench:webServices` web services.
+// `npm run bench` starts it with tools/bench/host.js, the way Pulumi's runtime starts a program.
+
+const count = new pulumi.Config("bench").requireNumber("webServices");
+export const services = createFleet(count).length;

@@ -1,0 +1,211 @@
+// `npm run bench [-- --runs N] [--suite-runs N] [--only id,id] [--no-write]`
+//
+// Measures whole processes (wall time, peak memory): the floor (the two SDKs alone), the dev stack's
+// program as `pulumi up` loads it, `npm run render`, synthetic apps of 1 to 100 web services, and the
+// test suite; checks the budgets of issue 7 and writes bench/RESULTS.md. Each command runs once to warm
+// up, then `--runs` times (default 5), the commands taking turns so that a busy moment on the machine
+// slows all of them alike. Exit 0: every budget passes. 1: a budget fails or a command failed. 2: usage.
+
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Measured, checkBudgets } from "./budget";
+import { Case, benchCases, suiteCommand, typeCheckedTsconfig } from "./cases";
+import { runOnce } from "./measure";
+import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults } from "./report";
+import { linearFit, summarize } from "./stats";
+import { exitWith, Outcome, parseFlags, UsageError } from "../render/cli";
+
+export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+export const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
+
+export interface BenchArgs {
+    /** Measured runs of each command, after one warm-up run. */
+    readonly runs: number;
+    /** Runs of the whole test suite (0: not measured). */
+    readonly suiteRuns: number;
+    /** Only the commands with these ids (the floor is always measured). */
+    readonly only?: readonly string[];
+    readonly write: boolean;
+    readonly help: boolean;
+}
+
+function count(flags: Map<string, string[]>, flag: string, fallback: number, least: number): number {
+    const values = flags.get(flag);
+    if (!values) return fallback;
+    const value = Number(values[values.length - 1]);
+    if (!Number.isInteger(value) || value < least) throw new UsageError(`${flag} takes a whole number of ${least} or more, not ${JSON.stringify(values[values.length - 1])}; ${USAGE}`);
+    return value;
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only"], switches: ["--no-write", "--help", "-h"] }, USAGE);
+    const only = flags.get("--only")?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+    return {
+        runs: count(flags, "--runs", 5, 1),
+        suiteRuns: count(flags, "--suite-runs", 1, 0),
+        only,
+        write: !flags.has("--no-write"),
+        help: flags.has("--help") || flags.has("-h"),
+    };
+}
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const MiB = 1024;
+
+interface Samples {
+    readonly wallMs: number[];
+    readonly rssKiB: number[];
+    failure?: string;
+}
+
+/** Runs the commands in turns: one warm-up round, then `runs` measured rounds. */
+async function measureCases(cases: readonly Case[], runs: number): Promise<Map<Case, Samples>> {
+    const samples = new Map<Case, Samples>(cases.map((c) => [c, { wallMs: [], rssKiB: [] }]));
+    for (let round = 0; round <= runs; round++) {
+        const line: string[] = [];
+        for (const c of cases) {
+            const s = samples.get(c)!;
+            if (s.failure) continue;
+            const run = await runOnce(c.command);
+            const problem = c.check(run);
+            if (problem) {
+                s.failure = problem;
+                progress(`  ${c.id} failed: ${problem}`);
+                continue;
+            }
+            line.push(`${c.id} ${(run.wallMs / 1000).toFixed(2)}s`);
+            if (round === 0) continue;
+            s.wallMs.push(run.wallMs);
+            if (run.maxRssKiB !== undefined) s.rssKiB.push(run.maxRssKiB);
+        }
+        progress(`${round === 0 ? "warm-up" : `round ${round}/${runs}`}: ${line.join(", ")}`);
+    }
+    return samples;
+}
+
+function caseResult(c: Case, s: Samples): CaseResult {
+    return {
+        id: c.id,
+        label: c.label,
+        wallMs: summarize(s.wallMs),
+        rssMiB: s.rssKiB.length === s.wallMs.length ? summarize(s.rssKiB.map((k) => k / MiB)) : undefined,
+        note: c.note,
+    };
+}
+
+/** The cost of one more web service, from the fleet cases' medians. */
+export function marginalCost(points: readonly { readonly services: number; readonly result: CaseResult }[]): Marginal | undefined {
+    if (points.length < 2) return undefined;
+    const bySize = [...points].sort((a, b) => a.services - b.services);
+    const [first, last] = [bySize[0], bySize[bySize.length - 1]];
+    const span = last.services - first.services;
+    if (span === 0) return undefined;
+    const memory = bySize.every((p) => p.result.rssMiB !== undefined);
+    return {
+        time: linearFit(bySize.map((p) => ({ x: p.services, y: p.result.wallMs.median }))),
+        timeDifferenceMs: (last.result.wallMs.median - first.result.wallMs.median) / span,
+        memory: memory ? linearFit(bySize.map((p) => ({ x: p.services, y: p.result.rssMiB!.median }))) : undefined,
+        memoryDifferenceMiB: memory ? (last.result.rssMiB!.median - first.result.rssMiB!.median) / span : undefined,
+    };
+}
+
+async function measureSuite(runs: number): Promise<SuiteResult | string> {
+    const walls: number[] = [];
+    let times: SuiteTimes | undefined;
+    for (let i = 1; i <= runs; i++) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-bench-suite-"));
+        try {
+            const out = path.join(dir, "times.json");
+            const run = await runOnce(suiteCommand(ROOT, out));
+            if (!fs.existsSync(out)) return `mocha exited ${run.code} before running tests: ${run.stderr.trim().split("\n").slice(-5).join("\n")}`;
+            times = JSON.parse(fs.readFileSync(out, "utf8")) as SuiteTimes;
+            walls.push(run.wallMs);
+            progress(`test suite ${i}/${runs}: ${(run.wallMs / 1000).toFixed(1)}s, ${times.passed} passed, ${times.failed} failed`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+    return { wallMs: summarize(walls), passed: times!.passed, failed: times!.failed, loadMs: times!.loadMs, files: times!.files };
+}
+
+/** Measures the commands `--only` chose (all by default) in a scratch folder it removes after. */
+async function measureChosen(args: BenchArgs): Promise<Outcome | { chosen: Case[]; samples: Map<Case, Samples>; suiteRuns: number }> {
+    const harness = require("../harness") as typeof import("../harness");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-bench-"));
+    try {
+        const all = benchCases({ root: ROOT, devConfig: harness.stackConfig("dev"), renderOut: path.join(scratch, "rendered"), typeChecked: typeCheckedTsconfig(ROOT, scratch) });
+        const unknown = (args.only ?? []).filter((id) => id !== "suite" && !all.some((c) => c.id === id));
+        if (unknown.length > 0) return { code: 2, stdout: "", stderr: `bench: unknown command ${unknown.join(", ")}; ids: ${all.map((c) => c.id).join(", ")}, suite\n` };
+        const chosen = all.filter((c) => !args.only || c.id === "floor" || args.only.includes(c.id));
+        const suiteRuns = !args.only || args.only.includes("suite") ? args.suiteRuns : 0;
+        progress(`bench: ${chosen.length} commands × (1 warm-up + ${args.runs} runs)${suiteRuns ? `, then the test suite × ${suiteRuns}` : ""}`);
+        return { chosen, samples: await measureCases(chosen, args.runs), suiteRuns };
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+}
+
+export async function runBench(argv: readonly string[]): Promise<Outcome> {
+    let args: BenchArgs;
+    try {
+        args = parseArgs(argv);
+    } catch (error) {
+        if (error instanceof UsageError) return { code: 2, stdout: "", stderr: `bench: ${error.message}\n` };
+        throw error;
+    }
+    if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+
+    const started = Date.now();
+    const loadBefore = os.loadavg();
+    const measuredCases = await measureChosen(args);
+    if ("code" in measuredCases) return measuredCases;
+    const { chosen, samples, suiteRuns } = measuredCases;
+    const suite = suiteRuns > 0 ? await measureSuite(suiteRuns) : undefined;
+
+    const failures = [...samples].filter(([, s]) => s.failure).map(([c, s]) => `${c.id}: ${s.failure}`);
+    if (typeof suite === "string") failures.push(`suite: ${suite}`);
+    const results = new Map(chosen.filter((c) => !samples.get(c)!.failure).map((c) => [c.id, caseResult(c, samples.get(c)!)]));
+    const floor = results.get("floor");
+    const relative = (id: string) => (floor && results.has(id) ? results.get(id)!.wallMs.median / floor.wallMs.median : undefined);
+    const marginal = marginalCost(chosen.filter((c) => c.services !== undefined && results.has(c.id)).map((c) => ({ services: c.services!, result: results.get(c.id)! })));
+    const suiteResult = typeof suite === "object" ? suite : undefined;
+    const measured: Measured = {
+        devProgram: relative("dev"),
+        perServiceTime: marginal?.time.slope,
+        perServiceMemory: marginal?.memory?.slope,
+        render: relative("render"),
+        testSuite: suiteResult ? suiteResult.wallMs.median / 1000 : undefined,
+    };
+    const report: BenchReport = {
+        date: new Date().toISOString().slice(0, 10),
+        machine: { node: process.version, cpu: os.cpus()[0]?.model ?? "unknown CPU", cores: os.cpus().length, loadBefore, loadAfter: os.loadavg() },
+        runs: args.runs,
+        cases: [...results.values()],
+        floor: "floor",
+        marginal,
+        suite: suiteResult,
+        budgets: checkBudgets(measured),
+        seconds: (Date.now() - started) / 1000,
+    };
+
+    const out = ["", formatCases(report.cases, "floor")];
+    if (marginal) out.push("", formatMarginal(marginal));
+    if (suiteResult) out.push("", formatSuite(suiteResult));
+    out.push("", formatBudgets(report.budgets));
+    if (failures.length > 0) out.push("", "commands that failed (not measured):", ...failures.map((f) => `  ${f}`));
+    const complete = !args.only && failures.length === 0;
+    if (args.write && complete) {
+        fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+        fs.writeFileSync(RESULTS_FILE, renderResults(report));
+        out.push("", `wrote ${path.relative(process.cwd(), RESULTS_FILE)} (${report.seconds.toFixed(0)} s)`);
+    } else if (args.write) {
+        out.push("", `${path.relative(process.cwd(), RESULTS_FILE)} left as it was: ${args.only ? "--only measures part of the benchmark" : "a command failed"}`);
+    }
+    const ok = failures.length === 0 && report.budgets.every((b) => b.verdict === "PASS");
+    return { code: ok ? 0 : 1, stdout: `${out.join("\n")}\n`, stderr: "" };
+}
+
+if (require.main === module) exitWith(runBench(process.argv.slice(2)));
