@@ -112,6 +112,11 @@ describe("bench/RESULTS.md", () => {
             "## How it is measured",
         ]);
     });
+    it("puts the floor in perspective when the minimal program was measured", () => {
+        assert.doesNotMatch(text, /For reference/);
+        const withMinimal = renderResults({ ...report, cases: [...report.cases, result("minimal", [1000, 1020, 1040])] });
+        assert.match(withMinimal, /the minimal TypeScript program \(one Namespace, loaded the same way\) takes 1\.20x the floor's time, and the dev program 1\.03x the minimal program's\./);
+    });
     it("counts failing budgets in the heading", () => {
         const failing = renderResults({ ...report, budgets: checkBudgets({ devProgram: 1 }) });
         assert.match(failing, /^## Budgets: 4 of 5 fail$/m);

@@ -127,7 +127,7 @@ export function benchCases({ root, devConfig, renderOut, typeChecked }: CaseOpti
         },
         {
             id: "dev",
-            label: "dev program, as deployed (tsconfig noCheck)",
+            label: "dev program, as deployed (the project's tsconfig)",
             command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({}, devConfig) },
             check: hostRegistered(),
         },

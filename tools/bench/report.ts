@@ -136,6 +136,14 @@ export function formatSuite(suite: SuiteResult, top = 10): string {
     return formatTable(["test file", "tests", "time, hooks included"], rows, ["l", "r", "r"]);
 }
 
+/** Where the budgets' floor stands against what any TypeScript program pays: the minimal program's ratios. */
+function reference(report: BenchReport): string[] {
+    const wall = (id: string) => report.cases.find((c) => c.id === id)?.wallMs.median;
+    const [floor, minimal, dev] = [wall(report.floor), wall("minimal"), wall("dev")];
+    if (floor === undefined || minimal === undefined || dev === undefined) return [];
+    return ["", `For reference: the minimal TypeScript program (one Namespace, loaded the same way) takes ${ratio(minimal / floor)} the floor's time, and the dev program ${ratio(dev / minimal)} the minimal program's.`];
+}
+
 /** bench/RESULTS.md. */
 export function renderResults(report: BenchReport): string {
     const { machine } = report;
@@ -150,6 +158,7 @@ export function renderResults(report: BenchReport): string {
         `## Budgets: ${failed === 0 ? "all pass" : `${failed} of ${report.budgets.length} fail`}`,
         "",
         formatBudgets(report.budgets),
+        ...reference(report),
         "",
         `## Whole-process wall time and peak memory (median of ${report.runs} runs after a warm-up)`,
         "",
@@ -171,7 +180,8 @@ export function renderResults(report: BenchReport): string {
 const HOW = [
     "Every figure is a whole process, started fresh, timed from spawn to exit; peak memory is its maximum resident set size (GNU time's `%M`).",
     "**floor**: `node -e` that only requires `@pulumi/pulumi` and `@pulumi/kubernetes`, the least any Pulumi TypeScript program on Kubernetes loads.",
-    "**dev program**: `tools/bench/host.js` loads `index.ts` as Pulumi's Node runtime does (its `tsutils` read the tsconfig, ts-node is registered with the options `cmd/run/run.js` derives, type-checked unless `noCheck`), inside the root Stack resource, with the `dev` stack's config in `PULUMI_CONFIG`; the harness's recording mocks stand in for the engine. *type-checked* sets `PULUMI_NODEJS_TRANSPILE_ONLY=false`, which is what every `pulumi up` paid before `noCheck`. *through cmd/run* starts the runtime's real entry point instead, with its tracing and source-map setup: what a user waits for beyond the engine.",
+    "**dev program**: `tools/bench/host.js` loads `index.ts` as Pulumi's Node runtime does (its `tsutils` read the tsconfig, ts-node is registered with the options `cmd/run/run.js` derives: type-checked unless `noCheck`), inside the root Stack resource, with the `dev` stack's config in `PULUMI_CONFIG`; the harness's recording mocks stand in for the engine. *type-checked* points the runtime (PULUMI_NODEJS_TSCONFIG_PATH) at the same tsconfig without `noCheck`: what every `pulumi up` paid before. *through cmd/run* starts the runtime's real entry point instead, with its tracing and source-map setup: what a user waits for, less the engine.",
+    "**minimal program**: `tools/bench/minimalProgram.ts`, one Namespace, loaded the same way: what any TypeScript program on `@pulumi/kubernetes` pays before its own code counts.",
     "**render**: the `render` script of package.json with `--stack dev --out <temporary folder>`, without npm's own start-up.",
     "**fleet N**: `tools/bench/fleetProgram.ts`, N WebServices (Deployment, Service, autoscaler and disruption budget each) in one namespace, loaded like the dev program.",
     "**test suite**: `mocha` with the project's .mocharc and a reporter that times each test file.",
