@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as docker from "@pulumi/docker";
-import { ContainerImage, RegistryArgs, registryHost } from "./containerImage";
+import { ContainerImage, RegistryArgs, registryLogin } from "./containerImage";
 import { Database, DatabaseStorage } from "./database";
 import { Ingress, IngressTls } from "./ingress";
 import { EnvValue, Resources, Scheduling, TierIdentity } from "./pod";
@@ -97,11 +97,9 @@ export class App extends pulumi.ComponentResource {
             context: args.cluster.context,
             kubeconfig: args.cluster.kubeconfig,
         }, { parent: this });
-        const login = args.registry.username !== undefined && args.registry.password !== undefined
-            ? { address: registryHost(args.registry.server), username: args.registry.username, password: args.registry.password }
-            : undefined;
+        const login = registryLogin(args.registry);
         const dockerProvider = new docker.Provider(`${name}-docker`, {
-            registryAuth: login ? [login] : undefined,
+            registryAuth: login ? [{ address: login.host, username: login.username, password: login.password }] : undefined,
         }, { parent: this });
         const children: pulumi.ComponentResourceOptions = { parent: this, providers: [kubernetes, dockerProvider] };
 
@@ -121,7 +119,7 @@ export class App extends pulumi.ComponentResource {
         const pullSecrets: pulumi.Output<string>[] = [];
         if (login) {
             const dockerConfig = pulumi.all([login.username, login.password]).apply(([username, password]) =>
-                JSON.stringify({ auths: { [login.address]: { username, password } } }));
+                JSON.stringify({ auths: { [login.host]: { username, password } } }));
             const pullSecret = new k8s.core.v1.Secret(`${name}-registry`, {
                 metadata: { name: "registry-credentials", namespace: ns, labels: appLabels },
                 type: "kubernetes.io/dockerconfigjson",

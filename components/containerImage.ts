@@ -44,6 +44,13 @@ export interface ContainerImageArgs {
     readonly mirror?: MirrorArgs;
 }
 
+/** The login for a registry: its host and credentials, when both a user and a password are given. */
+export function registryLogin(registry: RegistryArgs): { host: string; username: string; password: pulumi.Input<string> } | undefined {
+    return registry.username !== undefined && registry.password !== undefined
+        ? { host: registryHost(registry.server), username: registry.username, password: registry.password }
+        : undefined;
+}
+
 /** "ghcr.io/acme" + "app" → "ghcr.io/acme/app". */
 export function repositoryFor(registry: string, repository: string): string {
     return `${registry.replace(/\/+$/, "")}/${repository}`;
@@ -81,9 +88,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             throw new Error(`ContainerImage ${name}: give exactly one of build (from a Dockerfile) or mirror (an upstream image)`);
         }
         this.repository = repositoryFor(args.registry.server, args.repository);
-        const login = args.registry.username !== undefined && args.registry.password !== undefined
-            ? { server: registryHost(args.registry.server), username: args.registry.username, password: args.registry.password }
-            : undefined;
+        const login = registryLogin(args.registry);
 
         if (args.build) {
             const image = new docker.Image(`${name}-build`, {
@@ -95,7 +100,7 @@ export class ContainerImage extends pulumi.ComponentResource {
                     args: args.build.args ? { ...args.build.args } : undefined,
                     platform: args.build.platform ?? "linux/amd64",
                 },
-                registry: login,
+                registry: login && { server: login.host, username: login.username, password: login.password },
             }, { parent: this });
             // repoDigest is "<repository>@sha256:…" for the image this very build pushed.
             this.ref = image.repoDigest;

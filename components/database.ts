@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import {
-    EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, resourcesSpec, restrictedContainerSecurity,
+    EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
     restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
 
@@ -115,7 +115,7 @@ export function statefulSetSpec(input: DatabaseSpecInput): k8s.types.input.apps.
                     { name: "run", emptyDir: { sizeLimit: "16Mi" } },
                     { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
                 ],
-                ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+                ...pullSecretsSpec(input.imagePullSecrets),
                 ...schedulingSpec(input.scheduling),
             },
         },

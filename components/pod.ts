@@ -114,6 +114,11 @@ export function resourcesSpec(resources: Resources): k8s.types.input.core.v1.Res
     };
 }
 
+/** The pod's image pull Secrets, by name; nothing when there are none. */
+export function pullSecretsSpec(names: readonly pulumi.Input<string>[]): Partial<k8s.types.input.core.v1.PodSpec> {
+    return names.length > 0 ? { imagePullSecrets: names.map((name) => ({ name })) } : {};
+}
+
 /** Scheduling fields of a pod spec, leaving out what is empty. */
 export function schedulingSpec(scheduling: Scheduling | undefined): Partial<k8s.types.input.core.v1.PodSpec> {
     const nodeSelector = scheduling?.nodeSelector ?? {};

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
-    EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, resourcesSpec,
+    EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, pullSecretsSpec, resourcesSpec,
     restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
 
@@ -114,7 +114,7 @@ export function podSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Pod
         }],
         containers: [containerSpec(input)],
         volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
-        ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+        ...pullSecretsSpec(input.imagePullSecrets),
         ...schedulingSpec(input.scheduling),
     };
 }
