@@ -15,7 +15,9 @@ function isSecret(key: string): boolean {
 const config = loadConfig(pulumi.runtime.allConfig(), {
     stack: pulumi.getStack(),
     isSecret,
-    fileExists: (relative) => fs.existsSync(path.join(__dirname, relative)),
+    // Pulumi runs the program in the project folder, where the Docker provider resolves build contexts
+    // too (this file runs from bin/, see tools/launch).
+    fileExists: (relative) => fs.existsSync(path.resolve(relative)),
 });
 
 const app = new App(config.appName, config);

@@ -163,6 +163,8 @@ export interface RunOptions {
     readonly config?: Readonly<Record<string, string>>;
     /** Keys of `config` that count as set with --secret. */
     readonly secretKeys?: readonly string[];
+    /** The program module to load: another build of it, such as tools/launch's JavaScript. @default `<root>/index.ts` */
+    readonly entry?: string;
 }
 
 /** A run that may have failed; `resources` says what was registered before the failure. */
@@ -170,7 +172,7 @@ export type Attempt =
     | { readonly ok: true; readonly run: StackRun }
     | { readonly ok: false; readonly error: unknown; readonly resources: readonly RecordedResource[] };
 
-/** Runs index.ts for `stack` under mocks and reports failure as a value, with what got registered. */
+/** Runs the program (index.ts) for `stack` under mocks and reports failure as a value, with what got registered. */
 export async function tryRunStack(stack: string, options: RunOptions = {}): Promise<Attempt> {
     if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
     const root = options.root ?? ROOT;
@@ -181,7 +183,7 @@ export async function tryRunStack(stack: string, options: RunOptions = {}): Prom
     try {
         mocks = await installMocks(PROJECT, stack);
         pulumi.runtime.setAllConfig(config, secretKeys);
-        const entry = require.resolve(path.join(root, "index.ts"));
+        const entry = require.resolve(options.entry ?? path.join(root, "index.ts"));
         delete require.cache[entry];
         const outputs: Record<string, unknown> = {};
         await withPlainStackTraces(async () => {

@@ -1,0 +1,9 @@
+// @ts-check
+"use strict";
+// The program Pulumi runs (Pulumi.yaml `main`): launchpad's index.ts, compiled to bin/ where it changed
+// since the last run, then loaded. Its exports are the stack's outputs. See ./program.js.
+
+const path = require("path");
+const { launch } = require("./program");
+
+module.exports = launch(path.resolve(__dirname, "..", ".."), "index.ts");

@@ -1,0 +1,224 @@
+// @ts-check
+"use strict";
+// How `pulumi up` and `pulumi preview` start launchpad: Pulumi.yaml names `tools/launch/main.js` as the
+// program and turns off the runtime's own TypeScript support (`typescript: false`), so Pulumi neither
+// type-checks nor loads ts-node. This file compiles the program's TypeScript (the entry and every file
+// it imports, found by following relative requires) to JavaScript under `bin/` with swc, exactly as
+// ts-node transpiles it for the tests, and loads the JavaScript.
+//
+// A compiled file ends with the SHA-256 of the source it came from and of the compiler options; it is
+// used only while both still match, so a deployment always runs the sources as they are now, and a run
+// after an edit recompiles just the edited files. Each output is written to a temporary name and
+// renamed into place, so two runs at once never see half a file. Type-checking happens where it can
+// fail a build: `npm run build`, `npm test`, CI.
+//
+// Why not ts-node at deploy time: loading ts-node, TypeScript and its own source-map support, and
+// source-mapping the stack trace Pulumi reads for every resource it registers, made the dev program
+// 1.6x the floor of loading the two SDKs; from bin/ it is about 1.1-1.2x (bench/RESULTS.md). Error
+// stack traces still name the TypeScript lines: Pulumi's runtime installs source-map-support, which
+// reads the .js.map written beside each output (elsewhere, NODE_OPTIONS=--enable-source-maps does).
+
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+
+/**
+ * swc's options: what ts-node derives from tsconfig.json (commonjs, ES2022, esModuleInterop, strict),
+ * so the deployed program is the very code the tests ran. tests/launch checks the two stay equal.
+ */
+/** @type {import("@swc/core").Options} */
+const SWC_OPTIONS = {
+    sourceMaps: true,
+    module: { type: "commonjs", noInterop: false, strictMode: true, ignoreDynamic: false },
+    swcrc: false,
+    jsc: {
+        // importAssertions: ts-node still passes it, though swc's types no longer list it.
+        parser: /** @type {import("@swc/core").TsParserConfig} */ ({ syntax: "typescript", tsx: false, dynamicImport: true, importAssertions: true }),
+        target: "es2022",
+        transform: { legacyDecorator: true, react: { throwIfNamespace: false, useBuiltins: false }, useDefineForClassFields: true },
+        keepClassNames: true,
+        experimental: { keepImportAttributes: true, emitAssertForImportAttributes: true },
+    },
+};
+
+/** The last line of every compiled file: what it was compiled from. */
+const STAMP = "// launchpad-compiled-from sha256:";
+
+/** A problem with the program's sources: the message says which file and what to do. */
+class LaunchError extends Error {
+    /** @param {string} message */
+    constructor(message) {
+        super(message);
+        this.name = "LaunchError";
+    }
+}
+
+/** @type {string | undefined} */
+let compilerId;
+/** swc's version and options: a change to either recompiles everything. */
+function compilerIdentity() {
+    if (compilerId === undefined) {
+        const manifest = JSON.parse(fs.readFileSync(require.resolve("@swc/core/package.json"), "utf8"));
+        compilerId = `@swc/core ${manifest.version} ${JSON.stringify(SWC_OPTIONS)}`;
+    }
+    return compilerId;
+}
+
+/**
+ * The stamp a file compiled from `source` carries.
+ * @param {string} rel the source's path from the project root, with forward slashes
+ * @param {Buffer} source
+ */
+function stampFor(rel, source) {
+    const hash = crypto.createHash("sha256").update(compilerIdentity()).update("\0").update(rel).update("\0").update(source).digest("hex");
+    return `${STAMP}${hash}`;
+}
+
+/** @param {string} file */
+function readIfExists(file) {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (error) {
+        if (/** @type {NodeJS.ErrnoException} */ (error).code === "ENOENT") return undefined;
+        throw error;
+    }
+}
+
+/** @param {string} file @param {string} text */
+function writeAtomically(file, text) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, file);
+}
+
+/**
+ * Relative requires in compiled code. swc writes every import and re-export of the source as a
+ * literal `require("./…")`; type-only imports are gone by then, so these are exactly the files the
+ * program loads.
+ * @param {string} code
+ */
+function relativeRequires(code) {
+    return [...code.matchAll(/\brequire\("(\.\.?(?:\/[^"]*)?)"\)/g)].map((m) => m[1]);
+}
+
+/**
+ * The program file a relative require names: `x.ts`, or `x/index.ts` for a folder.
+ * @param {string} root @param {string} from the requiring file, relative to root @param {string} specifier
+ */
+function resolveSource(root, from, specifier) {
+    const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
+    if (base === ".." || base.startsWith("../")) {
+        throw new LaunchError(`${from} imports "${specifier}", which is outside the project (${root}); the program may only import its own files and packages`);
+    }
+    const candidates = [`${base}.ts`, `${base}/index.ts`];
+    const found = candidates.find((rel) => fs.existsSync(path.join(root, rel)));
+    if (found === undefined) {
+        throw new LaunchError(`${from} imports "${specifier}", but there is no ${candidates.join(" or ")}: only TypeScript files are compiled for deployment`);
+    }
+    return found;
+}
+
+/**
+ * The compiled code with its source map reference and stamp.
+ * @param {string} root @param {string} rel @param {Buffer} source @param {string} outFile
+ */
+function compileFile(root, rel, source, outFile) {
+    const swc = require("@swc/core");
+    const file = path.join(root, rel);
+    /** @type {{ code: string, map?: string }} */
+    let output;
+    try {
+        output = swc.transformSync(source.toString("utf8"), { ...SWC_OPTIONS, filename: file });
+    } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new LaunchError(`cannot compile ${rel}:\n${reason.trim()}\n\`npm run build\` type-checks the program and lists every problem`);
+    }
+    let code = output.code.endsWith("\n") ? output.code : `${output.code}\n`;
+    if (output.map) {
+        const map = JSON.parse(output.map);
+        map.sources = [path.relative(path.dirname(outFile), file).split(path.sep).join("/")];
+        writeAtomically(`${outFile}.map`, JSON.stringify(map));
+        code += `//# sourceMappingURL=${path.basename(outFile)}.map\n`;
+    }
+    return `${code}${stampFor(rel, source)}\n`;
+}
+
+/**
+ * @typedef {object} CompileOptions
+ * @property {string} [outDir] where the JavaScript goes; inside the project, so that packages resolve
+ *   from its node_modules. @default `<root>/bin`
+ */
+
+/**
+ * @typedef {object} Compiled
+ * @property {string} outFile the entry's JavaScript
+ * @property {string[]} sources every program file, relative to the root, entry first
+ * @property {string[]} compiled the files compiled by this call (the rest were current)
+ */
+
+/**
+ * Brings the JavaScript of `entry` and of every file it imports up to date with the sources.
+ * @param {string} root the project folder
+ * @param {string} entry the program's TypeScript entry, relative to root
+ * @param {CompileOptions} [options]
+ * @returns {Compiled}
+ */
+function compileProgram(root, entry, options = {}) {
+    const outDir = path.resolve(root, options.outDir ?? "bin");
+    const relative = path.relative(root, outDir);
+    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
+        throw new LaunchError(`the compiled program must go in a folder inside the project (${root}), not ${outDir}: packages resolve from the project's node_modules`);
+    }
+    const outFileOf = (/** @type {string} */ rel) => path.join(outDir, rel.replace(/\.ts$/, ".js"));
+    const first = entry.split(path.sep).join("/");
+    if (!first.endsWith(".ts") || !fs.existsSync(path.join(root, first))) {
+        throw new LaunchError(`the program's entry ${first} is not a TypeScript file in ${root}`);
+    }
+
+    /** @type {string[]} */
+    const compiled = [];
+    const seen = new Set([first]);
+    const queue = [first];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const rel = next;
+        const source = fs.readFileSync(path.join(root, rel));
+        const outFile = outFileOf(rel);
+        let code = readIfExists(outFile);
+        if (code === undefined || !code.endsWith(`${stampFor(rel, source)}\n`)) {
+            code = compileFile(root, rel, source, outFile);
+            writeAtomically(outFile, code);
+            compiled.push(rel);
+        }
+        for (const specifier of relativeRequires(code)) {
+            const dependency = resolveSource(root, rel, specifier);
+            if (!seen.has(dependency)) {
+                seen.add(dependency);
+                queue.push(dependency);
+            }
+        }
+    }
+    return { outFile: outFileOf(first), sources: [...seen], compiled };
+}
+
+/**
+ * Compiles what changed and loads the program: its exports are the stack's outputs. A problem with
+ * the sources becomes a Pulumi RunError, which the CLI shows without a stack trace.
+ * @param {string} root @param {string} entry @param {CompileOptions} [options]
+ * @returns {unknown}
+ */
+function launch(root, entry, options) {
+    let outFile;
+    try {
+        outFile = compileProgram(root, entry, options).outFile;
+    } catch (error) {
+        if (error instanceof LaunchError) {
+            const { RunError } = require("@pulumi/pulumi");
+            throw new RunError(error.message);
+        }
+        throw error;
+    }
+    return require(outFile);
+}
+
+module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, launch, relativeRequires };
