@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { FLEET_SIZES, benchCases, cleanEnvironment, fleetResources, parseHostReport, renderCommandLine, typeCheckedTsconfig } from "../../tools/bench/cases";
+import { FLEET_SIZES, benchCases, cleanEnvironment, fleetResources, parseHostReport, projectEntry, renderCommandLine, typeCheckedTsconfig } from "../../tools/bench/cases";
 import { createFleet } from "../../tools/bench/fleet";
 import { marginalCost, parseArgs } from "../../tools/bench/main";
 import { summarize } from "../../tools/bench/stats";
@@ -32,8 +32,35 @@ describe("npm run bench", () => {
         const cases = benchCases({ root: ROOT, devConfig: { "launchpad:platform": "kind" }, renderOut: "/tmp/out", typeChecked: "/tmp/tsconfig.typecheck.json" });
         const byId = new Map(cases.map((c) => [c.id, c]));
 
-        it("measures the floor, the dev program three ways, a minimal program, render and every fleet size", () => {
-            assert.deepEqual(cases.map((c) => c.id), ["floor", "dev", "devTypeChecked", "devRuntime", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        it("measures the floor, the dev program five ways, a minimal program, render and every fleet size", () => {
+            assert.deepEqual(cases.map((c) => c.id), ["floor", "dev", "devFresh", "devTsNode", "devTypeChecked", "devRuntime", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        });
+        it("starts the dev program as Pulumi.yaml says: its main, with ts-node only if the runtime option typescript is on", () => {
+            assert.deepEqual(projectEntry(ROOT), { main: "tools/launch/main.js", typescript: false });
+            assert.deepEqual(byId.get("dev")!.command.argv.slice(1), [path.join("tools", "bench", "host.js"), "tools/launch/main.js", "dev"]);
+            assert.equal(byId.get("dev")!.command.env.PULUMI_NODEJS_TYPESCRIPT, undefined);
+            assert.equal(byId.get("devRuntime")!.command.env.PULUMI_NODEJS_TYPESCRIPT, undefined);
+            const typescript = benchCases({ root: ROOT, devConfig: {}, renderOut: "/tmp/out", typeChecked: "/tmp/t.json", entry: { main: ".", typescript: true } });
+            assert.equal(typescript.find((c) => c.id === "dev")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
+        });
+        it("loads the ts-node variants through ts-node, transpile-only or type-checked, and the synthetic programs through tools/launch", () => {
+            assert.equal(byId.get("devTsNode")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
+            assert.equal(byId.get("devTsNode")!.command.env.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
+            assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
+            assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
+            assert.deepEqual(byId.get("devFresh")!.command.argv.slice(2, 4), ["--launch", "--fresh"]);
+            for (const id of ["minimal", "fleet1", "fleet100"]) assert.equal(byId.get(id)!.command.argv[2], "--launch", id);
+        });
+        it("reads Pulumi.yaml's runtime option typescript as the language host does: on unless it says false", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
+            try {
+                fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: x\nruntime: nodejs\n");
+                assert.deepEqual(projectEntry(dir), { main: ".", typescript: true });
+                fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: x\nmain: bin/index.js\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+                assert.deepEqual(projectEntry(dir), { main: "bin/index.js", typescript: false });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
         });
         it("hands the program its stack config the way the Pulumi CLI does, in PULUMI_CONFIG", () => {
             assert.deepEqual(JSON.parse(byId.get("dev")!.command.env.PULUMI_CONFIG!), { "launchpad:platform": "kind" });

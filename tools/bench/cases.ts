@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import * as YAML from "yaml";
 import { Command, Run } from "./measure";
 
 // The commands `npm run bench` measures, each a whole process started the way a user or Pulumi starts it.
@@ -82,10 +83,10 @@ export function renderCommandLine(root: string): string {
 }
 
 /**
- * The project's tsconfig as it was before `noCheck`, written to `dir`: the same compilerOptions (type
- * roots pinned to the project's, which a file elsewhere would not find) with `noCheck: false`, and
- * ts-node's own section without `swc` (which only transpiles). Pulumi's runtime, pointed at it with
- * PULUMI_NODEJS_TSCONFIG_PATH, type-checks as every `pulumi up` did before.
+ * The project's tsconfig made to type-check, written to `dir`: the same compilerOptions (type roots
+ * pinned to the project's, which a file elsewhere would not find) with `noCheck: false`, and ts-node's
+ * own section without `swc` (which only transpiles). Pulumi's runtime, pointed at it with
+ * PULUMI_NODEJS_TSCONFIG_PATH, type-checks as a TypeScript program's `pulumi up` does by default.
  */
 export function typeCheckedTsconfig(root: string, dir: string): string {
     const file = path.join(root, "tsconfig.json");
@@ -101,6 +102,20 @@ export function typeCheckedTsconfig(root: string, dir: string): string {
     return out;
 }
 
+/** How Pulumi starts the project's program: Pulumi.yaml's `main` and runtime option `typescript`. */
+export interface ProjectEntry {
+    /** The program, relative to the project: `main`, or "." (package.json's main). */
+    readonly main: string;
+    /** Whether the runtime registers ts-node (the language host's PULUMI_NODEJS_TYPESCRIPT). */
+    readonly typescript: boolean;
+}
+
+export function projectEntry(root: string): ProjectEntry {
+    const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
+    const option = project.runtime?.options?.typescript;
+    return { main: typeof project.main === "string" ? project.main : ".", typescript: option === undefined ? true : option === true || option === "true" };
+}
+
 export interface CaseOptions {
     readonly root: string;
     /** The dev stack's config as Pulumi passes it to the program (PULUMI_CONFIG). */
@@ -109,15 +124,20 @@ export interface CaseOptions {
     readonly renderOut: string;
     /** A tsconfig that type-checks (typeCheckedTsconfig). */
     readonly typeChecked: string;
+    /** @default projectEntry(root) */
+    readonly entry?: ProjectEntry;
 }
 
-export function benchCases({ root, devConfig, renderOut, typeChecked }: CaseOptions): Case[] {
+export function benchCases({ root, devConfig, renderOut, typeChecked, entry = projectEntry(root) }: CaseOptions): Case[] {
     const env = cleanEnvironment(root);
     const node = process.execPath;
     const host = path.join("tools", "bench", "host.js");
     const program = (extra: NodeJS.ProcessEnv, config: Readonly<Record<string, string>>): NodeJS.ProcessEnv => ({
         ...env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_CONFIG_SECRET_KEYS: "[]", ...extra,
     });
+    // What the language host tells the runtime, from Pulumi.yaml.
+    const asDeployed = entry.typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {};
+    const throughTsNode = { PULUMI_NODEJS_TYPESCRIPT: "true" };
     const cases: Case[] = [
         {
             id: "floor",
@@ -127,26 +147,39 @@ export function benchCases({ root, devConfig, renderOut, typeChecked }: CaseOpti
         },
         {
             id: "dev",
-            label: "dev program, as deployed (the project's tsconfig)",
-            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({}, devConfig) },
+            label: "dev program, as deployed (Pulumi.yaml's main, bin/ current)",
+            command: { argv: [node, host, entry.main, "dev"], cwd: root, env: program(asDeployed, devConfig) },
+            check: hostRegistered(),
+            note: `main: ${entry.main}`,
+        },
+        {
+            id: "devFresh",
+            label: "dev program, first run on a fresh clone (compiles all of it)",
+            command: { argv: [node, host, "--launch", "--fresh", "index.ts", "dev"], cwd: root, env: program({}, devConfig) },
+            check: hostRegistered(),
+        },
+        {
+            id: "devTsNode",
+            label: "dev program through ts-node, transpile-only (swc)",
+            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, devConfig) },
             check: hostRegistered(),
         },
         {
             id: "devTypeChecked",
-            label: "dev program, type-checked (the tsconfig without noCheck)",
-            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({ PULUMI_NODEJS_TSCONFIG_PATH: typeChecked }, devConfig) },
+            label: "dev program through ts-node, type-checked",
+            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TSCONFIG_PATH: typeChecked }, devConfig) },
             check: hostRegistered(),
         },
         {
             id: "devRuntime",
             label: "dev program through Pulumi's runtime entry (cmd/run)",
-            command: { argv: [node, host, "--runtime", ".", "dev"], cwd: root, env: program({}, devConfig) },
+            command: { argv: [node, host, "--runtime", entry.main, "dev"], cwd: root, env: program(asDeployed, devConfig) },
             check: hostRegistered(),
         },
         {
             id: "minimal",
             label: "minimal TypeScript program (one Namespace), as deployed",
-            command: { argv: [node, host, path.join("tools", "bench", "minimalProgram.ts"), "bench"], cwd: root, env: program({}, {}) },
+            command: { argv: [node, host, "--launch", path.join("tools", "bench", "minimalProgram.ts"), "bench"], cwd: root, env: program({}, {}) },
             check: hostRegistered(2),
             note: "Stack + Namespace",
         },
@@ -161,7 +194,7 @@ export function benchCases({ root, devConfig, renderOut, typeChecked }: CaseOpti
         cases.push({
             id: `fleet${services}`,
             label: `fleet of ${services} web service${services === 1 ? "" : "s"}`,
-            command: { argv: [node, host, path.join("tools", "bench", "fleetProgram.ts"), "bench"], cwd: root, env: program({}, { "bench:webServices": String(services) }) },
+            command: { argv: [node, host, "--launch", path.join("tools", "bench", "fleetProgram.ts"), "bench"], cwd: root, env: program({}, { "bench:webServices": String(services) }) },
             check: hostRegistered(fleetResources(services)),
             note: `${fleetResources(services)} resources`,
             services,

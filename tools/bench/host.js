@@ -1,14 +1,19 @@
 "use strict";
-// Runs a Pulumi TypeScript program as `pulumi up` would, with the engine replaced by mocks.
+// Runs a Pulumi program as `pulumi up` would, with the engine replaced by mocks.
 //
-//   node tools/bench/host.js [--runtime] <program> [stack]     (cwd: the project; config in PULUMI_CONFIG)
+//   node tools/bench/host.js [--runtime] <program> [stack]           (cwd: the project; config in PULUMI_CONFIG)
+//   node tools/bench/host.js --launch [--fresh] <entry.ts> [stack]
 //
-// Default: what Pulumi's Node runtime does to load a program (@pulumi/pulumi/cmd/run/run.js): read
-// the tsconfig with the SDK's own tsutils, register ts-node with the options run.js derives from it
-// (type-checked unless `noCheck` is set or PULUMI_NODEJS_TRANSPILE_ONLY says otherwise), then require
-// the program inside the root Stack resource. That is the part of a deployment the program owns.
+// Default: what Pulumi's Node runtime (@pulumi/pulumi/cmd/run/run.js) does to load a program: when
+// PULUMI_NODEJS_TYPESCRIPT is "true" (the language host sets it from Pulumi.yaml's runtime option
+// `typescript`, on unless the project turns it off), read the tsconfig with the SDK's own tsutils and
+// register ts-node with the options run.js derives from it; then require the program inside the root
+// Stack resource. That is the part of a deployment the program owns. launchpad's own program is
+// Pulumi.yaml's `main`, tools/launch/main.js, with `typescript: false`.
 // --runtime: start the runtime's real entry point (cmd/run) instead, with its tracing and hooks:
 // what a user waits for, including the runtime's own fixed cost.
+// --launch: load a TypeScript entry through tools/launch, as launchpad's main loads index.ts.
+// --fresh: compile it into a new folder under bin/ first, removed on exit: the first run on a fresh clone.
 //
 // Either way the harness's recording mocks answer in-process where the engine would answer over
 // gRPC. Plain JavaScript on purpose: nothing may compile TypeScript before ts-node is registered with
@@ -21,17 +26,26 @@ const pulumi = require("@pulumi/pulumi");
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
 
 const args = process.argv.slice(2);
-const runtime = args[0] === "--runtime";
-const [program, stack = "dev"] = runtime ? args.slice(1) : args;
-if (!program) {
-    process.stderr.write("usage: node tools/bench/host.js [--runtime] <program> [stack]\n");
+const flags = new Set();
+while (args[0]?.startsWith("--")) flags.add(args.shift());
+const [program, stack = "dev"] = args;
+const known = ["--runtime", "--launch", "--fresh"];
+const unknown = [...flags].filter((flag) => !known.includes(flag));
+if (!program || unknown.length > 0 || (flags.has("--fresh") && !flags.has("--launch")) || (flags.has("--runtime") && flags.has("--launch"))) {
+    process.stderr.write("usage: node tools/bench/host.js [--runtime] <program> [stack]\n       node tools/bench/host.js --launch [--fresh] <entry.ts> [stack]\n");
     process.exit(2);
 }
 
-// The harness's mocks are TypeScript: load them on the first registration, once ts-node is
-// registered, so they compile exactly like the program does.
+// The harness's mocks: compiled JavaScript when the program is (no ts-node in the process), else
+// TypeScript loaded on the first registration, once ts-node is registered, so that they compile
+// exactly like the program does.
+const launchpad = path.join(__dirname, "..", "launch", "program.js");
+let mocksModule = path.join(__dirname, "..", "harness", "mocks.ts");
+const compileMocks = () => {
+    mocksModule = require(launchpad).compileProgram(process.cwd(), path.relative(process.cwd(), mocksModule)).outFile;
+};
 let recording;
-const recorder = () => (recording ??= new (require(path.join(__dirname, "..", "harness", "mocks.ts")).RecordingMocks)());
+const recorder = () => (recording ??= new (require(mocksModule).RecordingMocks)());
 const mocks = {
     newResource: (request) => recorder().newResource(request),
     call: (request) => recorder().call(request),
@@ -39,7 +53,9 @@ const mocks = {
 // The engine acknowledges the shutdown signal the runtime sends once the program is done.
 MockMonitor.prototype.signalAndWaitForShutdown ??= (_request, callback) => callback(null, {});
 
+let fresh;
 process.on("exit", () => {
+    if (fresh) fs.rmSync(fresh, { recursive: true, force: true });
     process.stdout.write(`bench-host ${JSON.stringify({ resources: recording?.resources.length ?? 0 })}\n`);
 });
 
@@ -59,16 +75,37 @@ function registerTypeScript() {
     });
 }
 
+/** The program's exports, loaded the way the flags say. */
+function load() {
+    const root = process.cwd();
+    if (flags.has("--launch")) {
+        const { launch } = require(launchpad);
+        let outDir;
+        if (flags.has("--fresh")) {
+            fs.mkdirSync(path.join(root, "bin"), { recursive: true });
+            outDir = fresh = fs.mkdtempSync(path.join(root, "bin", ".bench-fresh-"));
+        }
+        compileMocks();
+        return launch(root, program, { outDir });
+    }
+    if (process.env.PULUMI_NODEJS_TYPESCRIPT === "true") {
+        registerTypeScript();
+    } else {
+        // A JavaScript program: so are the mocks, compiled the way tools/launch compiles.
+        compileMocks();
+    }
+    return require(path.resolve(program));
+}
+
 pulumi.runtime.setMocks(mocks, "launchpad", stack, false).then(async () => {
-    if (runtime) {
-        process.env.PULUMI_NODEJS_TYPESCRIPT ??= "true";
+    if (flags.has("--runtime")) {
+        if (process.env.PULUMI_NODEJS_TYPESCRIPT !== "true") compileMocks();
         // What the language host passes; `--monitor` is never dialled, the mocks are already set.
         process.argv = [process.argv[0], require.resolve("@pulumi/pulumi/cmd/run"), "--monitor=mocks", "--project=launchpad", `--stack=${stack}`, program];
         require("@pulumi/pulumi/cmd/run");
         return;
     }
-    registerTypeScript();
     const { runInPulumiStack } = require("@pulumi/pulumi/runtime/stack");
-    await runInPulumiStack(async () => require(path.resolve(program)));
+    await runInPulumiStack(async () => load());
     await pulumi.runtime.disconnect();
 });
