@@ -158,13 +158,14 @@ export class App extends pulumi.ComponentResource {
             protect: args.protect,
         }, children);
 
-        const web = (tier: "frontend" | "backend", image: ContainerImage, env: Record<string, EnvValue>) => new WebService(`${name}-${tier}`, {
+        const web = (tier: "frontend" | "backend", image: ContainerImage, env: Record<string, EnvValue>, podAnnotations?: Record<string, pulumi.Input<string>>) => new WebService(`${name}-${tier}`, {
             namespace: ns,
             identity: identity(tier),
             image: image.ref,
             port: args[tier].port,
             replicas: args[tier].replicas,
             env,
+            podAnnotations,
             probes: args[tier].probes,
             resources: args[tier].resources,
             scheduling: args.scheduling,
@@ -174,7 +175,7 @@ export class App extends pulumi.ComponentResource {
                 ? { minReplicas: args[tier].replicas, maxReplicas: args[tier].maxReplicas, cpuTargetPercent: args.autoscaling.cpuTargetPercent }
                 : undefined,
         }, children);
-        const backend = web("backend", backendImage, { PORT: String(args.backend.port), ...database.connectionEnv() });
+        const backend = web("backend", backendImage, { PORT: String(args.backend.port), ...database.connectionEnv() }, database.clientPodAnnotations());
         const frontend = web("frontend", frontendImage, {});
 
         new NetworkPolicies(`${name}-network`, {

@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -10,6 +11,16 @@ export const POSTGRES_PORT = 5432;
 /** Where the volume is mounted; PGDATA is a subdirectory so the volume's lost+found never bothers initdb. */
 export const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
+/** Where the server puts its Unix socket (an emptyDir: the image's own directory is read-only here). */
+export const SOCKET_DIR = "/var/run/postgresql";
+/**
+ * Pod annotation carrying a fingerprint of the database password. On the database's pods and its
+ * clients' (`Database.clientPodAnnotations`), so that a new password restarts both: the server adopts
+ * it (adoptPasswordScript) and the clients read it.
+ */
+export const CREDENTIALS_ANNOTATION = "launchpad/db-credentials";
+/** How long the adopting hook waits for the server to accept connections. */
+export const ADOPT_WAIT_SECONDS = 120;
 
 export interface DatabaseStorage {
     /** Size of the volume, e.g. "1Gi". */
@@ -61,6 +72,44 @@ export interface DatabaseSpecInput {
     readonly passwordSecretName: pulumi.Input<string>;
     /** The headless Service that gives the pod its DNS name. */
     readonly serviceName: pulumi.Input<string>;
+    /** Fingerprint of the password (CREDENTIALS_ANNOTATION): a new one restarts the pod. */
+    readonly credentialsFingerprint: pulumi.Input<string>;
+}
+
+/**
+ * The password's fingerprint: the first 16 hex digits of its SHA-256. Enough to tell two passwords
+ * apart, nothing to recover one from (the password is 32 random alphanumerics).
+ */
+export function credentialsFingerprint(password: string): string {
+    return createHash("sha256").update(password).digest("hex").slice(0, 16);
+}
+
+/**
+ * What the postgres container runs when it starts (a postStart hook): once the server answers on its
+ * socket, set the user's password to the one in the Secret (POSTGRES_PASSWORD). The image applies that
+ * variable only when it initialises an empty volume, so a volume kept from an earlier install (after a
+ * `pulumi destroy` that kept the data, whose next `up` generates a new password) or a changed Secret
+ * would otherwise leave the server on the old password and every client locked out.
+ *
+ * Over the Unix socket, which the official image trusts for local connections; the password is read
+ * from the environment by psql's `\getenv` (psql 15 or newer), so it never appears in a command line.
+ * It always exits 0: a failing postStart hook would kill the container, and the data is served either
+ * way. A problem goes to the container's log (PID 1's stderr), where `kubectl logs` shows it. The
+ * options exist for tests against a PostgreSQL outside a container.
+ */
+export function adoptPasswordScript({ socketDir = SOCKET_DIR, port = POSTGRES_PORT, waitSeconds = ADOPT_WAIT_SECONDS, logTo = "/proc/1/fd/2" } = {}): string {
+    return String.raw`log() { echo "launchpad: $*" >> ${logTo} 2>/dev/null || true; }
+waited=0
+until pg_isready -q -h ${socketDir} -p ${port}; do
+  if [ "$waited" -ge ${waitSeconds} ]; then log "the server did not answer within ${waitSeconds} s; the password in the Secret was not applied"; exit 0; fi
+  sleep 1; waited=$((waited + 1))
+done
+if ! out=$(printf '%s\n' '\getenv password POSTGRES_PASSWORD' "ALTER ROLE CURRENT_USER PASSWORD :'password';" |
+    psql -X -q -v ON_ERROR_STOP=1 -h ${socketDir} -p ${port} -U "$POSTGRES_USER" -d postgres 2>&1); then
+  log "could not apply the password in the Secret: $out"
+fi
+exit 0
+`;
 }
 
 function pgIsReady(input: DatabaseSpecInput): k8s.types.input.core.v1.ExecAction {
@@ -83,10 +132,11 @@ export function postgresContainer(input: DatabaseSpecInput): k8s.types.input.cor
         startupProbe: { exec: pgIsReady(input), periodSeconds: 5, failureThreshold: 60 },
         readinessProbe: { exec: pgIsReady(input), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
         livenessProbe: { exec: pgIsReady(input), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+        lifecycle: { postStart: { exec: { command: ["/bin/sh", "-c", adoptPasswordScript()] } } },
         securityContext: restrictedContainerSecurity(),
         volumeMounts: [
             { name: "data", mountPath: DATA_MOUNT },
-            { name: "run", mountPath: "/var/run/postgresql" },
+            { name: "run", mountPath: SOCKET_DIR },
             { name: "tmp", mountPath: "/tmp" },
         ],
     };
@@ -104,7 +154,7 @@ export function statefulSetSpec(input: DatabaseSpecInput): k8s.types.input.apps.
             whenScaled: "Retain",
         },
         template: {
-            metadata: { labels },
+            metadata: { labels, annotations: { [CREDENTIALS_ANNOTATION]: input.credentialsFingerprint } },
             spec: {
                 automountServiceAccountToken: false,
                 securityContext: restrictedPodSecurity({ uid: input.uid, gid: input.uid, fsGroup: input.uid }),
@@ -150,6 +200,8 @@ export class Database extends pulumi.ComponentResource {
     public readonly user: string;
     /** The Secret with the password under key "password"; refer to it with `fromSecret`. */
     public readonly secret: k8s.core.v1.Secret;
+    /** Fingerprint of the password (CREDENTIALS_ANNOTATION). */
+    public readonly credentialsFingerprint: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("launchpad:index:Database", name, {}, opts);
@@ -169,6 +221,10 @@ export class Database extends pulumi.ComponentResource {
             stringData: { password: password.result },
         }, keep);
 
+        // Not a secret: nothing can be learnt of a random password from 64 bits of its hash, and a secret
+        // value inside a pod template would hide the whole template from every preview's diff.
+        this.credentialsFingerprint = pulumi.unsecret(password.result.apply(credentialsFingerprint));
+
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: { name: args.identity.name, namespace: args.namespace, labels },
             spec: headlessServiceSpec(args.identity),
@@ -187,6 +243,7 @@ export class Database extends pulumi.ComponentResource {
             retainData,
             passwordSecretName: this.secret.metadata.name,
             serviceName: service.metadata.name,
+            credentialsFingerprint: this.credentialsFingerprint,
         };
         // A stable name: the volume claim (data-<name>-0) is found again after a destroy and a new up.
         const statefulSet = new k8s.apps.v1.StatefulSet(`${name}-statefulset`, {
@@ -212,5 +269,13 @@ export class Database extends pulumi.ComponentResource {
             DB_USER: this.user,
             DB_PASSWORD: fromSecret(this.secret, "password"),
         };
+    }
+
+    /**
+     * Annotations for a client's pod template: a new password changes them, so the client's pods
+     * restart and read it (environment variables from a Secret are read only when a container starts).
+     */
+    clientPodAnnotations(): Record<string, pulumi.Input<string>> {
+        return { [CREDENTIALS_ANNOTATION]: this.credentialsFingerprint };
     }
 }

@@ -55,6 +55,8 @@ export interface WebServiceArgs {
     readonly replicas?: number;
     /** Environment: plain values or Secret references. @default {} */
     readonly env?: Readonly<Record<string, EnvValue>>;
+    /** Annotations on the pod template; a change rolls the pods (e.g. `Database.clientPodAnnotations()`). @default {} */
+    readonly podAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
     readonly probes: HttpProbes;
     /** @default 50m CPU, 64Mi memory, 128Mi limit */
     readonly resources?: Resources;
@@ -77,6 +79,7 @@ export interface WebServiceSpecInput {
     readonly port: number;
     readonly replicas: number;
     readonly env: Readonly<Record<string, EnvValue>>;
+    readonly podAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
     readonly probes: HttpProbes;
     readonly resources: Resources;
     readonly scheduling?: Scheduling;
@@ -128,7 +131,10 @@ export function deploymentSpec(input: WebServiceSpecInput): k8s.types.input.apps
         revisionHistoryLimit: 5,
         progressDeadlineSeconds: progressDeadlineFor(input.rollout.timeoutSeconds),
         strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: input.rollout.maxSurge, maxUnavailable: input.rollout.maxUnavailable } },
-        template: { metadata: { labels }, spec: podSpec(input) },
+        template: {
+            metadata: { labels, ...(input.podAnnotations && Object.keys(input.podAnnotations).length > 0 ? { annotations: input.podAnnotations } : {}) },
+            spec: podSpec(input),
+        },
     };
 }
 
@@ -183,6 +189,7 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             port: args.port,
             replicas: args.replicas ?? 1,
             env: args.env ?? {},
+            podAnnotations: args.podAnnotations,
             probes: args.probes,
             resources: args.resources ?? defaultWebResources,
             scheduling: args.scheduling,

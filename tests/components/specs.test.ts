@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import {
     WebServiceSpecInput, containerSpec, defaultRollout, deploymentSpec, podSpec, serviceSpec,
 } from "../../components/webService";
-import { DatabaseSpecInput, PGDATA, headlessServiceSpec, postgresContainer, statefulSetSpec } from "../../components/database";
+import {
+    CREDENTIALS_ANNOTATION, DatabaseSpecInput, PGDATA, adoptPasswordScript, credentialsFingerprint, headlessServiceSpec, postgresContainer, statefulSetSpec,
+} from "../../components/database";
 import { ingressAnnotations, ingressSpec, sortedRoutes } from "../../components/ingress";
 import { envVars, labelsFor, progressDeadlineFor, schedulingSpec } from "../../components/pod";
 import { digestRef, mirrorTag, registryHost, repositoryFor } from "../../components/containerImage";
@@ -33,6 +35,7 @@ const database: DatabaseSpecInput = {
     retainData: true,
     passwordSecretName: "db-credentials",
     serviceName: "db",
+    credentialsFingerprint: "0123456789abcdef",
 };
 
 describe("spec builders", () => {
@@ -142,6 +145,25 @@ describe("spec builders", () => {
         assert.deepEqual(env.find((e) => e.name === "POSTGRES_PASSWORD"), {
             name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "db-credentials", key: "password" } },
         });
+    });
+
+    it("applies the Secret's password when the server starts, and restarts when the password changes", () => {
+        const hook = (postgresContainer(database).lifecycle as any).postStart.exec.command;
+        assert.deepEqual(hook.slice(0, 2), ["/bin/sh", "-c"]);
+        assert.equal(hook[2], adoptPasswordScript());
+        assert.match(hook[2], /-h \/var\/run\/postgresql -p 5432/);
+        assert.deepEqual((statefulSetSpec(database).template as any).metadata.annotations, { [CREDENTIALS_ANNOTATION]: "0123456789abcdef" });
+    });
+
+    it("fingerprints a password with 16 hex digits of its SHA-256, never the password itself", () => {
+        assert.equal(credentialsFingerprint("s3cret"), "1ec1c26b50d5d3c5");
+        assert.notEqual(credentialsFingerprint("s3cret"), credentialsFingerprint("s3cret2"));
+    });
+
+    it("annotates a web tier's pod template only when asked", () => {
+        assert.equal((deploymentSpec(backend).template as any).metadata.annotations, undefined);
+        const annotated = deploymentSpec({ ...backend, podAnnotations: { [CREDENTIALS_ANNOTATION]: "0123456789abcdef" } });
+        assert.deepEqual((annotated.template as any).metadata, { labels: labelsFor(backend.identity), annotations: { [CREDENTIALS_ANNOTATION]: "0123456789abcdef" } });
     });
 
     it("claims storage of the configured size and class, retained on delete unless data is not kept", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -11,15 +11,41 @@ import { compileProgram } from "../../tools/launch/program";
 // What `pulumi up` runs is the JavaScript tools/launch compiles, not the TypeScript the other tests
 // load through ts-node: the two must be the same program.
 
+/** Output of a finished child process. */
+interface Finished { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Finished> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk) => (stdout += chunk));
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+
 describe("the program as deployed (tools/launch's JavaScript)", () => {
     let outDir: string;
     let outFile: string;
+    let runtime: Promise<Finished>;
     before(() => {
+        // Pulumi's own runtime entry, in another process: it runs on the other core while the
+        // comparisons below run in this one.
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG: JSON.stringify(stackConfig("dev")), PULUMI_CONFIG_SECRET_KEYS: "[]" };
+        for (const key of Object.keys(env)) if (/^(PULUMI_NODEJS_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS") delete env[key];
+        runtime = run(process.execPath, [path.join("tools", "bench", "host.js"), "--runtime", project.main, "dev"], { cwd: ROOT, env });
+
         fs.mkdirSync(path.join(ROOT, "bin"), { recursive: true });
         outDir = fs.mkdtempSync(path.join(ROOT, "bin", ".test-"));
         outFile = compileProgram(ROOT, "index.ts", { outDir }).outFile;
     });
-    after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+    after(async () => {
+        fs.rmSync(outDir, { recursive: true, force: true });
+        await runtime;
+    });
 
     for (const stack of listStacks()) {
         it(`registers byte-identical resources and outputs to the TypeScript for stack ${stack}`, async () => {
@@ -35,12 +61,9 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     it("starts through Pulumi's own runtime entry (cmd/run) with typescript off, and registers the dev stack", async function () {
         this.timeout(60_000);
         const expected = (await runStack("dev")).resources.length;
-        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
-        const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG: JSON.stringify(stackConfig("dev")), PULUMI_CONFIG_SECRET_KEYS: "[]" };
-        for (const key of Object.keys(env)) if (/^(PULUMI_NODEJS_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS") delete env[key];
-        const run = spawnSync(process.execPath, [path.join("tools", "bench", "host.js"), "--runtime", project.main, "dev"], { cwd: ROOT, env, encoding: "utf8" });
-        assert.equal(run.status, 0, run.stderr);
+        const finished = await runtime;
+        assert.equal(finished.code, 0, finished.stderr);
         // The runtime adds the root Stack resource, which runStack's mocks never see.
-        assert.deepEqual(parseHostReport(run.stdout), { resources: expected + 1 });
+        assert.deepEqual(parseHostReport(finished.stdout), { resources: expected + 1 });
     });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { KubeObject, REDACTED, StackRun, containsSecret, listStacks, resolveSecrets, runStack, stableHash, stackConfig } from "../../tools/harness";
 import { validateObject } from "../../tools/harness/schema";
 import { RecordedResource } from "../mocks";
+import { CREDENTIALS_ANNOTATION, adoptPasswordScript, credentialsFingerprint } from "../../components/database";
 
 // Runs index.ts, the real composition root, for every committed stack file and checks the whole
 // inventory and its wiring, the way a reviewer would read the manifests.
@@ -173,6 +174,17 @@ for (const stack of listStacks()) {
                 assert.ok(!JSON.stringify(resource.inputs).includes(revealed), `${resource.name} holds the password`);
             }
             assert.ok(!JSON.stringify(run.outputs).includes(revealed), "an output holds the password");
+        });
+
+        it("restarts the database and the backend on a new password: both pod templates carry its fingerprint, the frontend's none", () => {
+            const password = resourceOf(run, "random:index/randomPassword:RandomPassword", "password");
+            const fingerprint = credentialsFingerprint(stableHash(`password:${password.name}`, Number(password.inputs.length)));
+            assert.equal(podOf(one(run, "StatefulSet", "db")).metadata.annotations[CREDENTIALS_ANNOTATION], fingerprint);
+            const [backend, frontend] = ["backend", "frontend"].map((tier) => ofKind(run, "Deployment").find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === tier)!);
+            assert.equal(podOf(backend).metadata.annotations[CREDENTIALS_ANNOTATION], fingerprint);
+            assert.equal(podOf(frontend).metadata.annotations, undefined);
+            const db = podOf(one(run, "StatefulSet", "db")).spec.containers[0];
+            assert.deepEqual(db.lifecycle.postStart.exec.command, ["/bin/sh", "-c", adoptPasswordScript()]);
         });
 
         it("keeps the database's data across pulumi destroy", () => {
