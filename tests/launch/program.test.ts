@@ -131,6 +131,11 @@ describe("tools/launch: the program as Pulumi runs it", () => {
                 assert.throws(() => compileProgram(p.root, "index.ts"), /^LaunchError: index\.ts imports "\.\/missing", but there is no missing\.ts or missing\/index\.ts/);
             });
         });
+        it("says where it could not write and what to do, when bin/ cannot be written", () => {
+            inProject({ ...APP, bin: "a file where the folder should be\n" }, (p) => {
+                assert.throws(() => compileProgram(p.root, "index.ts"), /^LaunchError: cannot write the compiled index\.ts to .*bin\/index\.js: .*; make bin\/ writable, or run `npm run build` where it is/);
+            });
+        });
         it("refuses an import from outside the project and an entry that is not a TypeScript file there", () => {
             inProject({ "index.ts": 'export * from "../elsewhere";\n' }, (p) => {
                 assert.throws(() => compileProgram(p.root, "index.ts"), /imports "\.\.\/elsewhere", which is outside the project/);

@@ -79,7 +79,8 @@ function readIfExists(file) {
     try {
         return fs.readFileSync(file, "utf8");
     } catch (error) {
-        if (/** @type {NodeJS.ErrnoException} */ (error).code === "ENOENT") return undefined;
+        const code = /** @type {NodeJS.ErrnoException} */ (error).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
         throw error;
     }
 }
@@ -120,8 +121,9 @@ function resolveSource(root, from, specifier) {
 }
 
 /**
- * The compiled code with its source map reference and stamp.
+ * The compiled code, ending with its source map's reference and its stamp, and the source map.
  * @param {string} root @param {string} rel @param {Buffer} source @param {string} outFile
+ * @returns {{ code: string, map?: string }}
  */
 function compileFile(root, rel, source, outFile) {
     const swc = require("@swc/core");
@@ -135,13 +137,14 @@ function compileFile(root, rel, source, outFile) {
         throw new LaunchError(`cannot compile ${rel}:\n${reason.trim()}\n\`npm run build\` type-checks the program and lists every problem`);
     }
     let code = output.code.endsWith("\n") ? output.code : `${output.code}\n`;
+    let map;
     if (output.map) {
-        const map = JSON.parse(output.map);
-        map.sources = [path.relative(path.dirname(outFile), file).split(path.sep).join("/")];
-        writeAtomically(`${outFile}.map`, JSON.stringify(map));
+        const parsed = JSON.parse(output.map);
+        parsed.sources = [path.relative(path.dirname(outFile), file).split(path.sep).join("/")];
+        map = JSON.stringify(parsed);
         code += `//# sourceMappingURL=${path.basename(outFile)}.map\n`;
     }
-    return `${code}${stampFor(rel, source)}\n`;
+    return { code: `${code}${stampFor(rel, source)}\n`, map };
 }
 
 /**
@@ -186,8 +189,14 @@ function compileProgram(root, entry, options = {}) {
         const outFile = outFileOf(rel);
         let code = readIfExists(outFile);
         if (code === undefined || !code.endsWith(`${stampFor(rel, source)}\n`)) {
-            code = compileFile(root, rel, source, outFile);
-            writeAtomically(outFile, code);
+            const fresh = compileFile(root, rel, source, outFile);
+            try {
+                if (fresh.map !== undefined) writeAtomically(`${outFile}.map`, fresh.map);
+                writeAtomically(outFile, fresh.code);
+            } catch (error) {
+                throw new LaunchError(`cannot write the compiled ${rel} to ${outFile}: ${error instanceof Error ? error.message : error}; make ${path.relative(root, outDir)}/ writable, or run \`npm run build\` where it is`);
+            }
+            code = fresh.code;
             compiled.push(rel);
         }
         for (const specifier of relativeRequires(code)) {
