@@ -29,10 +29,14 @@ async function freePort(): Promise<number> {
     });
 }
 
-/** A PostgreSQL command, as the postgres user when we are root; resolves with its exit code and output. */
+/** How to run a PostgreSQL server command: as the postgres user when we are root (the server refuses root). */
+function serverCommand(bin: string, command: string, args: string[]): [string, string[]] {
+    return process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", path.join(bin, command), ...args]] : [path.join(bin, command), args];
+}
+
+/** A PostgreSQL server command; rejects with its stderr when it fails. */
 function pg(bin: string, command: string, args: string[]): Promise<void> {
-    const asRoot = process.getuid?.() === 0;
-    const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", path.join(bin, command), ...args]] : [path.join(bin, command), args];
+    const [file, argv] = serverCommand(bin, command, args);
     return new Promise((resolve, reject) => {
         execFile(file, argv, (error, _stdout, stderr) => (error ? reject(new Error(`${command} failed: ${stderr || error.message}`)) : resolve()));
     });
@@ -48,8 +52,7 @@ async function startServer(): Promise<Server> {
     process.on("exit", () => {
         // However the run ends (even with these tests filtered out), no server is left behind.
         if (fs.existsSync(path.join(dir, "data", "postmaster.pid"))) {
-            const stop = [path.join(bin, "pg_ctl"), "-D", path.join(dir, "data"), "-m", "immediate", "stop"];
-            spawnSync(process.getuid?.() === 0 ? "runuser" : stop[0], process.getuid?.() === 0 ? ["-u", "postgres", "--", ...stop] : stop.slice(1));
+            spawnSync(...serverCommand(bin, "pg_ctl", ["-D", path.join(dir, "data"), "-m", "immediate", "stop"]));
         }
         fs.rmSync(dir, { recursive: true, force: true });
     });
