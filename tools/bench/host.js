@@ -85,21 +85,16 @@ function load() {
             fs.mkdirSync(path.join(root, "bin"), { recursive: true });
             outDir = fresh = fs.mkdtempSync(path.join(root, "bin", ".bench-fresh-"));
         }
-        compileMocks();
         return launch(root, program, { outDir });
     }
-    if (process.env.PULUMI_NODEJS_TYPESCRIPT === "true") {
-        registerTypeScript();
-    } else {
-        // A JavaScript program: so are the mocks, compiled the way tools/launch compiles.
-        compileMocks();
-    }
+    if (process.env.PULUMI_NODEJS_TYPESCRIPT === "true") registerTypeScript();
     return require(path.resolve(program));
 }
 
 pulumi.runtime.setMocks(mocks, "launchpad", stack, false).then(async () => {
+    // A JavaScript program (no ts-node in the process): so are the mocks, compiled the way tools/launch compiles.
+    if (flags.has("--launch") || process.env.PULUMI_NODEJS_TYPESCRIPT !== "true") compileMocks();
     if (flags.has("--runtime")) {
-        if (process.env.PULUMI_NODEJS_TYPESCRIPT !== "true") compileMocks();
         // What the language host passes; `--monitor` is never dialled, the mocks are already set.
         process.argv = [process.argv[0], require.resolve("@pulumi/pulumi/cmd/run"), "--monitor=mocks", "--project=launchpad", `--stack=${stack}`, program];
         require("@pulumi/pulumi/cmd/run");
