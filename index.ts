@@ -15,8 +15,8 @@ function isSecret(key: string): boolean {
 const config = loadConfig(pulumi.runtime.allConfig(), {
     stack: pulumi.getStack(),
     isSecret,
-    // Pulumi runs the program in the project folder, where the Docker provider resolves build contexts
-    // too (this file runs from bin/, see tools/launch).
+    // Pulumi runs the program in the project folder, where the image builds resolve their contexts too
+    // (this file runs from bin/, see tools/launch).
     fileExists: (relative) => fs.existsSync(path.resolve(relative)),
 });
 

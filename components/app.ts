@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as docker from "@pulumi/docker";
 import { ContainerImage, RegistryArgs, registryLogin } from "./containerImage";
 import { Database, DatabaseStorage } from "./database";
 import { Ingress, IngressTls } from "./ingress";
@@ -32,6 +31,8 @@ export interface AppArgs {
     readonly registry: RegistryArgs;
     /** Platform the images are built and mirrored for, e.g. "linux/amd64". */
     readonly imagePlatform: string;
+    /** Network of the image builds' RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
+    readonly imageBuildNetwork?: string;
     readonly ingress: {
         readonly host: string;
         readonly className: string;
@@ -98,10 +99,7 @@ export class App extends pulumi.ComponentResource {
             kubeconfig: args.cluster.kubeconfig,
         }, { parent: this });
         const login = registryLogin(args.registry);
-        const dockerProvider = new docker.Provider(`${name}-docker`, {
-            registryAuth: login ? [{ address: login.host, username: login.username, password: login.password }] : undefined,
-        }, { parent: this });
-        const children: pulumi.ComponentResourceOptions = { parent: this, providers: [kubernetes, dockerProvider] };
+        const children: pulumi.ComponentResourceOptions = { parent: this, providers: [kubernetes] };
 
         const identity = <C extends TierIdentity["component"]>(component: C): TierIdentity & { component: C } => ({
             partOf: args.appName,
@@ -132,7 +130,7 @@ export class App extends pulumi.ComponentResource {
             registry: args.registry,
             repository: `${args.appName}-${tier}`,
             tag: args.stack,
-            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform },
+            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform, network: args.imageBuildNetwork },
         }, children);
         const frontendImage = build("frontend");
         const backendImage = build("backend");

@@ -3,7 +3,7 @@ import type { AppArgs } from "./app";
 import type { EgressRule } from "./networkPolicies";
 import type { Toleration, Affinity } from "./pod";
 import {
-    checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkHost, checkImageReference, checkIntOrPercent,
+    checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
     checkRegistry, closest, isZeroIntOrPercent, parseQuantity,
 } from "./validate";
@@ -67,6 +67,7 @@ export const CONFIG_KEYS = {
     registryUsername: { type: "string", example: "ci-bot", doc: "Registry user, when the registry needs a login." },
     registryPassword: { type: "string", secret: true, example: "<token>", doc: "Registry password or token; set with `--secret`." },
     imagePlatform: { type: "string", check: checkPlatform, default: "linux/amd64", example: "linux/arm64", doc: "Platform the images are built for." },
+    imageBuildNetwork: { type: "string", check: checkDockerNetwork, example: "host", doc: "Network of the image builds' RUN steps (`docker build --network`): `host` uses the machine's own, e.g. behind a proxy; Docker's default when unset." },
     host: { type: "string", check: checkHost, default: onKind("launchpad.localhost", undefined), example: "app.example.com", doc: "Host name the Ingress answers (required on cloud)." },
     ingressClass: { type: "string", check: checkDns1123Subdomain, default: "nginx", example: "nginx", doc: "IngressClass of the cluster's ingress controller." },
     tlsSecretName: { type: "string", check: checkDns1123Subdomain, example: "app-tls", doc: "Secret holding the TLS certificate (default `<appName>-tls` when `tlsIssuer` is set)." },
@@ -418,6 +419,7 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
             password: password === undefined ? undefined : pulumi.secret(password),
         },
         imagePlatform: get<string>("imagePlatform"),
+        imageBuildNetwork: get<string | undefined>("imageBuildNetwork"),
         ingress: {
             host: get<string>("host"),
             className: get<string>("ingressClass"),

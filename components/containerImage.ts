@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
+import { buildContextDigest } from "./buildContext";
+import { Image, ImageArgs, registryHost } from "./image";
 import { parseImageReference } from "./validate";
 
 /** The team's registry and, when it needs a login, its credentials. */
@@ -23,6 +24,8 @@ export interface BuildArgs {
     readonly args?: Readonly<Record<string, string>>;
     /** @default "linux/amd64" */
     readonly platform?: string;
+    /** Network of the RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
+    readonly network?: string;
 }
 
 /** Copy an upstream image, such as the database's, into the team's registry. */
@@ -45,7 +48,7 @@ export interface ContainerImageArgs {
 }
 
 /** The login for a registry: its host and credentials, when both a user and a password are given. */
-export function registryLogin(registry: RegistryArgs): { host: string; username: string; password: pulumi.Input<string> } | undefined {
+export function registryLogin(registry: RegistryArgs): ImageArgs["login"] {
     return registry.username !== undefined && registry.password !== undefined
         ? { host: registryHost(registry.server), username: registry.username, password: registry.password }
         : undefined;
@@ -56,19 +59,9 @@ export function repositoryFor(registry: string, repository: string): string {
     return `${registry.replace(/\/+$/, "")}/${repository}`;
 }
 
-/** The registry host a login is for: "ghcr.io/acme" → "ghcr.io". */
-export function registryHost(registry: string): string {
-    return registry.split("/")[0];
-}
-
 /** The tag a mirror keeps: the upstream's own tag, or "mirror" for a digest-only source. */
 export function mirrorTag(source: string): string {
     return parseImageReference(source)?.tag ?? "mirror";
-}
-
-/** "repo@sha256:…" from a repository and a digest ("sha256:…"). */
-export function digestRef(repository: pulumi.Input<string>, digest: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.interpolate`${repository}@${digest}`;
 }
 
 /**
@@ -90,38 +83,35 @@ export class ContainerImage extends pulumi.ComponentResource {
         this.repository = repositoryFor(args.registry.server, args.repository);
         const login = registryLogin(args.registry);
 
+        let image: Image;
         if (args.build) {
-            const image = new docker.Image(`${name}-build`, {
-                imageName: `${this.repository}:${args.tag ?? "latest"}`,
-                build: {
-                    context: args.build.context,
-                    dockerfile: `${args.build.context}/${args.build.dockerfile ?? "Dockerfile"}`,
-                    target: args.build.target,
-                    args: args.build.args ? { ...args.build.args } : undefined,
-                    platform: args.build.platform ?? "linux/amd64",
-                },
-                registry: login && { server: login.host, username: login.username, password: login.password },
+            const { context, target, network } = args.build;
+            const dockerfile = `${context}/${args.build.dockerfile ?? "Dockerfile"}`;
+            let contextDigest: string;
+            try {
+                contextDigest = buildContextDigest(context, dockerfile);
+            } catch (error) {
+                throw new Error(`ContainerImage ${name}: cannot read the build context ${context} or its Dockerfile ${dockerfile}: ${(error as Error).message}`);
+            }
+            image = new Image(`${name}-build`, {
+                repository: this.repository,
+                tag: args.tag ?? "latest",
+                platform: args.build.platform ?? "linux/amd64",
+                build: { context, dockerfile, target, args: { ...args.build.args }, network, contextDigest },
+                login,
             }, { parent: this });
-            // repoDigest is "<repository>@sha256:…" for the image this very build pushed.
-            this.ref = image.repoDigest;
         } else {
-            const mirror = args.mirror!;
-            const upstream = new docker.RemoteImage(`${name}-pull`, {
-                name: mirror.source,
-                platform: mirror.platform ?? "linux/amd64",
-                keepLocally: true,
+            const { source, platform } = args.mirror!;
+            image = new Image(`${name}-mirror`, {
+                repository: this.repository,
+                tag: mirrorTag(source),
+                platform: platform ?? "linux/amd64",
+                mirror: { source },
+                login,
             }, { parent: this });
-            const tagged = new docker.Tag(`${name}-tag`, {
-                sourceImage: upstream.imageId,
-                targetImage: `${this.repository}:${mirrorTag(mirror.source)}`,
-            }, { parent: this });
-            const pushed = new docker.RegistryImage(`${name}-push`, {
-                name: tagged.targetImage,
-                keepRemotely: true,
-                triggers: { source: upstream.repoDigest },
-            }, { parent: this });
-            this.ref = digestRef(this.repository, pushed.sha256Digest);
         }
+        // "<repository>@sha256:…" of the image this very plan pushed.
+        this.ref = image.ref;
         this.registerOutputs({ ref: this.ref });
     }
 }

@@ -1,11 +1,11 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import {
     EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
     restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
+import { Password } from "./password";
 
 export const POSTGRES_PORT = 5432;
 /** Where the volume is mounted; PGDATA is a subdirectory so the volume's lost+found never bothers initdb. */
@@ -214,7 +214,7 @@ export class Database extends pulumi.ComponentResource {
         // Data-bearing resources survive destroy unless the stack opts out.
         const keep: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: retainData, protect };
 
-        const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
+        const password = new Password(`${name}-password`, { length: 32 }, { parent: this });
         this.secret = new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { name: `${args.identity.name}-credentials`, namespace: args.namespace, labels },
             type: "Opaque",

@@ -175,6 +175,13 @@ export function checkPlatform(value: string): string | undefined {
     return /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(value) ? undefined : "is not a platform such as linux/amd64 or linux/arm64";
 }
 
+/** A Docker network name, as `docker build --network` takes it: "host", "none" or a network's name. */
+export function checkDockerNetwork(value: string): string | undefined {
+    return /^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(value)
+        ? undefined
+        : "is not a Docker network name (letters, digits, '_', '.' and '-', starting with a letter or digit, e.g. host)";
+}
+
 /** A PostgreSQL identifier that needs no quoting. */
 export function checkPostgresIdentifier(value: string): string | undefined {
     if (!/^[a-z_][a-z0-9_]*$/.test(value)) return "is not a plain PostgreSQL identifier (lower-case letters, digits and '_', not starting with a digit)";

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerImage } from "../../components/containerImage";
 import { Database } from "../../components/database";
+import { IMAGE_TYPE } from "../../components/image";
+import { PASSWORD_TYPE } from "../../components/password";
 import { Ingress } from "../../components/ingress";
 import { WebService } from "../../components/webService";
-import { RecordingMocks, installMocks, promiseOf, settled } from "../mocks";
+import { RecordingMocks, containsSecret, installMocks, promiseOf, settled } from "../mocks";
 
 // Each component on its own, under the shared recording mocks.
 
@@ -60,12 +62,12 @@ describe("components under mocks", () => {
             storage: { size: "5Gi" },
         };
 
-        it("generates a 32-character password into a Secret and hands out its reference, not its value", async () => {
+        it("generates a 32-character secret password into a Secret and hands out its reference, not its value", async () => {
             const database = new Database("db", args);
             await settled();
-            const [password] = byType("random:index/randomPassword:RandomPassword");
+            const [password] = byType(PASSWORD_TYPE);
             assert.equal(password.inputs.length, 32);
-            assert.equal(password.inputs.special, false);
+            assert.ok(containsSecret(password.state.result), "the password is not marked secret (additionalSecretOutputs)");
             const env = database.connectionEnv();
             assert.equal(await promiseOf(pulumi.output(env.DB_HOST as pulumi.Input<string>)), "db");
             assert.equal(env.DB_PORT, "5432");
@@ -97,27 +99,36 @@ describe("components under mocks", () => {
         const registry = { server: "localhost:5001" };
 
         it("builds from a Dockerfile and exposes the digest the push produced", async () => {
-            const image = new ContainerImage("api", { registry, repository: "shop-api", tag: "dev", build: { context: "apps/backend", target: "runtime", args: { VERSION: "1" } } });
+            const image = new ContainerImage("api", { registry, repository: "shop-api", tag: "dev", build: { context: "apps/backend", target: "runtime", args: { VERSION: "1" }, network: "host" } });
             const ref = await promiseOf(image.ref);
             assert.match(ref, /^localhost:5001\/shop-api@sha256:[0-9a-f]{64}$/);
             await settled();
-            const [build] = byType("docker:index/image:Image");
-            assert.equal(build.inputs.imageName, "localhost:5001/shop-api:dev");
-            assert.deepEqual(build.inputs.build, { context: "apps/backend", dockerfile: "apps/backend/Dockerfile", target: "runtime", args: { VERSION: "1" }, platform: "linux/amd64" });
-            assert.equal(build.inputs.registry, undefined, "no login without credentials");
+            const [build] = byType(IMAGE_TYPE);
+            assert.equal(build.name, "api-build");
+            assert.equal(build.inputs.repository, "localhost:5001/shop-api");
+            assert.equal(build.inputs.tag, "dev");
+            assert.equal(build.inputs.platform, "linux/amd64");
+            const { contextDigest, ...rest } = build.inputs.build;
+            assert.deepEqual(rest, { context: "apps/backend", dockerfile: "apps/backend/Dockerfile", target: "runtime", args: { VERSION: "1" }, network: "host" });
+            assert.match(contextDigest, /^sha256:[0-9a-f]{64}$/);
+            assert.equal(build.inputs.login, undefined, "no login without credentials");
+            assert.equal(ref, build.state.ref);
         });
 
-        it("mirrors an upstream image into the registry: pull, tag, push, and refer to the pushed digest", async () => {
+        it("mirrors an upstream image into the registry under its own tag and refers to the pushed digest", async () => {
             const image = new ContainerImage("db", { registry, repository: "shop-postgres", mirror: { source: "postgres:17" } });
             const ref = await promiseOf(image.ref);
             await settled();
-            const [pull] = byType("docker:index/remoteImage:RemoteImage");
-            const [tag] = byType("docker:index/tag:Tag");
-            const [push] = byType("docker:index/registryImage:RegistryImage");
-            assert.equal(pull.inputs.name, "postgres:17");
-            assert.equal(tag.inputs.targetImage, "localhost:5001/shop-postgres:17");
-            assert.equal(push.inputs.name, "localhost:5001/shop-postgres:17");
-            assert.equal(ref, `localhost:5001/shop-postgres@${push.state.sha256Digest}`);
+            const [mirror] = byType(IMAGE_TYPE);
+            assert.equal(mirror.name, "db-mirror");
+            assert.deepEqual(mirror.inputs.mirror, { source: "postgres:17" });
+            assert.equal(mirror.inputs.repository, "localhost:5001/shop-postgres");
+            assert.equal(mirror.inputs.tag, "17");
+            assert.equal(ref, `localhost:5001/shop-postgres@${mirror.state.digest}`);
+        });
+
+        it("refuses a build context it cannot read, naming it", () => {
+            assert.throws(() => new ContainerImage("web", { registry, repository: "web", build: { context: "apps/nowhere" } }), /ContainerImage web: cannot read the build context apps\/nowhere/);
         });
 
         it("asks for exactly one of build and mirror", () => {

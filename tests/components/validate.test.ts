@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-    checkDns1035Label, checkDns1123Label, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
+    checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
     checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest, parseImageReference, parseQuantity,
 } from "../../components/validate";
 
@@ -61,6 +61,11 @@ describe("validate", () => {
         assert.match(checkRegistry("https://ghcr.io") ?? "", /scheme/);
         assert.match(checkRegistry("acme") ?? "", /docker.io/);
         assert.ok(checkRegistry("ghcr.io/Acme"));
+    });
+
+    it("accepts Docker network names such as host, none and my_net.1, and refuses spaces, slashes and a leading dash", () => {
+        for (const good of ["host", "none", "default", "my_net.1", "kind"]) assert.equal(checkDockerNetwork(good), undefined, good);
+        for (const bad of ["my net", "a/b", "-net", "n"]) assert.match(checkDockerNetwork(bad) ?? "", /Docker network name/, bad);
     });
 
     it("checks paths, platforms, label keys, Postgres identifiers and int-or-percent values", () => {

@@ -142,6 +142,8 @@ const badConfigs: [string, Record<string, string | undefined>, string, RegExp][]
     ["a username without a password", { "launchpad:registryUsername": "bot" }, "registryPassword", /is missing/],
     ["a database name PostgreSQL reserves", { "launchpad:dbName": "pg_app" }, "dbName", /reserves/],
     ["an image platform without an OS", { "launchpad:imagePlatform": "amd64" }, "imagePlatform", /platform/],
+    ["a build network with a space", { "launchpad:imageBuildNetwork": "my net" }, "imageBuildNetwork", /Docker network name/],
+    ["an empty build network", { "launchpad:imageBuildNetwork": "" }, "imageBuildNetwork", /is empty/],
     ["an autoscaler minimum above its maximum", { "launchpad:autoscaling": "true", "launchpad:backendReplicas": "6", "launchpad:backendMaxReplicas": "3" }, "backendMaxReplicas", /below backendReplicas/],
     ["autoscaling from zero pods", { "launchpad:autoscaling": "true", "launchpad:frontendReplicas": "0" }, "frontendReplicas", /at least 1 pod/],
     ["a CPU target of 5%", { "launchpad:cpuTargetPercent": "5" }, "cpuTargetPercent", /at least 10/],

@@ -3,6 +3,8 @@ import { KubeObject, REDACTED, StackRun, containsSecret, listStacks, resolveSecr
 import { validateObject } from "../../tools/harness/schema";
 import { RecordedResource } from "../mocks";
 import { CREDENTIALS_ANNOTATION, adoptPasswordScript, credentialsFingerprint } from "../../components/database";
+import { IMAGE_TYPE } from "../../components/image";
+import { PASSWORD_TYPE } from "../../components/password";
 
 // Runs index.ts, the real composition root, for every committed stack file and checks the whole
 // inventory and its wiring, the way a reviewer would read the manifests.
@@ -163,7 +165,7 @@ for (const stack of listStacks()) {
         });
 
         it("keeps the database password a secret end to end and out of every other resource and output", () => {
-            const password = resourceOf(run, "random:index/randomPassword:RandomPassword", "password");
+            const password = resourceOf(run, PASSWORD_TYPE, "password");
             const secret = resourceOf(run, "kubernetes:core/v1:Secret", "database-credentials");
             assert.ok(containsSecret(secret.inputs.stringData), "the Secret's value is not a Pulumi secret");
             assert.equal(one(run, "Secret", "db-credentials").stringData.password, REDACTED);
@@ -177,7 +179,7 @@ for (const stack of listStacks()) {
         });
 
         it("restarts the database and the backend on a new password: both pod templates carry its fingerprint, the frontend's none", () => {
-            const password = resourceOf(run, "random:index/randomPassword:RandomPassword", "password");
+            const password = resourceOf(run, PASSWORD_TYPE, "password");
             const fingerprint = credentialsFingerprint(stableHash(`password:${password.name}`, Number(password.inputs.length)));
             assert.equal(podOf(one(run, "StatefulSet", "db")).metadata.annotations[CREDENTIALS_ANNOTATION], fingerprint);
             const [backend, frontend] = ["backend", "frontend"].map((tier) => ofKind(run, "Deployment").find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === tier)!);
@@ -300,13 +302,29 @@ describe("a stack with registry credentials", () => {
         for (const workload of workloads(run)) assert.deepEqual(podOf(workload).spec.imagePullSecrets, [{ name: "registry-credentials" }]);
     });
 
-    it("logs Docker in to the registry host with the secret password", () => {
-        const provider = run.resources.find((r) => r.type === "pulumi:providers:docker");
-        assert.ok(provider);
+    it("gives every image push the registry login, the password as a secret", () => {
+        const images = run.resources.filter((r) => r.type === IMAGE_TYPE);
+        assert.equal(images.length, 3);
+        for (const image of images) {
+            assert.ok(containsSecret(image.inputs.login), `${image.name}'s login is not a secret`);
+            assert.deepEqual(resolveSecrets(image.inputs.login, true), { host: "ghcr.io", username: "ci-bot", password: "s3cret-token" });
+            assert.ok(!JSON.stringify(image.state).includes("s3cret-token"), `${image.name}'s state holds the token`);
+        }
         assert.ok(!JSON.stringify(run.objects).includes("s3cret-token"), "a rendered object holds the token");
-        const build = run.resources.find((r) => r.type === "docker:index/image:Image");
-        assert.ok(containsSecret(build?.inputs.registry));
-        assert.deepEqual(resolveSecrets(build?.inputs.registry, true), { server: "ghcr.io", username: "ci-bot", password: "s3cret-token" });
-        assert.ok(containsSecret(provider.inputs.registryAuth));
+    });
+});
+
+describe("image builds", () => {
+    const builds = (run: StackRun) => run.resources.filter((r) => r.type === IMAGE_TYPE && r.inputs.build !== undefined);
+
+    it("run on Docker's default build network unless imageBuildNetwork names one", async () => {
+        assert.ok(builds(await runStack("dev")).every((image) => image.inputs.build.network === undefined));
+    });
+
+    it("run their RUN steps on the imageBuildNetwork, and the mirror has no build to give it to", async () => {
+        const run = await runStack("dev", { config: { ...stackConfig("dev"), "launchpad:imageBuildNetwork": "host" } });
+        assert.deepEqual(builds(run).map((image) => image.inputs.build.network), ["host", "host"]);
+        const mirror = run.resources.find((r) => r.type === IMAGE_TYPE && r.inputs.mirror !== undefined);
+        assert.equal(mirror?.inputs.build, undefined);
     });
 });

@@ -1,3 +1,4 @@
+import { IMAGE_TYPE } from "../../components/image";
 import type { KubeObject, RecordedResource } from "../../tools/harness";
 import type { RenderInput } from "../../tools/render/render";
 
@@ -71,7 +72,7 @@ export function shop(): RenderInput {
         }, true],
     ];
     const resources: RecordedResource[] = [
-        { type: "docker:index/image:Image", name: "shop-web-build", inputs: { imageName: "registry.example.com/team/web:latest" }, state: { repoDigest: `registry.example.com/team/web@${DIGEST}` }, options: { protect: false, retainOnDelete: false, parent: "", provider: "" } },
+        { type: IMAGE_TYPE, name: "shop-web-build", inputs: { repository: "registry.example.com/team/web", tag: "latest" }, state: { digest: DIGEST, ref: `registry.example.com/team/web@${DIGEST}` }, options: { protect: false, retainOnDelete: false, parent: "", provider: "" } },
         ...pairs.map(([type, name, object, explicit]) => resource(type, name, object, explicit)),
     ];
     return { stack: "test", resources, objects: pairs.map(([, , object]) => object) };

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { IMAGE_TYPE } from "../../components/image";
 import { KubeObject, runStack, stackConfig } from "../../tools/harness";
 import { checkObject, fieldPath } from "../../tools/render/check";
 import { runRender } from "../../tools/render/main";
@@ -59,7 +60,7 @@ describe("render: manifests from a run", () => {
             objects: [...input.objects, pinned],
             resources: [
                 ...input.resources,
-                { type: "docker:index/remoteImage:RemoteImage", name: "cache-pull", inputs: { name: `docker.io/library/redis@${PINNED}` }, state: { repoDigest: `docker.io/library/redis@${PINNED}` }, options: input.resources[0].options },
+                { type: IMAGE_TYPE, name: "cache-mirror", inputs: { mirror: { source: `docker.io/library/redis@${PINNED}` } }, state: { digest: PINNED, ref: `docker.io/library/redis@${PINNED}` }, options: input.resources[0].options },
                 resource("kubernetes:apps/v1:Deployment", "shop-cache-deployment", pinned, false),
             ],
         };

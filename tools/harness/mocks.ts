@@ -1,6 +1,9 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { IMAGE_TYPE, digestRef } from "../../components/image";
+import { PASSWORD_TYPE } from "../../components/password";
 
 /** Resource options the engine would see, as far as tests care. */
 export interface RecordedOptions {
@@ -30,12 +33,6 @@ export function placeholderDigest(seed: string): string {
     return `sha256:${stableHash(`launchpad-mock:${seed}`)}`;
 }
 
-function withoutTag(imageName: string): string {
-    const slash = imageName.lastIndexOf("/");
-    const colon = imageName.lastIndexOf(":");
-    return colon > slash ? imageName.slice(0, colon) : imageName;
-}
-
 /** What each provider fills in that the program does not: names, digests, generated secrets. */
 function providerState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     if (type.startsWith("kubernetes:") && type !== "kubernetes:index:Provider") {
@@ -45,23 +42,28 @@ function providerState(type: string, name: string, inputs: Record<string, any>):
         return { ...inputs, metadata };
     }
     switch (type) {
-        case "docker:index/image:Image": {
-            const repository = withoutTag(String(inputs.imageName));
-            return { ...inputs, baseImageName: inputs.imageName, repoDigest: `${repository}@${placeholderDigest(String(inputs.imageName))}` };
+        case IMAGE_TYPE: {
+            // As the image provider keeps it: the inputs without the login, and the pushed digest.
+            const { login: _login, ...kept } = inputs;
+            const digest = placeholderDigest(`${inputs.repository}:${inputs.tag}`);
+            return { ...kept, digest, ref: digestRef(String(inputs.repository), digest) };
         }
-        case "docker:index/remoteImage:RemoteImage":
-            return { ...inputs, imageId: placeholderDigest(`id:${inputs.name}`), repoDigest: `${withoutTag(String(inputs.name))}@${placeholderDigest(String(inputs.name))}` };
-        case "docker:index/tag:Tag":
-            return { ...inputs, sourceImageId: inputs.sourceImage };
-        case "docker:index/registryImage:RegistryImage":
-            return { ...inputs, sha256Digest: placeholderDigest(String(inputs.name)) };
-        case "random:index/randomPassword:RandomPassword": {
-            const result = stableHash(`password:${name}`, Number(inputs.length ?? 16));
-            return { ...inputs, result: pulumi.secret(result), bcryptHash: pulumi.secret(`bcrypt-${result}`) };
-        }
+        case PASSWORD_TYPE:
+            return { ...inputs, result: stableHash(`password:${name}`, Number(inputs.length)) };
         default:
             return { ...inputs };
     }
+}
+
+/** A value as the engine hands a secret over: marked, not wrapped in an Output. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+/** Marks the outputs a resource lists in additionalSecretOutputs secret, as the engine does. */
+function withSecretOutputs(state: Record<string, any>, secretOutputs: readonly string[]): Record<string, any> {
+    const secret = (value: unknown) => (isSecretValue(value) ? value : { [specialSigKey]: specialSecretSig, value });
+    return Object.fromEntries(Object.entries(state).map(([key, value]) => [key, secretOutputs.includes(key) ? secret(value) : value]));
 }
 
 /**
@@ -71,12 +73,14 @@ function providerState(type: string, name: string, inputs: Record<string, any>):
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     private readonly pendingOptions = new Map<string, RecordedOptions>();
+    private readonly pendingSecretOutputs = new Map<string, readonly string[]>();
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        const state = providerState(args.type, args.name, args.inputs);
         const key = `${args.type}::${args.name}`;
+        const state = withSecretOutputs(providerState(args.type, args.name, args.inputs), this.pendingSecretOutputs.get(key) ?? []);
         const options = this.pendingOptions.get(key) ?? { protect: false, retainOnDelete: false, parent: "", provider: args.provider ?? "" };
         this.pendingOptions.delete(key);
+        this.pendingSecretOutputs.delete(key);
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, options });
         return { id: `${args.name}-id`, state };
     }
@@ -86,8 +90,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     }
 
     /** Called by the patched monitor with the options of the resource about to be created. */
-    noteOptions(type: string, name: string, options: RecordedOptions): void {
+    noteOptions(type: string, name: string, options: RecordedOptions, secretOutputs: readonly string[]): void {
         this.pendingOptions.set(`${type}::${name}`, options);
+        this.pendingSecretOutputs.set(`${type}::${name}`, secretOutputs);
     }
 }
 
@@ -98,6 +103,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getParent(): string;
     getProvider(): string;
+    getAdditionalsecretoutputsList(): string[];
 }
 
 let active: RecordingMocks | undefined;
@@ -105,7 +111,8 @@ let patched = false;
 
 /**
  * The mocks API hands newResource no resource options; the monitor's request has them. Wrap the
- * monitor once so the active RecordingMocks learns protect and retainOnDelete of every resource.
+ * monitor once so the active RecordingMocks learns protect, retainOnDelete and the secret outputs of
+ * every resource.
  */
 function patchMonitor(): void {
     if (patched) return;
@@ -117,7 +124,7 @@ function patchMonitor(): void {
             retainOnDelete: req.getRetainondelete() ?? false,
             parent: req.getParent(),
             provider: req.getProvider(),
-        });
+        }, req.getAdditionalsecretoutputsList());
         return original.call(this, req, callback);
     };
 }

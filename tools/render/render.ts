@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { IMAGE_TYPE } from "../../components/image";
 import { isKubernetesObject, KubeObject, RecordedResource, StackRun } from "../harness";
 
 // Turns one run of the program under mocks into the manifests a reviewer (or a GitOps tool) reads:
@@ -48,12 +49,12 @@ function strings(value: unknown, found: Set<string>): Set<string> {
 const DIGEST = /sha256:[0-9a-f]{64}/g;
 
 /**
- * Digests that only a real build or push can know: under mocks, every digest a Docker resource reports
+ * Digests that only a real build or push can know: under mocks, every digest an image resource reports
  * that was not among its inputs (an upstream image pinned by digest in config stays as it is).
  */
 export function placeholderDigests(resources: readonly RecordedResource[]): Set<string> {
     const digests = new Set<string>();
-    for (const r of resources.filter((r) => r.type.startsWith("docker:"))) {
+    for (const r of resources.filter((r) => r.type === IMAGE_TYPE)) {
         const given = [...strings(r.inputs, new Set())].join("\n");
         for (const text of strings(r.state, new Set())) {
             for (const digest of text.match(DIGEST) ?? []) if (!given.includes(digest)) digests.add(digest);

@@ -109,7 +109,7 @@ export function registryHost(registry: string): string {
 
 /**
  * The registry login itself happens inside the update: the program hands the (secret) credentials from
- * the stack config to its Docker provider, which logs in to push and to mirror. Here launchpad only
+ * the stack config to its image resources, which log in for each push. Here launchpad only
  * says which credentials will be used, and warns when there are none.
  */
 async function describeRegistryLogin(deps: Deps, stack: string, ws: Workspace): Promise<void> {
