@@ -12,15 +12,17 @@ function isSecret(key: string): boolean {
     return check ? check(key) : true;
 }
 
+// Paths in the config are relative to the project folder, where the program runs (tools/launch goes
+// there); the image builds get it as an absolute path, since the engine runs their provider elsewhere.
+const projectRoot = process.cwd();
+
 const config = loadConfig(pulumi.runtime.allConfig(), {
     stack: pulumi.getStack(),
     isSecret,
-    // Pulumi runs the program in the project folder, where the image builds resolve their contexts too
-    // (this file runs from bin/, see tools/launch).
-    fileExists: (relative) => fs.existsSync(path.resolve(relative)),
+    fileExists: (relative) => fs.existsSync(path.resolve(projectRoot, relative)),
 });
 
-const app = new App(config.appName, config);
+const app = new App(config.appName, { ...config, projectRoot });
 
 export const url = app.url;
 export const namespace = app.namespace;

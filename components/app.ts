@@ -33,6 +33,8 @@ export interface AppArgs {
     readonly imagePlatform: string;
     /** Network of the image builds' RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
     readonly imageBuildNetwork?: string;
+    /** The project's folder, which the tiers' build contexts are relative to. @default the working directory */
+    readonly projectRoot?: string;
     readonly ingress: {
         readonly host: string;
         readonly className: string;
@@ -130,7 +132,7 @@ export class App extends pulumi.ComponentResource {
             registry: args.registry,
             repository: `${args.appName}-${tier}`,
             tag: args.stack,
-            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform, network: args.imageBuildNetwork },
+            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform, network: args.imageBuildNetwork, root: args.projectRoot },
         }, children);
         const frontendImage = build("frontend");
         const backendImage = build("backend");

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
 import { Image, ImageArgs, registryHost } from "./image";
@@ -26,6 +27,8 @@ export interface BuildArgs {
     readonly platform?: string;
     /** Network of the RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
     readonly network?: string;
+    /** The project's folder, which `context` is relative to. @default the working directory */
+    readonly root?: string;
 }
 
 /** Copy an upstream image, such as the database's, into the team's registry. */
@@ -85,11 +88,12 @@ export class ContainerImage extends pulumi.ComponentResource {
 
         let image: Image;
         if (args.build) {
-            const { context, target, network } = args.build;
+            const { context, target, network, root } = args.build;
             const dockerfile = `${context}/${args.build.dockerfile ?? "Dockerfile"}`;
+            const inProject = (relative: string) => path.resolve(root ?? ".", relative);
             let contextDigest: string;
             try {
-                contextDigest = buildContextDigest(context, dockerfile);
+                contextDigest = buildContextDigest(inProject(context), inProject(dockerfile));
             } catch (error) {
                 throw new Error(`ContainerImage ${name}: cannot read the build context ${context} or its Dockerfile ${dockerfile}: ${(error as Error).message}`);
             }
@@ -97,7 +101,7 @@ export class ContainerImage extends pulumi.ComponentResource {
                 repository: this.repository,
                 tag: args.tag ?? "latest",
                 platform: args.build.platform ?? "linux/amd64",
-                build: { context, dockerfile, target, args: { ...args.build.args }, network, contextDigest },
+                build: { context, dockerfile, target, args: { ...args.build.args }, network, contextDigest, root },
                 login,
             }, { parent: this });
         } else {

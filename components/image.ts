@@ -25,6 +25,12 @@ export interface ImageBuild {
     readonly network?: string;
     /** `contextDigest` of the context and the Dockerfile: an edited file means a new build. */
     readonly contextDigest: string;
+    /**
+     * The project's folder on this machine, which `context` and `dockerfile` are relative to (the
+     * provider's working directory when absent). Where a checkout lives is not part of the image: a
+     * diff never compares it, so teammates sharing a stack do not rebuild each other's images.
+     */
+    readonly root?: string;
 }
 
 /** Copy an upstream image: pull, tag, push. */
@@ -105,15 +111,17 @@ export function digestRef(repository: string, digest: string): string {
 export function buildCommand(inputs: ImageInputs & { build: ImageBuild }): string[] {
     const { build } = inputs;
     const args = build.args ?? {};
+    const { resolve } = require("node:path");
+    const inProject = (relative: string): string => (build.root === undefined ? relative : resolve(build.root, relative));
     return [
         "build",
         "--platform", inputs.platform,
-        "-f", build.dockerfile,
+        "-f", inProject(build.dockerfile),
         ...(build.target !== undefined ? ["--target", build.target] : []),
         ...Object.keys(args).sort().flatMap((key) => ["--build-arg", `${key}=${args[key]}`]),
         ...(build.network !== undefined ? ["--network", build.network] : []),
         "-t", `${inputs.repository}:${inputs.tag}`,
-        build.context,
+        inProject(build.context),
     ];
 }
 

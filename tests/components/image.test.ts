@@ -257,6 +257,15 @@ describe("image provider", () => {
             assert.deepEqual(docker.calls, []);
         });
 
+        it("builds from the project's folder wherever the provider runs, and never rebuilds because a checkout moved", async () => {
+            const here: ImageInputs = { ...build, build: { ...build.build!, root: "/home/ana/launchpad" } };
+            const docker = fakeDocker();
+            await imageProvider(docker.run).create!(here);
+            assert.equal(docker.argv()[0], "build --platform linux/amd64 -f /home/ana/launchpad/apps/web/Dockerfile -t localhost:5001/web:dev /home/ana/launchpad/apps/web");
+            const elsewhere: ImageInputs = { ...build, build: { ...build.build!, root: "/builds/ci/launchpad" } };
+            assert.deepEqual(imageChanges(here, elsewhere), []);
+        });
+
         it("builds the same argv from inputs whatever order the build args arrive in", () => {
             const a = buildCommand({ ...build, build: { ...build.build!, args: { X: "1", Y: "2" } } });
             const b = buildCommand({ ...build, build: { ...build.build!, args: { Y: "2", X: "1" } } });

@@ -142,6 +142,17 @@ describe("tools/launch: the program as Pulumi runs it", () => {
                 assert.throws(() => compileProgram(p.root, "main.ts"), /the program's entry main\.ts is not a TypeScript file/);
             });
         });
+        it("runs the program in the project folder, not the folder of Pulumi.yaml's main where the engine starts it", () => {
+            const before = process.cwd();
+            inProject({ "index.ts": "export const cwd = process.cwd();\n" }, (p) => {
+                try {
+                    process.chdir(os.tmpdir());
+                    assert.equal((launch(p.root, "index.ts") as { cwd: string }).cwd, fs.realpathSync(p.root));
+                } finally {
+                    process.chdir(before);
+                }
+            });
+        });
         it("reaches Pulumi as a RunError, which the CLI prints without a stack trace", () => {
             inProject({ "index.ts": "export const = 1;\n" }, (p) => {
                 assert.throws(() => launch(p.root, "index.ts"), (e: unknown) => pulumi.RunError.isInstance(e) && /cannot compile index\.ts/.test((e as Error).message));

@@ -227,6 +227,9 @@ function launch(root, entry, options) {
         }
         throw error;
     }
+    // Pulumi runs a program in the folder of Pulumi.yaml's `main` (here tools/launch/); the program's
+    // paths (build contexts) are the project's, as under ts-node and in the tests.
+    process.chdir(root);
     return require(outFile);
 }
 
