@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ContainerImage, RegistryArgs, registryLogin } from "./containerImage";
 import { Database, DatabaseStorage } from "./database";
 import { Ingress, IngressTls } from "./ingress";
-import { EnvValue, Resources, Scheduling, TierIdentity } from "./pod";
+import { ADOPT_KEPT_OBJECT, EnvValue, Resources, Scheduling, TierIdentity } from "./pod";
 import { EgressRule, NetworkPolicies } from "./networkPolicies";
 import { HttpProbes, Rollout, WebService } from "./webService";
 
@@ -112,7 +112,7 @@ export class App extends pulumi.ComponentResource {
         const appLabels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/instance": `${args.appName}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: args.namespace, labels: { ...appLabels, ...podSecurityLabels("restricted") } },
+            metadata: { name: args.namespace, labels: { ...appLabels, ...podSecurityLabels("restricted") }, annotations: { ...ADOPT_KEPT_OBJECT } },
         }, { parent: this, provider: kubernetes, retainOnDelete: args.retainData, protect: args.protect });
         const ns = namespace.metadata.name;
 

@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
-    EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
+    ADOPT_KEPT_OBJECT, EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
     restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
 import { Password } from "./password";
@@ -216,7 +216,7 @@ export class Database extends pulumi.ComponentResource {
 
         const password = new Password(`${name}-password`, { length: 32 }, { parent: this });
         this.secret = new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { name: `${args.identity.name}-credentials`, namespace: args.namespace, labels },
+            metadata: { name: `${args.identity.name}-credentials`, namespace: args.namespace, labels, annotations: { ...ADOPT_KEPT_OBJECT } },
             type: "Opaque",
             stringData: { password: password.result },
         }, keep);
@@ -251,7 +251,7 @@ export class Database extends pulumi.ComponentResource {
                 name: args.identity.name,
                 namespace: args.namespace,
                 labels,
-                annotations: rolloutAnnotations(args.rolloutTimeoutSeconds ?? 300),
+                annotations: { ...rolloutAnnotations(args.rolloutTimeoutSeconds ?? 300), ...ADOPT_KEPT_OBJECT },
             },
             spec: statefulSetSpec(input),
         }, keep);

@@ -136,6 +136,14 @@ export function rolloutAnnotations(timeoutSeconds: number): Record<string, strin
 }
 
 /**
+ * For the objects a destroy keeps (namespace, database StatefulSet and Secret): the next `up` applies
+ * them again through a new provider, whose Server-Side Apply field manager differs from the one that
+ * wrote them, and the API server refuses any changed field (a new password, say) as a conflict. Forcing
+ * makes the stack take its fields back, as it owned them before the destroy.
+ */
+export const ADOPT_KEPT_OBJECT: Readonly<Record<string, string>> = { "pulumi.com/patchForce": "true" };
+
+/**
  * The Deployment's own progress deadline, below Pulumi's timeout, so Kubernetes marks the rollout
  * failed (ProgressDeadlineExceeded) and Pulumi reports that reason instead of a bare timeout.
  */

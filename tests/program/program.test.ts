@@ -194,6 +194,9 @@ for (const stack of listStacks()) {
                 const resource = resourceOf(run, type, name);
                 assert.equal(resource.options.retainOnDelete, true, `${type} is deleted on destroy`);
                 assert.equal(resource.options.protect, run.config.protect, `${type} protect`);
+                // The next up re-applies them under a new field manager: without force, the API server
+                // refuses the new password as a conflict (seen on the testbed).
+                assert.equal(resource.inputs.metadata.annotations?.["pulumi.com/patchForce"], "true", `${type} is adopted by the next up`);
             }
             assert.equal(one(run, "StatefulSet", "db").spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Retain");
         });
