@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { backendUrl, dropForeignSalt, localPaths, readStackFile, resolvePassphrase } from "../../tools/up/state";
+import { backendUrl, describeBackend, dropForeignSalt, localPaths, readStackFile, resolvePassphrase } from "../../tools/up/state";
 import { removeTemps, tempDir, tempProject } from "./fakes";
 
 after(removeTemps);
@@ -26,6 +27,22 @@ describe("up: where local state and the passphrase live", () => {
         const root = tempDir();
         assert.equal(backendUrl(root, { PULUMI_BACKEND_URL: "s3://team-bucket/launchpad" }), "s3://team-bucket/launchpad");
         assert.ok(!fs.existsSync(path.join(root, ".launchpad")));
+    });
+
+    it("creates the folder of a file:// PULUMI_BACKEND_URL, which the CLI refuses to open while it is missing", () => {
+        const root = tempDir();
+        const dir = path.join(tempDir(), "shared", "state");
+        assert.equal(backendUrl(root, { PULUMI_BACKEND_URL: `file://${dir}` }), `file://${dir}`);
+        assert.ok(fs.statSync(dir).isDirectory());
+        assert.ok(!fs.existsSync(path.join(root, ".launchpad")));
+    });
+
+    it("shows a state folder inside the project relative to it, and one outside by its own path", () => {
+        const root = tempDir();
+        assert.equal(describeBackend(root, `file://${root}/.launchpad/state`), path.join(".launchpad", "state"));
+        assert.equal(describeBackend(root, "file:///var/lib/state"), "/var/lib/state");
+        assert.equal(describeBackend(root, "file://~/state"), path.join(os.homedir(), "state"));
+        assert.equal(describeBackend(root, "s3://team-bucket/launchpad"), "s3://team-bucket/launchpad");
     });
 });
 

@@ -1,9 +1,8 @@
-import * as path from "node:path";
 import { EXIT, UpError, UsageError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
 import type { Runner } from "./runner";
-import { backendUrl, DEV_STACK, dropForeignSalt, isLocalBackend, NS, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
+import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
 
 /** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
@@ -71,8 +70,7 @@ async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Ne
     if (passphrase.notice) io.info(passphrase.notice);
 
     const backend = backendUrl(deps.repoRoot, env);
-    const where = isLocalBackend(backend) ? path.relative(deps.repoRoot, backend.slice("file://".length)) || "." : backend;
-    io.info(`launchpad: stack ${stack} on ${stackFile.platform}, state in ${where}`);
+    io.info(`launchpad: stack ${stack} on ${stackFile.platform}, state in ${describeBackend(deps.repoRoot, backend)}`);
     if (isLocalBackend(backend) && stack !== DEV_STACK) {
         io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
     }

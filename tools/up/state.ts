@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { UpError, UsageError } from "./errors";
@@ -24,10 +25,27 @@ export function localPaths(repoRoot: string): { dir: string; state: string; pass
  */
 export function backendUrl(repoRoot: string, env: Readonly<Record<string, string | undefined>>): string {
     const fromEnv = env.PULUMI_BACKEND_URL;
-    if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+    if (fromEnv !== undefined && fromEnv !== "") {
+        // The CLI refuses a file:// folder that does not exist yet ("unable to open state directory").
+        if (isLocalBackend(fromEnv)) fs.mkdirSync(localBackendDir(fromEnv), { recursive: true, mode: 0o700 });
+        return fromEnv;
+    }
     const dir = localPaths(repoRoot).state;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return `file://${dir.split(path.sep).join("/")}`;
+}
+
+/** The folder of a `file://` backend URL (`file://~/x` is the CLI's shorthand for the home folder). */
+export function localBackendDir(url: string): string {
+    const rest = url.slice("file://".length);
+    return rest === "~" || rest.startsWith("~/") ? path.join(os.homedir(), rest.slice(1)) : rest;
+}
+
+/** How to show where a stack's state is: a path relative to the project when inside it, else the URL. */
+export function describeBackend(repoRoot: string, url: string): string {
+    if (!isLocalBackend(url)) return url;
+    const relative = path.relative(repoRoot, localBackendDir(url));
+    return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? localBackendDir(url) : relative;
 }
 
 export function isLocalBackend(url: string): boolean {
