@@ -2,9 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { LaunchpadConfig, PROJECT, loadConfig } from "../../components/config";
-import { RecordedResource, RecordingMocks, installMocks } from "./mocks";
+import { RecordedResource, RecordingMocks, installMocks, isSecretValue } from "./mocks";
 
 export { RecordedResource, RecordedOptions, placeholderDigest, stableHash } from "./mocks";
 
@@ -58,6 +57,21 @@ function configString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/** What the mocked program sees for a value the stack file holds encrypted (`secure:`). */
+export const ENCRYPTED_STAND_IN = "stand-in-for-an-encrypted-value";
+
+function isEncrypted(value: unknown): boolean {
+    return typeof value === "object" && value !== null && "secure" in value;
+}
+
+/** The keys a stack file holds encrypted: the engine hands them to the program as secrets. */
+export function stackSecretKeys(stack: string, root = ROOT): string[] {
+    const stackFile = ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
+    if (!stackFile) return [];
+    const parsed = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+    return Object.entries<unknown>(parsed.config ?? {}).filter(([, value]) => isEncrypted(value)).map(([key]) => key);
+}
+
 /**
  * The config map Pulumi would hand the program: Pulumi.yaml's declared defaults, overlaid by the
  * stack file's values (objects and lists as JSON, as the CLI passes them).
@@ -80,16 +94,11 @@ export function stackConfig(stack: string, root = ROOT): Record<string, string> 
         throw new StackFileError(`${path.basename(stackFile)} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
     }
     for (const [key, value] of Object.entries<any>(parsed.config ?? {})) {
-        if (value && typeof value === "object" && "secure" in value) {
-            throw new StackFileError(`${path.basename(stackFile)} holds an encrypted value for ${key}; committed stack files hold no secrets (set them with pulumi config set --secret on your machine)`);
-        }
-        config[key] = configString(value);
+        // An encrypted value (the testbed's registry password) stays encrypted: the mocked program sees a
+        // stand-in, marked secret by stackSecretKeys, as the engine would mark the decrypted value.
+        config[key] = isEncrypted(value) ? ENCRYPTED_STAND_IN : configString(value);
     }
     return config;
-}
-
-function isSecretValue(value: unknown): value is { value: unknown } {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 }
 
 /** Keeps the shape of a secret (its keys) and hides every value in it. */
@@ -177,7 +186,7 @@ export async function tryRunStack(stack: string, options: RunOptions = {}): Prom
     if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
     const root = options.root ?? ROOT;
     const config = { ...(options.config ?? stackConfig(stack, root)) };
-    const secretKeys = [...(options.secretKeys ?? [])];
+    const secretKeys = [...new Set([...(options.secretKeys ?? []), ...stackSecretKeys(stack, root)])];
     running = true;
     let mocks: RecordingMocks | undefined;
     try {
