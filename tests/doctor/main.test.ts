@@ -135,7 +135,7 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
     it("exits 2 for an unknown stack, naming the stacks there are", async () => {
         const out = await runDoctor(["--stack", "staging", "--nodes", fixturePath("nodes-kind.json")]);
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, 'doctor: unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod)\n');
+        assert.equal(out.stderr, 'doctor: unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod, testbed)\n');
     });
 
     it("finds every tier of the dev stack unschedulable on the four-node cluster, and exits 1", async () => {

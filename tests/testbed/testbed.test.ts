@@ -1,0 +1,207 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { hubPath, lockedVersion, missingTools, parts } from "../../tools/testbed/build";
+import { bootstrapObjects, KWOK_NODE_ANNOTATION, releasedVolumes, VOLUME_LABEL } from "../../tools/testbed/cluster";
+import { CONTEXT, layout, NODES, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, VERSIONS, VOLUMES } from "../../tools/testbed/layout";
+import { envFileText, start, stop, testbedEnv } from "../../tools/testbed/lifecycle";
+import { main, USAGE } from "../../tools/testbed/main";
+import { pidFileOf, TestbedError } from "../../tools/testbed/processes";
+import { bins, kwokConfig } from "../../tools/testbed/servers";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function tempHome(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-testbed-test-"));
+}
+
+/** Marks every part as built, so `start` goes past its "not built" refusal. */
+function fakeBuilt(home: string): void {
+    const l = layout({ LAUNCHPAD_TESTBED_HOME: home });
+    for (const p of parts(l)) {
+        fs.mkdirSync(path.dirname(p.done), { recursive: true });
+        fs.writeFileSync(p.done, "");
+    }
+    fs.mkdirSync(bins(l).kwokStages, { recursive: true });
+}
+
+async function runMain(args: string[]): Promise<{ code: number; out: string }> {
+    const lines: string[] = [];
+    const code = await main(args, (line) => lines.push(line));
+    return { code, out: lines.join("\n") };
+}
+
+describe("testbed: layout and the stack file", () => {
+    it("keeps everything under LAUNCHPAD_TESTBED_HOME, or ~/.cache/launchpad/testbed", () => {
+        assert.equal(layout({ LAUNCHPAD_TESTBED_HOME: "/x" }).parts, "/x/parts");
+        assert.equal(layout({ XDG_CACHE_HOME: "/c" }).home, "/c/launchpad/testbed");
+        assert.equal(layout({}).home, path.join(os.homedir(), ".cache", "launchpad", "testbed"));
+    });
+
+    it("pins the plugin at the version the lock file installs", () => {
+        assert.equal(lockedVersion("@pulumi/kubernetes"), VERSIONS.pulumiKubernetes.version);
+    });
+
+    it("reads a package's version from a lock file, and nothing for a package it lacks", () => {
+        const dir = tempHome();
+        const lock = path.join(dir, "package-lock.json");
+        fs.writeFileSync(lock, JSON.stringify({ packages: { "node_modules/@pulumi/kubernetes": { version: "4.9.0" } } }));
+        assert.equal(lockedVersion("@pulumi/kubernetes", lock), "4.9.0");
+        assert.equal(lockedVersion("@pulumi/docker", lock), undefined);
+    });
+
+    it("has Pulumi.testbed.yaml deploy to the testbed's context and registry", () => {
+        const config = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.testbed.yaml"), "utf8")).config;
+        assert.equal(config["launchpad:kubeContext"], CONTEXT);
+        assert.equal(config["launchpad:registry"], REGISTRY);
+        assert.equal(config["launchpad:registryUsername"], REGISTRY_USER);
+        assert.ok(config["launchpad:registryPassword"].secure, "the registry password is an encrypted secret");
+    });
+});
+
+describe("testbed: what it builds and serves", () => {
+    it("names the base images' Docker Hub repositories as a mirror is asked for them", () => {
+        assert.equal(hubPath("node:22-alpine"), "library/node:22-alpine");
+        assert.equal(hubPath("postgres:15"), "library/postgres:15");
+        assert.equal(hubPath("nginxinc/nginx-unprivileged:1.27-alpine"), "nginxinc/nginx-unprivileged:1.27-alpine");
+    });
+
+    it("lists every missing tool with the package that provides it", () => {
+        const missing = missingTools((tool) => !["debootstrap", "htpasswd"].includes(tool));
+        assert.deepEqual(missing, ["htpasswd (apt-get install apache2-utils)", "debootstrap (apt-get install debootstrap)"]);
+        assert.deepEqual(missingTools(() => true), []);
+    });
+
+    it("bootstraps simulated nodes kwok manages, a default StorageClass with Retain volumes, and the IngressClass", () => {
+        const objects = bootstrapObjects();
+        const nodes = objects.filter((o) => o.kind === "Node");
+        assert.deepEqual(nodes.map((n) => n.metadata.name), NODES.map((n) => n.name));
+        for (const n of nodes) assert.equal(n.metadata.annotations?.[KWOK_NODE_ANNOTATION], "fake");
+        const volumes = objects.filter((o) => o.kind === "PersistentVolume") as unknown as { spec: { persistentVolumeReclaimPolicy: string; storageClassName: string } }[];
+        assert.equal(volumes.length, VOLUMES.count);
+        for (const v of volumes) {
+            assert.equal(v.spec.persistentVolumeReclaimPolicy, "Retain");
+            assert.equal(v.spec.storageClassName, VOLUMES.storageClass);
+        }
+        const sc = objects.find((o) => o.kind === "StorageClass");
+        assert.equal(sc?.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"], "true");
+        assert.ok(objects.some((o) => o.kind === "IngressClass" && o.metadata.name === "nginx"));
+    });
+
+    it("recycles only its own volumes whose claim is gone", () => {
+        const pv = (name: string, phase: string, ours = true) => ({ metadata: { name, labels: ours ? { [VOLUME_LABEL]: "true" } : ({} as Record<string, string>) }, status: { phase } });
+        assert.deepEqual(releasedVolumes([pv("a", "Bound"), pv("b", "Released"), pv("c", "Available"), pv("d", "Released", false), pv("e", "Released")]), ["b", "e"]);
+    });
+
+    it("gives kwok its stock stages and one that publishes the nginx Ingresses' address", () => {
+        const dir = tempHome();
+        fs.writeFileSync(path.join(dir, "b.yaml"), "kind: Stage\nmetadata:\n  name: b\n");
+        fs.writeFileSync(path.join(dir, "a.yaml"), "kind: Stage\nmetadata:\n  name: a\n");
+        fs.writeFileSync(path.join(dir, "README.md"), "not a stage");
+        const docs = parseAllDocuments(kwokConfig(dir)).map((d) => d.toJS());
+        assert.deepEqual(docs.map((d) => d.metadata.name), ["a", "b", "ingress-address"]);
+        const ingress = docs[2];
+        assert.equal(ingress.spec.resourceRef.kind, "Ingress");
+        assert.deepEqual(ingress.spec.selector.matchExpressions[0], { key: ".spec.ingressClassName", operator: "In", values: ["nginx"] });
+        assert.deepEqual(parseYaml(ingress.spec.next.statusTemplate), { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } });
+    });
+});
+
+describe("testbed: the env file", () => {
+    const l = layout({ LAUNCHPAD_TESTBED_HOME: "/home/u/tb it's" });
+
+    it("exports what a shell needs to use the testbed, quoted for the shell", () => {
+        const text = envFileText(l);
+        for (const key of ["KUBECONFIG", "DOCKER_HOST", "PATH", "PULUMI_HOME", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE",
+            "LAUNCHPAD_TESTBED_REGISTRY", "LAUNCHPAD_TESTBED_REGISTRY_USER", "LAUNCHPAD_TESTBED_REGISTRY_PASSWORD"]) {
+            assert.match(text, new RegExp(`^export ${key}=`, "m"), key);
+        }
+        assert.match(text, /^export PULUMI_HOME='\/home\/u\/tb it'\\''s\/pulumi-home'$/m);
+        assert.match(text, /^export PATH="\/home\/u\/tb it's\/bin:.*:\$PATH"$/m);
+    });
+
+    it("gives a process the same values the shell would see", () => {
+        const env = testbedEnv(l, { PATH: "/usr/bin", HOME: "/root" });
+        assert.equal(env.PULUMI_HOME, "/home/u/tb it's/pulumi-home");
+        assert.equal(env.PULUMI_BACKEND_URL, "file:///home/u/tb it's/state");
+        assert.equal(env.PULUMI_CONFIG_PASSPHRASE, PASSPHRASE);
+        assert.equal(env.LAUNCHPAD_TESTBED_REGISTRY, REGISTRY);
+        assert.equal(env.LAUNCHPAD_TESTBED_REGISTRY_PASSWORD, REGISTRY_PASSWORD);
+        assert.equal(env.DOCKER_HOST, "unix:///home/u/tb it's/run/docker.sock");
+        assert.ok(env.PATH?.startsWith("/home/u/tb it's/bin:") && env.PATH.endsWith(":/usr/bin"), env.PATH);
+        assert.equal(env.HOME, "/root");
+    });
+});
+
+describe("testbed: the command and its refusals", () => {
+    let saved: string | undefined;
+    let home: string;
+    beforeEach(() => {
+        saved = process.env.LAUNCHPAD_TESTBED_HOME;
+        home = tempHome();
+        process.env.LAUNCHPAD_TESTBED_HOME = home;
+    });
+    afterEach(() => {
+        if (saved === undefined) delete process.env.LAUNCHPAD_TESTBED_HOME;
+        else process.env.LAUNCHPAD_TESTBED_HOME = saved;
+    });
+
+    it("exits 2 with the usage for a missing, unknown or extra command, or --wipe off stop", async () => {
+        for (const args of [[], ["deploy"], ["start", "now"], ["start", "--wipe"], ["--colour"]]) {
+            const r = await runMain(args);
+            assert.equal(r.code, 2, args.join(" "));
+            assert.ok(r.out.endsWith(USAGE), args.join(" "));
+            assert.equal(r.out.split("\n")[0].startsWith("testbed: "), true);
+        }
+    });
+
+    it("reports an unbuilt testbed, and refuses to start it, in one line naming the command that builds it", async () => {
+        const status = await runMain(["status"]);
+        assert.equal(status.code, 0);
+        assert.match(status.out.split("\n")[0], /^testbed: not built: kubernetes 1\.37\.2, etcd .* \(npm run testbed -- build\)$/);
+        const r = await runMain(["start"]);
+        assert.equal(r.code, 1);
+        assert.match(r.out, /^testbed: the testbed is not built \(missing: kubernetes .*\): run `npm run testbed -- build` first\.$/);
+    });
+
+    it("says nothing was running when stop finds nothing it started", async () => {
+        assert.deepEqual(await stop(layout()), []);
+    });
+
+    it("refuses a half-started testbed, naming what runs and what does not, and starts nothing", async () => {
+        fakeBuilt(home);
+        const l = layout();
+        fs.mkdirSync(l.run, { recursive: true });
+        fs.writeFileSync(pidFileOf(l.run, "etcd"), `${process.pid}\n`);
+        await assert.rejects(start(l, () => {}), (e: Error) => {
+            assert.ok(e instanceof TestbedError);
+            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd not; run `npm run testbed -- stop`, then start again\.$/);
+            return true;
+        });
+        assert.equal(fs.readdirSync(l.run).length, 1, "nothing else was written");
+    });
+
+    it("refuses to start when a port it needs is taken, naming the port and the server, and starts nothing", async function () {
+        this.timeout(60_000);
+        fakeBuilt(home);
+        const blocker = net.createServer();
+        const bound = await new Promise<boolean>((resolve) => {
+            blocker.once("error", () => resolve(false));
+            blocker.listen(PORTS.etcd, "127.0.0.1", () => resolve(true));
+        });
+        try {
+            // Bound by us, or by a running testbed's etcd: taken either way.
+            await assert.rejects(start(layout(), () => {}), (e: Error) => {
+                assert.ok(e instanceof TestbedError, String(e));
+                assert.match(e.message, new RegExp(`^cannot start the testbed: 127\\.0\\.0\\.1:${PORTS.etcd} \\(etcd\\)(, [^ ]+ \\([a-z-]+\\))* (is|are) taken by another program; .* Nothing was started\\.$`));
+                return true;
+            });
+            assert.equal(fs.readdirSync(layout().run).filter((f) => f.endsWith(".pid")).length, 0);
+        } finally {
+            if (bound) await new Promise((resolve) => blocker.close(resolve));
+        }
+    });
+});

@@ -1,0 +1,127 @@
+import { loadKubernetesClient } from "../doctor/cluster";
+import { INGRESS_CLASS, NODES, VOLUMES } from "./layout";
+
+/** The annotation kwok manages nodes by (`--manage-nodes-with-annotation-selector`). */
+export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+
+interface Obj {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [key: string]: unknown;
+}
+
+/** Marks the PersistentVolumes the testbed made (and may recycle). */
+export const VOLUME_LABEL = "launchpad.testbed/volume";
+
+/** A simulated node: an ordinary Node object whose status kwok keeps Ready, and on which it "runs" pods. */
+export function nodeObject(node: (typeof NODES)[number]): Obj {
+    const resources = { cpu: node.cpu, memory: node.memory, pods: node.pods, "ephemeral-storage": "100Gi" };
+    return {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+            name: node.name,
+            annotations: { [KWOK_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
+            labels: {
+                "kubernetes.io/hostname": node.name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": "kwok",
+                type: "kwok",
+            },
+        },
+        spec: {},
+        status: { allocatable: resources, capacity: resources, nodeInfo: { architecture: "amd64", operatingSystem: "linux", kubeletVersion: "fake" } },
+    };
+}
+
+/**
+ * What the cluster needs before the app can deploy: simulated nodes, a default StorageClass with
+ * PersistentVolumes ready for the database's claim (nothing provisions volumes here), and the
+ * IngressClass the stack names (kwok plays its controller and publishes an address).
+ */
+export function bootstrapObjects(): Obj[] {
+    const volumes: Obj[] = Array.from({ length: VOLUMES.count }, (_, i) => ({
+        apiVersion: "v1",
+        kind: "PersistentVolume",
+        metadata: { name: `testbed-pv-${i + 1}`, labels: { [VOLUME_LABEL]: "true" } },
+        spec: {
+            capacity: { storage: VOLUMES.size },
+            accessModes: ["ReadWriteOnce"],
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: VOLUMES.storageClass,
+            // Never mounted: no kubelet runs here. The path only makes the object valid.
+            hostPath: { path: `/var/lib/launchpad-testbed/pv-${i + 1}`, type: "DirectoryOrCreate" },
+        },
+    }));
+    return [
+        ...NODES.map(nodeObject),
+        {
+            apiVersion: "storage.k8s.io/v1",
+            kind: "StorageClass",
+            metadata: { name: VOLUMES.storageClass, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+            provisioner: "kubernetes.io/no-provisioner",
+            volumeBindingMode: "WaitForFirstConsumer",
+            reclaimPolicy: "Retain",
+        },
+        ...volumes,
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "IngressClass",
+            metadata: { name: INGRESS_CLASS },
+            spec: { controller: "k8s.io/ingress-nginx" },
+        },
+    ];
+}
+
+/** The volumes whose claim is gone (`Released`): a Retain volume is never bound again by itself. */
+export function releasedVolumes(volumes: readonly { metadata?: { name?: string; labels?: Record<string, string> }; status?: { phase?: string } }[]): string[] {
+    return volumes
+        .filter((v) => v.metadata?.labels?.[VOLUME_LABEL] === "true" && v.status?.phase === "Released")
+        .map((v) => v.metadata!.name!);
+}
+
+async function objectApi(kubeconfigFile: string) {
+    const k8s = await loadKubernetesClient();
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfigFile);
+    return { k8s, kc, api: k8s.KubernetesObjectApi.makeApiClient(kc) };
+}
+
+/**
+ * Makes the testbed's released volumes available again, as a cluster admin recycles a Retain volume:
+ * deleted and made anew (nothing is stored in them; no kubelet mounts them). A `down --delete-data`
+ * releases one each time. Returns their names.
+ */
+export async function recycleVolumes(kubeconfigFile: string): Promise<string[]> {
+    const { k8s, kc, api } = await objectApi(kubeconfigFile);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const released = releasedVolumes((await core.listPersistentVolume({ labelSelector: `${VOLUME_LABEL}=true` })).items);
+    const fresh = new Map(bootstrapObjects().filter((o) => o.kind === "PersistentVolume").map((o) => [o.metadata.name, o]));
+    for (const name of released) {
+        await core.deletePersistentVolume({ name });
+        for (let i = 0; i < 100; i++) {
+            const gone = await core.readPersistentVolume({ name }).then(() => false, (e: { code?: number }) => e.code === 404);
+            if (gone) break;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const volume = fresh.get(name);
+        if (volume) await api.create(volume);
+    }
+    return released;
+}
+
+/** Creates each object unless it exists (a restarted testbed keeps its etcd data), and recycles released volumes. */
+export async function bootstrapCluster(kubeconfigFile: string, objects: readonly Obj[] = bootstrapObjects()): Promise<void> {
+    const { api } = await objectApi(kubeconfigFile);
+    for (const obj of objects) {
+        try {
+            await api.create(obj);
+        } catch (e) {
+            if ((e as { code?: number }).code === 409) continue;
+            throw new Error(`creating ${obj.kind} ${obj.metadata.name}: ${String((e as Error).message).split("\n")[0]}`);
+        }
+    }
+    await recycleVolumes(kubeconfigFile);
+}

@@ -1,0 +1,152 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { bootstrapCluster } from "./cluster";
+import { CONTEXT, HOST, type Layout, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER } from "./layout";
+import { ensurePki, kubeconfig } from "./pki";
+import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
+import { bins, daemons, runFiles } from "./servers";
+import { missingParts } from "./build";
+
+/** What `status` reports of each server. */
+export interface ServerState {
+    readonly name: string;
+    readonly pid?: number;
+    readonly log: string;
+}
+
+/** The servers a stop must end, known by their pid files (whatever is in `run/`), in stop order. */
+const STOP_ORDER = ["dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
+
+export function serverStates(l: Layout): ServerState[] {
+    return STOP_ORDER.slice()
+        .reverse()
+        .map((name) => ({ name, pid: livePid(pidFileOf(l.run, name)), log: logFileOf(l.run, name) }));
+}
+
+/** The environment a shell (or a test) sources to use the testbed. */
+export function envFileText(l: Layout): string {
+    const f = runFiles(l);
+    const b = bins(l);
+    const vars: [string, string][] = [
+        ["KUBECONFIG", f.kubeconfig],
+        ["DOCKER_HOST", `unix://${f.dockerSocket}`],
+        // The Pulumi CLI and its bundled plugins, and the Node the testbed was started with.
+        ["PATH", `${b.pulumiDir}:${path.dirname(process.execPath)}:$PATH`],
+        ["PULUMI_HOME", l.pulumiHome],
+        ["PULUMI_BACKEND_URL", `file://${l.state}`],
+        ["PULUMI_CONFIG_PASSPHRASE", PASSPHRASE],
+        ["PULUMI_SKIP_UPDATE_CHECK", "true"],
+        ["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "true"],
+        ["DOCKER_BUILDKIT", "0"],
+        ["LAUNCHPAD_TESTBED_REGISTRY", REGISTRY],
+        ["LAUNCHPAD_TESTBED_REGISTRY_USER", REGISTRY_USER],
+        ["LAUNCHPAD_TESTBED_REGISTRY_PASSWORD", REGISTRY_PASSWORD],
+        ["LAUNCHPAD_TESTBED_CONTEXT", CONTEXT],
+    ];
+    const quote = (v: string) => (v.includes("$PATH") ? `"${v}"` : `'${v.replace(/'/g, "'\\''")}'`);
+    return ["# launchpad testbed: source this file (. FILE) to use it; written by `npm run testbed -- start`.", ...vars.map(([k, v]) => `export ${k}=${quote(v)}`)].join("\n") + "\n";
+}
+
+/** The same environment as a map, for a process that starts the testbed and then runs commands in it. */
+export function testbedEnv(l: Layout, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...base };
+    for (const line of envFileText(l).split("\n")) {
+        const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+        if (!m) continue;
+        const raw = m[2].startsWith('"') ? m[2].slice(1, -1).replace("$PATH", base.PATH ?? "") : m[2].slice(1, -1).replace(/'\\''/g, "'");
+        env[m[1]] = raw;
+    }
+    return env;
+}
+
+async function checkPorts(servers: readonly Daemon[]): Promise<void> {
+    const taken: string[] = [];
+    for (const d of servers) for (const port of d.ports) if (!(await portFree(port, HOST))) taken.push(`${HOST}:${port} (${d.name})`);
+    if (taken.length > 0) {
+        throw new TestbedError(
+            `cannot start the testbed: ${taken.join(", ")} ${taken.length === 1 ? "is" : "are"} taken by another program; ` +
+                "stop it (`ss -ltnp` shows which), then run `npm run testbed -- start` again. Nothing was started.",
+        );
+    }
+}
+
+/**
+ * Starts every server, bootstraps the cluster and writes the env file. Refuses (changing nothing) when
+ * parts are not built, when a port is taken, or when some servers of an earlier start still run.
+ */
+export async function start(l: Layout, log: (line: string) => void): Promise<{ envFile: string; seconds: number; alreadyRunning: boolean }> {
+    const t0 = Date.now();
+    const missing = missingParts(l);
+    if (missing.length > 0) {
+        throw new TestbedError(`the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first.`);
+    }
+    const states = serverStates(l);
+    const running = states.filter((s) => s.pid !== undefined);
+    if (running.length === states.length) {
+        fs.writeFileSync(l.envFile, envFileText(l));
+        return { envFile: l.envFile, seconds: 0, alreadyRunning: true };
+    }
+    if (running.length > 0) {
+        throw new TestbedError(
+            `the testbed is half-started: ${running.map((s) => s.name).join(", ")} ${running.length === 1 ? "runs" : "run"} but ` +
+                `${states.filter((s) => s.pid === undefined).map((s) => s.name).join(", ")} not; run \`npm run testbed -- stop\`, then start again.`,
+        );
+    }
+    for (const tool of ["dockerd", "docker-registry", "openssl"]) {
+        try {
+            execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+        } catch {
+            throw new TestbedError(`${tool} is not installed: run \`npm run testbed -- build\`, which says which Debian packages to install.`);
+        }
+    }
+
+    fs.mkdirSync(l.run, { recursive: true });
+    for (const d of ["etcd", "registry", "hub-mirror", "docker"]) fs.mkdirSync(path.join(l.data, d), { recursive: true, mode: 0o700 });
+    const pki = ensurePki(runFiles(l).pki);
+    const f = runFiles(l);
+    fs.writeFileSync(f.kubeconfig, kubeconfig(pki, "admin"), { mode: 0o600 });
+    for (const user of ["controller-manager", "scheduler", "kwok"] as const) fs.writeFileSync(f.clientKubeconfig(user), kubeconfig(pki, user), { mode: 0o600 });
+    fs.writeFileSync(f.htpasswd, execFileSync("htpasswd", ["-nbB", REGISTRY_USER, REGISTRY_PASSWORD], { encoding: "utf8" }));
+
+    const servers = daemons(l, pki);
+    await checkPorts(servers);
+    const started: { name: string; pid: number }[] = [];
+    try {
+        for (const d of servers) {
+            const s0 = Date.now();
+            started.push({ name: d.name, pid: await startDaemon(l.run, d, d.name === "kube-apiserver" ? 120 : 60) });
+            log(`testbed: ${d.name} ready (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
+        }
+        await bootstrapCluster(f.kubeconfig);
+    } catch (err) {
+        // Leave nothing half-started behind.
+        for (const s of started.reverse()) await stopPid(s.pid);
+        throw err instanceof TestbedError ? err : new TestbedError(`the testbed did not start: ${(err as Error).message}; everything it started was stopped.`);
+    }
+    fs.writeFileSync(l.envFile, envFileText(l));
+    return { envFile: l.envFile, seconds: (Date.now() - t0) / 1000, alreadyRunning: false };
+}
+
+/** Ends every server the testbed started, by pid, newest first; reports what it stopped. */
+export async function stop(l: Layout): Promise<string[]> {
+    const stopped: string[] = [];
+    for (const name of STOP_ORDER) {
+        const pidFile = pidFileOf(l.run, name);
+        const pid = livePid(pidFile);
+        if (pid !== undefined) {
+            await stopPid(pid, name === "etcd" || name === "dockerd" ? 30 : 15);
+            stopped.push(name);
+        }
+        fs.rmSync(pidFile, { force: true });
+    }
+    fs.rmSync(runFiles(l).dockerSocket, { force: true });
+    return stopped;
+}
+
+/** The ports the testbed uses that something still listens on (after a stop there should be none). */
+export async function listening(): Promise<number[]> {
+    const busy: number[] = [];
+    for (const port of Object.values(PORTS)) if (!(await portFree(port, HOST))) busy.push(port);
+    return busy;
+}

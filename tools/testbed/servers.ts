@@ -1,0 +1,242 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as path from "node:path";
+import { stringify as toYaml } from "yaml";
+import { KWOK_NODE_ANNOTATION } from "./cluster";
+import { HOST, INGRESS_CLASS, type Layout, PORTS, VERSIONS } from "./layout";
+import type { Pki } from "./pki";
+import { type Daemon, portOpen } from "./processes";
+
+/** Where each built part's binaries are. */
+export function partDir(l: Layout, part: string, version: string): string {
+    return path.join(l.parts, `${part}-${version}`);
+}
+
+export function bins(l: Layout) {
+    const k8s = partDir(l, "kubernetes", VERSIONS.kubernetes);
+    return {
+        etcd: path.join(partDir(l, "etcd", VERSIONS.etcd), "etcd"),
+        apiserver: path.join(k8s, "kube-apiserver"),
+        controllerManager: path.join(k8s, "kube-controller-manager"),
+        scheduler: path.join(k8s, "kube-scheduler"),
+        kwok: path.join(partDir(l, "kwok", VERSIONS.kwok), "kwok"),
+        kwokStages: path.join(partDir(l, "kwok", VERSIONS.kwok), "stages"),
+        /** The Pulumi CLI with the language host and dynamic-provider shim beside it (assembled by build). */
+        pulumiDir: path.join(l.home, "bin"),
+    };
+}
+
+/** The files of a running testbed. */
+export function runFiles(l: Layout) {
+    return {
+        pki: path.join(l.home, "pki"),
+        kubeconfig: path.join(l.run, "kubeconfig"),
+        clientKubeconfig: (user: string) => path.join(l.run, `${user}.kubeconfig`),
+        kwokConfig: path.join(l.run, "kwok.yaml"),
+        registryConfig: path.join(l.run, "registry.yml"),
+        hubMirrorConfig: path.join(l.run, "hub-mirror.yml"),
+        htpasswd: path.join(l.run, "htpasswd"),
+        dockerSocket: path.join(l.run, "docker.sock"),
+        dockerPid: path.join(l.run, "dockerd.pid"),
+    };
+}
+
+/**
+ * GET a URL and resolve its status code: https verified against the testbed's CA (with a client
+ * certificate when given), or with `ca: "self-signed"` for the health ports of the controller manager
+ * and scheduler, which serve a certificate of their own making.
+ */
+export function httpStatus(url: string, tls?: { ca: string; cert?: string; key?: string }, socketPath?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const opts: https.RequestOptions = { timeout: 2000, socketPath };
+        if (tls?.ca === "self-signed") opts.rejectUnauthorized = false;
+        else if (tls) {
+            opts.ca = fs.readFileSync(tls.ca);
+            if (tls.cert) opts.cert = fs.readFileSync(tls.cert);
+            if (tls.key) opts.key = fs.readFileSync(tls.key);
+        }
+        const get = url.startsWith("https:") ? https.get : http.get;
+        const req = get(url, opts, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", reject);
+    });
+}
+
+/** kwok's stages: its stock node and pod lifecycles, and an ingress controller's published address. */
+export function kwokConfig(stagesDir: string): string {
+    const stock = fs
+        .readdirSync(stagesDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(stagesDir, f), "utf8").trim());
+    const ingressAddress = toYaml({
+        apiVersion: "kwok.x-k8s.io/v1alpha1",
+        kind: "Stage",
+        metadata: { name: "ingress-address" },
+        spec: {
+            resourceRef: { apiGroup: "networking.k8s.io/v1", kind: "Ingress" },
+            selector: {
+                matchExpressions: [
+                    { key: ".spec.ingressClassName", operator: "In", values: [INGRESS_CLASS] },
+                    { key: ".status.loadBalancer.ingress", operator: "DoesNotExist" },
+                ],
+            },
+            next: { statusTemplate: `loadBalancer:\n  ingress:\n  - ip: ${HOST}\n` },
+        },
+    }).trim();
+    return [...stock, ingressAddress].join("\n---\n") + "\n";
+}
+
+function registryConfig(storage: string, port: number, htpasswd?: string): string {
+    return toYaml({
+        version: 0.1,
+        log: { level: "info", accesslog: { disabled: true } },
+        storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true } },
+        http: { addr: `${HOST}:${port}` },
+        ...(htpasswd ? { auth: { htpasswd: { realm: "launchpad-testbed", path: htpasswd } } } : {}),
+    });
+}
+
+/** The servers of the testbed, in the order they start (and stop in reverse). */
+export function daemons(l: Layout, pki: Pki): Daemon[] {
+    const b = bins(l);
+    const f = runFiles(l);
+    const tls = { ca: pki.ca, cert: pki.clients.admin.cert, key: pki.clients.admin.key };
+    const healthy = (port: number) => async () => (await httpStatus(`https://${HOST}:${port}/healthz`, { ca: "self-signed" }).catch(() => 0)) === 200;
+    const kube = (user: string) => [`--kubeconfig=${f.clientKubeconfig(user)}`, `--authentication-kubeconfig=${f.clientKubeconfig(user)}`, `--authorization-kubeconfig=${f.clientKubeconfig(user)}`];
+    fs.writeFileSync(f.kwokConfig, kwokConfig(b.kwokStages));
+    fs.writeFileSync(f.registryConfig, registryConfig(path.join(l.data, "registry"), PORTS.registry, f.htpasswd));
+    return [
+        {
+            name: "etcd",
+            command: b.etcd,
+            args: [
+                "--name=testbed",
+                `--data-dir=${path.join(l.data, "etcd")}`,
+                `--listen-client-urls=http://${HOST}:${PORTS.etcd}`,
+                `--advertise-client-urls=http://${HOST}:${PORTS.etcd}`,
+                `--listen-peer-urls=http://${HOST}:${PORTS.etcdPeer}`,
+                `--initial-advertise-peer-urls=http://${HOST}:${PORTS.etcdPeer}`,
+                `--initial-cluster=testbed=http://${HOST}:${PORTS.etcdPeer}`,
+                "--listen-metrics-urls=",
+                "--quota-backend-bytes=2147483648",
+            ],
+            ports: [PORTS.etcd, PORTS.etcdPeer],
+            ready: async () => (await httpStatus(`http://${HOST}:${PORTS.etcd}/health`).catch(() => 0)) === 200,
+        },
+        {
+            name: "kube-apiserver",
+            command: b.apiserver,
+            args: [
+                `--etcd-servers=http://${HOST}:${PORTS.etcd}`,
+                `--bind-address=${HOST}`,
+                `--advertise-address=${HOST}`,
+                `--secure-port=${PORTS.apiserver}`,
+                `--tls-cert-file=${pki.apiserver.cert}`,
+                `--tls-private-key-file=${pki.apiserver.key}`,
+                `--client-ca-file=${pki.ca}`,
+                `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
+                `--service-account-key-file=${pki.sa.pub}`,
+                `--service-account-signing-key-file=${pki.sa.key}`,
+                "--service-cluster-ip-range=10.96.0.0/16",
+                "--authorization-mode=Node,RBAC",
+                // No kubelet answers on the nodes' addresses; keep the built-in Service's endpoints out of it.
+                "--endpoint-reconciler-type=none",
+            ],
+            ports: [PORTS.apiserver],
+            ready: async () => (await httpStatus(`https://${HOST}:${PORTS.apiserver}/readyz`, tls).catch(() => 0)) === 200,
+        },
+        {
+            name: "kube-controller-manager",
+            command: b.controllerManager,
+            args: [
+                ...kube("controller-manager"),
+                `--bind-address=${HOST}`,
+                `--secure-port=${PORTS.controllerManager}`,
+                `--service-account-private-key-file=${pki.sa.key}`,
+                `--root-ca-file=${pki.ca}`,
+                `--cluster-signing-cert-file=${pki.ca}`,
+                `--cluster-signing-key-file=${pki.caKey}`,
+                "--use-service-account-credentials=true",
+                "--leader-elect=false",
+            ],
+            ports: [PORTS.controllerManager],
+            ready: healthy(PORTS.controllerManager),
+        },
+        {
+            name: "kube-scheduler",
+            command: b.scheduler,
+            args: [...kube("scheduler"), `--bind-address=${HOST}`, `--secure-port=${PORTS.scheduler}`, "--leader-elect=false"],
+            ports: [PORTS.scheduler],
+            ready: healthy(PORTS.scheduler),
+        },
+        {
+            name: "kwok",
+            command: b.kwok,
+            args: [
+                `--kubeconfig=${f.clientKubeconfig("kwok")}`,
+                `--config=${f.kwokConfig}`,
+                "--manage-all-nodes=false",
+                `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+                `--server-address=${HOST}:${PORTS.kwok}`,
+                "--node-lease-duration-seconds=40",
+                "--cidr=10.244.0.0/16",
+            ],
+            ports: [PORTS.kwok],
+            ready: () => portOpen(PORTS.kwok),
+        },
+        hubMirrorDaemon(l),
+        {
+            name: "registry",
+            command: "docker-registry",
+            args: ["serve", f.registryConfig],
+            ports: [PORTS.registry],
+            ready: async () => (await httpStatus(`http://${HOST}:${PORTS.registry}/v2/`).catch(() => 0)) === 401,
+        },
+        dockerDaemon(l),
+    ];
+}
+
+/** Docker Hub's stand-in: a plain registry on loopback holding the base images under their Hub names. */
+export function hubMirrorDaemon(l: Layout): Daemon {
+    const f = runFiles(l);
+    fs.mkdirSync(l.run, { recursive: true });
+    fs.writeFileSync(f.hubMirrorConfig, registryConfig(path.join(l.data, "hub-mirror"), PORTS.hubMirror));
+    return {
+        name: "hub-mirror",
+        command: "docker-registry",
+        args: ["serve", f.hubMirrorConfig],
+        ports: [PORTS.hubMirror],
+        ready: async () => (await httpStatus(`http://${HOST}:${PORTS.hubMirror}/v2/`).catch(() => 0)) === 200,
+    };
+}
+
+/**
+ * Debian's Docker Engine for the testbed only: its own socket, data, exec root and pid file, and out of
+ * the host's network (no iptables, no bridge: containers and builds use the host's network). Docker
+ * Hub is the hub-mirror registry on loopback.
+ */
+export function dockerDaemon(l: Layout): Daemon {
+    const f = runFiles(l);
+    return {
+        name: "dockerd",
+        command: "dockerd",
+        args: [
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            `--data-root=${path.join(l.data, "docker")}`,
+            `--exec-root=${path.join(l.run, "docker-exec")}`,
+            `--pidfile=${f.dockerPid}`,
+            `--host=unix://${f.dockerSocket}`,
+            `--registry-mirror=http://${HOST}:${PORTS.hubMirror}`,
+        ],
+        ports: [],
+        pidFile: f.dockerPid,
+        ready: async () => fs.existsSync(f.dockerSocket) && (await httpStatus("http://docker/_ping", undefined, f.dockerSocket).catch(() => 0)) === 200,
+    };
+}
