@@ -324,7 +324,7 @@ function hostCovered(tlsHost: string, host: string): boolean {
 export function ingressTls(options: IngressTlsOptions): ResourceRule {
     return {
         name: "ingress-tls",
-        description: "In the prod stack every Ingress serves TLS for each of its hosts.",
+        description: "Every Ingress serves TLS for each of its hosts (in the prod stack, or wherever requireTls is set).",
         enforcementLevel: "mandatory",
         severity: "high",
         configSchema: {
@@ -342,7 +342,7 @@ export function ingressTls(options: IngressTlsOptions): ResourceRule {
             const label = resourceLabel("Ingress", ingress.metadata, args.name);
             const tls = ingress.spec?.tls ?? [];
             if (tls.length === 0) {
-                reportViolation(`${label}: spec.tls is empty, so the app is served over plain HTTP in prod: add `
+                reportViolation(`${label}: spec.tls is empty, so the app is served over plain HTTP: add `
                     + "spec.tls with the hosts and the Secret holding their certificate (e.g. one cert-manager issues).");
                 return;
             }

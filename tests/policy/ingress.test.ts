@@ -47,7 +47,7 @@ describe("policy ingress-tls", () => {
     it("in prod, rejects an Ingress without spec.tls", async () => {
         const { violations } = await check(true, ingress({ ingressClassName: "nginx" }));
         assert.equal(violations.length, 1);
-        assert.match(violations[0], /^Ingress "frontend": spec\.tls is empty, so the app is served over plain HTTP in prod/);
+        assert.match(violations[0], /^Ingress "frontend": spec\.tls is empty, so the app is served over plain HTTP: add spec\.tls/);
     });
 
     it("in prod, passes an Ingress whose TLS covers its host", async () => {
