@@ -1,12 +1,16 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import {
+import type {
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
     StackValidationPolicy,
-    unknownCheckingProxy,
 } from "@pulumi/policy";
 import { ResourceRule } from "../../policy/rules";
+
+// The proxy from the @pulumi/policy the pack itself loads: policy/node_modules once `npm --prefix policy ci`
+// has run (as policy/README.md says), else the project's. Its errors are what the rules catch by class.
+const { unknownCheckingProxy } = require(require.resolve("@pulumi/policy", { paths: [path.join(__dirname, "..", "..", "policy")] })) as typeof import("@pulumi/policy");
 
 /**
  * Calls a rule the way the Pulumi engine does — props behind the engine's unknown-checking proxy, type
