@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { down, engineHint, engineMessage, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
+import type { AppPods, PodStatusView } from "../../tools/up/rollout";
 import { entries, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
 
 after(removeTemps);
@@ -107,6 +108,40 @@ describe("up: npm run up on the dev stack", () => {
         const h = harness({ machine: readyMachine() });
         h.onOpen((ws) => ws.failing.add("up"));
         await assert.rejects(up(h.deps, { stack: "dev" }), (e: unknown) => e instanceof UpError && /the update failed for stack dev:\nerror: up went wrong/.test(e.message));
+    });
+
+    it("after a rollout timed out, says why the pods did not start, as the cluster reports them", async () => {
+        const h = harness({ machine: readyMachine() });
+        h.onOpen((ws) => {
+            ws.failing.add("up");
+            ws.failureText.set("up", "'launchpad-frontend-deployment-babaee00' timed out waiting to be Ready");
+            ws.configOf("dev").set("launchpad:appName", { value: "shop", secret: false });
+        });
+        const asked: AppPods[] = [];
+        const pending: PodStatusView = {
+            metadata: { name: "frontend-1", labels: { "app.kubernetes.io/component": "frontend" } },
+            status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector." }] },
+        };
+        const readPods = async (where: AppPods) => (asked.push(where), [pending]);
+        await assert.rejects(up({ ...h.deps, readPods }, { stack: "dev" }), (e: unknown) => {
+            assert.ok(e instanceof UpError);
+            assert.match(e.message, /timed out waiting to be Ready\nlaunchpad: the pods that did not start, as the cluster reports them:\n  frontend: 1 pod not scheduled: 0\/2 nodes are available: 2 node\(s\) didn't match Pod's node affinity\/selector\.\nA workload could not start; the cause is above/);
+            return true;
+        });
+        assert.deepEqual(asked, [{ context: "kind-launchpad", kubeconfig: undefined, namespace: "shop-dev", instance: "shop-dev" }]);
+    });
+
+    it("says so in one line when the cluster cannot be asked about the pods, and still fails with the engine's words", async () => {
+        const h = harness({ machine: readyMachine() });
+        h.onOpen((ws) => {
+            ws.failing.add("up");
+            ws.failureText.set("up", "[ProgressDeadlineExceeded] ReplicaSet \"backend-1\" has timed out progressing.");
+        });
+        const readPods = async () => {
+            throw new Error("connect ECONNREFUSED 127.0.0.1:6443\n  at …");
+        };
+        await assert.rejects(up({ ...h.deps, readPods }, { stack: "dev" }), (e: unknown) =>
+            e instanceof UpError && /has timed out progressing\.\nlaunchpad: the pods that did not start, as the cluster reports them:\n  \(the cluster could not be asked: connect ECONNREFUSED 127\.0\.0\.1:6443\)\n/.test(e.message));
     });
 });
 

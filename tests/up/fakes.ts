@@ -218,6 +218,8 @@ export class FakeWorkspace implements Workspace {
     outputs: Outputs = { url: { value: "http://launchpad.localhost", secret: false }, namespace: { value: "launchpad-dev", secret: false } };
     /** Operation names (`up`, `destroy`, …) that throw like a failed engine run. */
     readonly failing = new Set<string>();
+    /** What the engine's stderr says when an operation in `failing` fails. @default "<op> went wrong" */
+    readonly failureText = new Map<string, string>();
 
     constructor(
         private readonly journal: Journal,
@@ -228,7 +230,7 @@ export class FakeWorkspace implements Workspace {
 
     private note(op: string, stack: string, extra = ""): void {
         this.journal.push(`ws: ${op} ${stack}${extra}`);
-        if (this.failing.has(op)) throw new Error(`code: 255\n stdout: \n stderr: error: ${op} went wrong\n err?: \n`);
+        if (this.failing.has(op)) throw new Error(`code: 255\n stdout: \n stderr: error: ${this.failureText.get(op) ?? `${op} went wrong`}\n err?: \n`);
     }
 
     configOf(stack: string): Map<string, ConfigEntry> {

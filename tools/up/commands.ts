@@ -1,6 +1,8 @@
 import { EXIT, UpError, UsageError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
+import { CONFIG_KEYS } from "../../components/config";
+import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
 import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
@@ -21,6 +23,8 @@ export interface Deps {
     readonly nodeVersion: string;
     readonly io: Io;
     readonly color?: boolean;
+    /** Reads the app's pods after a rollout failed, to say why they did not start. @default the live cluster */
+    readonly readPods?: ReadPods;
 }
 
 export interface StackOptions {
@@ -147,7 +151,7 @@ export function engineHint(message: string, stack: string): string | undefined {
             ? `The cluster is not reachable: \`npm run up\` (re)creates the kind platform; is Docker running? Check with: kubectl --context ${KIND.context} get nodes`
             : `The cluster is not reachable: check ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml, and that \`kubectl --context <it> get nodes\` works.`;
     }
-    if (/nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i.test(message)) {
+    if (ROLLOUT_FAILURE.test(message)) {
         return `A workload could not start; the cause is above. \`npm run doctor -- --stack ${stack}\` checks every tier against the cluster's nodes, taints, capacity and registry before you try again, and says which config key to change.`;
     }
     if (/currently locked/i.test(message)) {
@@ -156,16 +160,42 @@ export function engineHint(message: string, stack: string): string | undefined {
     return undefined;
 }
 
-/** Runs one engine operation; its failure becomes an UpError with the engine's words and a hint. */
-async function engine<T>(op: () => Promise<T>, what: string, stack: string): Promise<T> {
+/** What the engine says when a workload did not become ready (or could not be scheduled or pulled). */
+const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i;
+
+/**
+ * Runs one engine operation; its failure becomes an UpError with the engine's words and a hint. When a
+ * rollout failed, `explain` adds what the cluster says about the pods: the engine itself only reports
+ * a timeout (seen with the Kubernetes provider 4.25 on a real API server), not that no node fits.
+ */
+async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>): Promise<T> {
     try {
         return await op();
     } catch (err) {
         if (err instanceof UpError) throw err;
         const message = engineMessage(err);
         const hint = engineHint(message, stack);
-        throw new UpError(`launchpad: ${what} failed for stack ${stack}:\n${message}${hint ? `\n${hint}` : ""}`);
+        let causes = "";
+        if (explain && ROLLOUT_FAILURE.test(message)) {
+            const lines = await explain().catch((e: unknown) => [`(the cluster could not be asked: ${String((e as Error).message ?? e).split("\n")[0]})`]);
+            if (lines.length > 0) causes = `\nlaunchpad: the pods that did not start, as the cluster reports them:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+        }
+        throw new UpError(`launchpad: ${what} failed for stack ${stack}:\n${message}${causes}${hint ? `\n${hint}` : ""}`);
     }
+}
+
+/** The stack's pods that are not running and ready, one line per tier and cause. */
+async function stuckPods(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<string[]> {
+    const config = async (key: string) => (await ws.getConfig(stack, `${NS}:${key}`))?.value;
+    const appName = (await config("appName")) ?? String(CONFIG_KEYS.appName.default);
+    const defaultNamespace = CONFIG_KEYS.namespace.default as (c: { appName: string; stack: string }) => string;
+    const where = {
+        context: stackFile.platform === "kind" ? KIND.context : (stackFile.kubeContext ?? (await config("kubeContext")) ?? ""),
+        kubeconfig: await config("kubeconfig"),
+        namespace: (await config("namespace")) ?? defaultNamespace({ appName, stack }),
+        instance: `${appName}-${stack}`,
+    };
+    return stuckPodLines(await (deps.readPods ?? readPodsLive)(where));
 }
 
 function outputString(outputs: Outputs, key: string): string | undefined {
@@ -209,7 +239,7 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         await describeRegistryLogin(deps, stack, ws);
     }
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => ws.up(stack, deps.io.engine), "the update", stack);
+    const outputs = await engine(() => ws.up(stack, deps.io.engine), "the update", stack, () => stuckPods(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
