@@ -283,8 +283,17 @@ describe("up: npm run down", () => {
         assert.equal(h.ws().configOf("dev").has(RETAIN_KEY), false);
     });
 
+    it("with --delete-data removes again what only Pulumi.yaml's defaults set, not writing them into the stack file", async () => {
+        const h = harness({ machine: readyMachine() });
+        // The CLI answers `config get` with Pulumi.yaml's declared defaults.
+        existing(h, "dev", { [RETAIN_KEY]: "true", [PROTECT_KEY]: "false" });
+        await down(h.deps, { stack: "dev", deleteData: true, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws").slice(-2), [`removeConfig dev ${RETAIN_KEY}`, `removeConfig dev ${PROTECT_KEY}`]);
+    });
+
     it("with --delete-data also lifts protect when the stack sets it, and puts both back", async () => {
-        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        const root = tempProject({ "Pulumi.prod.yaml": `config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  ${PROTECT_KEY}: true\n  ${RETAIN_KEY}: "true"\n` });
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" }, root });
         existing(h, "prod", { [PROTECT_KEY]: "true", [RETAIN_KEY]: "true" });
         await down(h.deps, { stack: "prod", deleteData: true, cluster: false });
         assert.deepEqual(entries(h.journal, "ws"), [

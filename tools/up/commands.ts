@@ -4,7 +4,7 @@ import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./
 import { CONFIG_KEYS } from "../../components/config";
 import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
-import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
+import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
 
 /** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
@@ -303,7 +303,7 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
         return;
     }
     await engine(() => p.ws.selectOrCreate(stack), "selecting the stack", stack);
-    if (opts.deleteData) return destroyWithData(deps, stack, p.ws);
+    if (opts.deleteData) return destroyWithData(deps, stack, p.ws, p.stackFile.path);
 
     const retain = await engine(() => p.ws.getConfig(stack, RETAIN_KEY), "reading the config", stack);
     if (retain?.value === "false") {
@@ -329,15 +329,13 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
  * everything. (An update also brings back under management a database that an earlier plain `down`
  * left in the cluster.) The keys are restored afterwards, so the next `up` protects the data again.
  */
-async function destroyWithData(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFilePath: string): Promise<void> {
     const keys = [RETAIN_KEY];
-    const previous = new Map<string, { value: string; secret?: boolean } | undefined>();
-    previous.set(RETAIN_KEY, await engine(() => ws.getConfig(stack, RETAIN_KEY), "reading the config", stack));
     const protect = await engine(() => ws.getConfig(stack, PROTECT_KEY), "reading the config", stack);
-    if (protect !== undefined) {
-        keys.push(PROTECT_KEY);
-        previous.set(PROTECT_KEY, protect);
-    }
+    if (protect !== undefined) keys.push(PROTECT_KEY);
+    // Put back what the stack file says, not what the CLI reports: it includes Pulumi.yaml's defaults,
+    // which would then be written into the stack file (seen with the real CLI).
+    const previous = new Map(keys.map((key) => [key, stackFileSetting(stackFilePath, key)]));
     for (const key of keys) await engine(() => ws.setConfig(stack, key, { value: "false" }), `setting ${key}`, stack);
     deps.io.info(`launchpad: ${keys.join(" and ")} set to false; updating ${stack} so its data is no longer retained`);
     try {
@@ -354,7 +352,7 @@ async function destroyWithData(deps: Deps, stack: string, ws: Workspace): Promis
     }
     for (const key of keys) {
         const before = previous.get(key);
-        await engine(() => (before === undefined ? ws.removeConfig(stack, key) : ws.setConfig(stack, key, before)), `restoring ${key}`, stack);
+        await engine(() => (before === undefined ? ws.removeConfig(stack, key) : ws.setConfig(stack, key, { value: before })), `restoring ${key}`, stack);
     }
     deps.io.info(`launchpad: ${stack} is destroyed, data included; ${keys.join(" and ")} restored, so the next \`npm run up\` keeps data again.`);
 }

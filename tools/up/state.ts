@@ -132,6 +132,16 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
 }
 
 /**
+ * A plain value the stack file itself sets, as a string (`pulumi config get` also answers with the
+ * defaults Pulumi.yaml declares, so it cannot tell whether the stack file sets a key).
+ */
+export function stackFileSetting(stackFilePath: string, key: string): string | undefined {
+    if (!fs.existsSync(stackFilePath)) return undefined;
+    const value = (parseYaml(fs.readFileSync(stackFilePath, "utf8"))?.config ?? {})[key];
+    return value === undefined || value === null || typeof value === "object" ? undefined : String(value);
+}
+
+/**
  * Removes an `encryptionsalt:` line from a stack file. Pulumi writes the salt of the passphrase that
  * created a stack into its file; a dev stack file committed by a teammate carries *their* salt, which
  * this machine's generated passphrase cannot open. Only called for a dev stack that does not exist in
