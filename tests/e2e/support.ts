@@ -1,0 +1,125 @@
+import { spawn } from "node:child_process";
+import * as http from "node:http";
+import * as path from "node:path";
+import { missingParts } from "../../tools/testbed/build";
+import { loadKubernetesClient } from "../../tools/doctor/cluster";
+import { CONTEXT, layout, PORTS, REGISTRY_PASSWORD, REGISTRY_USER } from "../../tools/testbed/layout";
+import { serverStates, start, stop, testbedEnv } from "../../tools/testbed/lifecycle";
+
+/** The end-to-end suite runs launchpad's own commands on the testbed's stack. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const STACK = "testbed";
+export const NAMESPACE = `launchpad-${STACK}`;
+
+const l = layout();
+let startedHere = false;
+
+/**
+ * The environment a user has after sourcing the testbed's env file. Starts the testbed when it is not
+ * running (and remembers to stop it); an unbuilt testbed is a failure with its cause, never a skip.
+ */
+export async function useTestbed(): Promise<NodeJS.ProcessEnv> {
+    const missing = missingParts(l);
+    if (missing.length > 0) throw new Error(`the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first`);
+    if (serverStates(l).some((s) => s.pid === undefined)) {
+        await start(l, (line) => console.log(`      ${line}`));
+        startedHere = true;
+    }
+    return testbedEnv(l);
+}
+
+/** Stops the testbed when this run started it. */
+export async function releaseTestbed(): Promise<void> {
+    if (startedHere) await stop(l);
+    startedHere = false;
+}
+
+export interface Run {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** stdout and stderr as they interleaved. */
+    readonly output: string;
+}
+
+/** Runs a command in the repository with the testbed's environment, its output kept (and shown with E2E_VERBOSE). */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, [...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => {
+            stdout += d;
+            output += d;
+            if (process.env.E2E_VERBOSE) process.stdout.write(d);
+        });
+        child.stderr.on("data", (d: Buffer) => {
+            stderr += d;
+            output += d;
+            if (process.env.E2E_VERBOSE) process.stderr.write(d);
+        });
+        child.once("error", reject);
+        child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr, output }));
+    });
+}
+
+/** `npm run up|preview|down -- --stack testbed …`: the path a user takes. */
+export function launchpad(command: "up" | "preview" | "down" | "render" | "doctor", args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
+    return run("npm", ["run", "--silent", command, "--", "--stack", STACK, ...args], env);
+}
+
+/** The Pulumi CLI on the testbed's stack. */
+export function pulumi(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
+    return run("pulumi", [...args, "--stack", STACK, "--non-interactive"], env);
+}
+
+/** Fails with the command's own output when it did not exit 0. */
+export function ok(r: Run, what: string): Run {
+    if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.output.split("\n").slice(-40).join("\n")}`);
+    return r;
+}
+
+/** Typed clients for the testbed's API server, with every warning it sends collected. */
+export async function kube(env: NodeJS.ProcessEnv) {
+    const k8s = await loadKubernetesClient();
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(env.KUBECONFIG as string);
+    kc.setCurrentContext(CONTEXT);
+    return {
+        k8s,
+        kc,
+        core: kc.makeApiClient(k8s.CoreV1Api),
+        apps: kc.makeApiClient(k8s.AppsV1Api),
+        networking: kc.makeApiClient(k8s.NetworkingV1Api),
+        objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+    };
+}
+
+/** The digest the team registry serves for a tag (HEAD with credentials, as a puller asks). */
+export function registryDigest(repository: string, tag: string): Promise<{ status: number; digest?: string }> {
+    const accept = [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ].join(", ");
+    return new Promise((resolve, reject) => {
+        const req = http.request(
+            {
+                host: "127.0.0.1",
+                port: PORTS.registry,
+                method: "HEAD",
+                path: `/v2/${repository}/manifests/${tag}`,
+                headers: { Accept: accept, Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString("base64")}` },
+            },
+            (res) => {
+                res.resume();
+                const digest = res.headers["docker-content-digest"];
+                resolve({ status: res.statusCode ?? 0, digest: typeof digest === "string" ? digest : undefined });
+            },
+        );
+        req.once("error", reject);
+        req.end();
+    });
+}
