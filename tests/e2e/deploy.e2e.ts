@@ -3,9 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CREDENTIALS_ANNOTATION, credentialsFingerprint } from "../../components/database";
-import { recycleVolumes } from "../../tools/testbed/cluster";
 import { layout, REGISTRY_PASSWORD } from "../../tools/testbed/layout";
-import { kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, releaseTestbed, run, STACK, useTestbed } from "./support";
+import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, releaseTestbed, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -25,10 +24,7 @@ describe("e2e: npm run up -- --stack testbed, with the real engine, API server, 
     before(async () => {
         env = await useTestbed();
         k = await kube(env);
-        // A clean start: an earlier run's app and data go first.
-        ok(await launchpad("down", ["--delete-data"], env), "npm run down -- --delete-data");
-        await recycleVolumes(env.KUBECONFIG!);
-        upOutput = ok(await launchpad("up", [], env), "npm run up").output;
+        upOutput = (await deployAfresh(env)).output;
     });
     after(releaseTestbed);
 

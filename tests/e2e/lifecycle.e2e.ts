@@ -1,8 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { recycleVolumes } from "../../tools/testbed/cluster";
-import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
+import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -42,9 +41,7 @@ describe("e2e: the app's life on the testbed: changes, down and up again", funct
     before(async () => {
         env = await useTestbed();
         k = await kube(env);
-        ok(await launchpad("down", ["--delete-data"], env), "npm run down -- --delete-data");
-        await recycleVolumes(env.KUBECONFIG!);
-        ok(await launchpad("up", [], env), "npm run up");
+        await deployAfresh(env);
     });
     after(releaseTestbed);
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
 import { missingParts } from "../../tools/testbed/build";
+import { recycleVolumes } from "../../tools/testbed/cluster";
 import { loadKubernetesClient } from "../../tools/doctor/cluster";
 import { CONTEXT, layout, PORTS, REGISTRY_PASSWORD, REGISTRY_USER } from "../../tools/testbed/layout";
 import { serverStates, start, stop, testbedEnv } from "../../tools/testbed/lifecycle";
@@ -78,6 +79,13 @@ export function pulumi(args: readonly string[], env: NodeJS.ProcessEnv): Promise
 export function ok(r: Run, what: string): Run {
     if (r.code !== 0) throw new Error(`${what} exited ${r.code}:\n${r.output.split("\n").slice(-40).join("\n")}`);
     return r;
+}
+
+/** A clean start: an earlier run's app and data go (their volume made ready again), then `npm run up`. */
+export async function deployAfresh(env: NodeJS.ProcessEnv): Promise<Run> {
+    ok(await launchpad("down", ["--delete-data"], env), "npm run down -- --delete-data");
+    await recycleVolumes(env.KUBECONFIG as string);
+    return ok(await launchpad("up", [], env), "npm run up");
 }
 
 /** Typed clients for the testbed's API server, with every warning it sends collected. */
