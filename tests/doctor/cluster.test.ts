@@ -79,6 +79,7 @@ describe("doctor: the live cluster through a kubeconfig context (fake API server
         assert.deepEqual(snapshot.ingressClasses, [{ name: "nginx", isDefault: true, detail: "k8s.io/ingress-nginx" }]);
         assert.deepEqual(snapshot.storageClasses?.map((c) => [c.name, c.isDefault]), [["standard", true], ["fast", false]]);
         assert.ok(api.requests.some((r) => r.url.startsWith("/api/v1/pods?") && r.url.includes("fieldSelector=status.phase")));
+        assert.equal(snapshot.serverVersion, "v1.31.2", "the scheduler's wording follows the server's version");
     });
 
     it("uses the stack's context, not the kubeconfig's current one", async () => {

@@ -116,9 +116,11 @@ export interface FakeApiOptions {
     ingressClasses: { name: string; controller: string; isDefault?: boolean }[];
     storageClasses: { name: string; provisioner: string; isDefault?: boolean }[];
     token: string;
+    /** What /version says. @default "v1.31.2", kind's node image of that era */
+    gitVersion?: string;
 }
 
-/** A Kubernetes API server that serves the four lists the doctor reads, and nothing else. */
+/** A Kubernetes API server that serves the four lists the doctor reads and /version, and nothing else. */
 export function startFakeApiServer(opts: FakeApiOptions): Promise<FakeServer> {
     const list = (kind: string, apiVersion: string, items: unknown[]) => ({ kind, apiVersion, metadata: { resourceVersion: "4711" }, items });
     return listen((req, res) => {
@@ -127,6 +129,8 @@ export function startFakeApiServer(opts: FakeApiOptions): Promise<FakeServer> {
         }
         const url = new URL(req.url ?? "/", "http://x");
         switch (url.pathname) {
+            case "/version":
+                return json(res, 200, { major: "1", minor: (opts.gitVersion ?? "v1.31.2").split(".")[1], gitVersion: opts.gitVersion ?? "v1.31.2", platform: "linux/amd64" });
             case "/api/v1/nodes":
                 return json(res, 200, list("NodeList", "v1", opts.nodes));
             case "/api/v1/pods": {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import {
-    FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, milliValue, nodeStates,
+    FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, schedulerWording, milliValue, nodeStates,
     parseQuantity, podRequests, scheduleWorkloads, toleratesTaint, unitValue, withAdmissionDefaults, workloadOf, workloadsOf,
 } from "../../tools/doctor/schedule";
 import { node, podSpec, requiredAffinity, runningPod } from "./helpers";
@@ -283,6 +283,32 @@ describe("doctor: the scheduler-style summary", () => {
     });
     it("says there are no nodes at all the way the scheduler does", () => {
         assert.equal(fitErrorMessage([]), "no nodes available to schedule pods");
+    });
+
+    const taint = (key: string, value = ""): FilterResult => ({ fits: false, plugin: "TaintToleration", reasons: [`node(s) had untolerated taint {${key}: ${value}}`] });
+    const cpu: FilterResult = { fits: false, plugin: "NodeResourcesFit", reasons: ["Insufficient cpu"] };
+    const product = [taint("node-role.dkosv3.9rum.cc/lb", "true"), taint("node-role.kubernetes.io/master"), taint("node.kubernetes.io/unreachable"), taint("node.kubernetes.io/unreachable")];
+
+    it("words it as the cluster's scheduler does: 1.37 names no taint and adds the preemption verdict (the taint case seen on the testbed)", () => {
+        assert.equal(
+            fitErrorMessage(product, schedulerWording("v1.37.2")),
+            "0/4 nodes are available: 4 node(s) had untolerated taint(s). preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.",
+        );
+        assert.equal(
+            fitErrorMessage([cpu, cpu], schedulerWording("v1.37.2")),
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+        );
+    });
+
+    it("names the taints before 1.35, adds the preemption verdict from 1.26, and takes the oldest wording for an unknown version", () => {
+        assert.equal(
+            fitErrorMessage([taint("node-role.kubernetes.io/control-plane")], schedulerWording("v1.26.1")),
+            "0/1 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+        );
+        assert.deepEqual(schedulerWording("v1.34.1"), { namedTaints: true, preemption: true });
+        assert.deepEqual(schedulerWording("v1.25.0"), { namedTaints: true, preemption: false });
+        assert.deepEqual(schedulerWording(undefined), { namedTaints: true, preemption: false });
+        assert.deepEqual(schedulerWording("v1.35.0+k3s1"), { namedTaints: false, preemption: true });
     });
 });
 

@@ -21,6 +21,8 @@ export interface ClusterSnapshot {
     pods: KubePod[];
     ingressClasses?: ClassInfo[];
     storageClasses?: ClassInfo[];
+    /** The API server's gitVersion ("v1.37.2"), when read live: the scheduler's wording follows it. */
+    serverVersion?: string;
 }
 
 export interface ClusterSource {
@@ -149,13 +151,15 @@ export class LiveClusterSource implements ClusterSource {
         const networking = kc.makeApiClient(k8s.NetworkingV1Api);
         const storage = kc.makeApiClient(k8s.StorageV1Api);
         try {
-            const [nodes, pods, ingressClasses, storageClasses] = await Promise.all([
+            const [nodes, pods, ingressClasses, storageClasses, version] = await Promise.all([
                 core.listNode(),
                 core.listPodForAllNamespaces({ fieldSelector: "status.phase!=Succeeded,status.phase!=Failed" }),
                 networking.listIngressClass(),
                 storage.listStorageClass(),
+                kc.makeApiClient(k8s.VersionApi).getCode(),
             ]);
             return {
+                serverVersion: version.gitVersion,
                 nodes: plain<KubeNode[]>(nodes.items),
                 pods: plain<KubePod[]>(pods.items),
                 ingressClasses: ingressClasses.items.map((c) => ({

@@ -11,7 +11,7 @@ import { ClusterSource, FileClusterSource, LiveClusterSource, UsageError } from 
 import { diagnose } from "./diagnose";
 import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
-import { ManifestLike, nodeStates, scheduleWorkloads, Workload, workloadsOf } from "./schedule";
+import { ManifestLike, nodeStates, scheduleWorkloads, schedulerWording, Workload, workloadsOf } from "./schedule";
 
 /** The part of the stack's LaunchpadConfig (components/config.ts) the doctor reads. */
 export interface StackConfig {
@@ -167,7 +167,7 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
     try {
         nodes = nodeStates(snapshot.nodes, snapshot.pods);
         workloads = workloadsOf(run.objects);
-        verdicts = scheduleWorkloads(workloads, nodes);
+        verdicts = scheduleWorkloads(workloads, nodes, schedulerWording(snapshot.serverVersion));
     } catch (e) {
         throw new UsageError(`cannot evaluate ${source.description} against stack ${args.stack}: ${firstLine(e)}`);
     }

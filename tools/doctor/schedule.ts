@@ -430,12 +430,50 @@ export function filterNode(spec: PodSpec, node: NodeState): FilterResult {
  * nodes that gave it, as "count reason" strings sorted byte-wise (Go's sort.Strings), joined by ", ", ending
  * in ".". With no nodes at all the scheduler says "no nodes available to schedule pods".
  */
-export function fitErrorMessage(results: FilterResult[]): string {
+export function fitErrorMessage(results: FilterResult[], wording: SchedulerWording = OLDEST_WORDING): string {
     if (results.length === 0) return "no nodes available to schedule pods";
-    const counts = new Map<string, number>();
-    for (const r of results) if (!r.fits) for (const reason of r.reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
-    const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return `0/${results.length} nodes are available: ${parts.join(", ")}.`;
+    const sentence = (reasonsOf: (r: FilterResult & { fits: false }) => string[]) => {
+        const counts = new Map<string, number>();
+        for (const r of results) if (!r.fits) for (const reason of reasonsOf(r)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+        const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        return `0/${results.length} nodes are available: ${parts.join(", ")}.`;
+    };
+    const fit = sentence((r) => (r.plugin === "TaintToleration" && !wording.namedTaints ? [REASON_TAINTS] : r.reasons));
+    if (!wording.preemption) return fit;
+    // The default preemption plugin's verdict per node (no lower-priority pods are assumed to be evictable):
+    // a node that fails a filter no eviction can change is "not helpful", any other finds no victims.
+    const preemption = sentence((r) => [UNRESOLVABLE.has(r.plugin) ? "Preemption is not helpful for scheduling" : "No preemption victims found for incoming pod"]);
+    return `${fit} preemption: ${preemption}`;
+}
+
+/** The filters whose failure the scheduler marks UnschedulableAndUnresolvable: preemption cannot help. */
+const UNRESOLVABLE: ReadonlySet<FilterPlugin> = new Set(["NodeUnschedulable", "TaintToleration", "NodeAffinity"]);
+
+/** How a scheduler words its FitError: it changed across Kubernetes releases. */
+export interface SchedulerWording {
+    /** "had untolerated taint {key: value}" (named) or "had untolerated taint(s)". */
+    readonly namedTaints: boolean;
+    /** The " preemption: 0/N nodes are available: …" part the default preemption plugin adds. */
+    readonly preemption: boolean;
+}
+
+/** What the doctor assumes when it does not know the version (offline, from kubectl dumps). */
+export const OLDEST_WORDING: SchedulerWording = { namedTaints: true, preemption: false };
+
+/** Since Kubernetes 1.35 (pull request 134740) a taint's key and value are no longer in the message. */
+export const REASON_TAINTS = "node(s) had untolerated taint(s)";
+
+/**
+ * The wording of the scheduler of a cluster, from the API server's gitVersion ("v1.37.2"). Known from
+ * real schedulers: 1.26 appends the preemption part (seen on 1.26.1), 1.37 no longer names taints
+ * (seen on the testbed; the change is in 1.35.0, and was back-ported to some 1.32–1.34 patch releases,
+ * which this reads as naming them). An unreadable version gets the oldest wording.
+ */
+export function schedulerWording(gitVersion: string | undefined): SchedulerWording {
+    const m = /^v?(\d+)\.(\d+)/.exec(gitVersion ?? "");
+    if (!m || Number(m[1]) !== 1) return OLDEST_WORDING;
+    const minor = Number(m[2]);
+    return { namedTaints: minor < 35, preemption: minor >= 26 };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -536,7 +574,7 @@ function freeShareAfter(node: NodeState, want: Requests): number {
  * now: each pod goes to the feasible node with the most room left, and what it requests is no longer free
  * for the next. A workload is ok when all its replicas find a node.
  */
-export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[]): WorkloadVerdict[] {
+export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[], wording: SchedulerWording = OLDEST_WORDING): WorkloadVerdict[] {
     const live = nodes.map(cloneState);
     return workloads.map((workload) => {
         const perNode = nodes.map((n) => ({ node: n.name, result: filterNode(workload.spec, n) }));
@@ -555,7 +593,7 @@ export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[]): Wo
             addPod(feasible[0], workload.spec);
             placements.push(feasible[0].name);
         }
-        const message = pending ? fitErrorMessage(pending.map((v) => v.result)) : undefined;
+        const message = pending ? fitErrorMessage(pending.map((v) => v.result), wording) : undefined;
         return { workload, schedulable, perNode, placements, pending, message, ok: !pending };
     });
 }
