@@ -13,11 +13,14 @@ import { installMocks } from "../../tools/harness/mocks";
 describe("npm run bench", () => {
     describe("arguments", () => {
         it("runs every command 5 times after a warm-up, the suite once, and writes the results by default", () => {
-            assert.deepEqual(parseArgs([]), { runs: 5, suiteRuns: 1, only: undefined, write: true, help: false });
+            assert.deepEqual(parseArgs([]), { runs: 5, suiteRuns: 1, only: undefined, write: true, help: false, engine: false });
         });
         it("takes --runs, --suite-runs, --only (comma-separated) and --no-write", () => {
             const args = parseArgs(["--runs", "7", "--suite-runs=3", "--only", "dev, render", "--only=fleet1", "--no-write"]);
-            assert.deepEqual(args, { runs: 7, suiteRuns: 3, only: ["dev", "render", "fleet1"], write: false, help: false });
+            assert.deepEqual(args, { runs: 7, suiteRuns: 3, only: ["dev", "render", "fleet1"], write: false, help: false, engine: false });
+        });
+        it("takes --engine for the real engine's rows on the testbed", () => {
+            assert.deepEqual(parseArgs(["--engine", "--runs", "3"]), { runs: 3, suiteRuns: 1, only: undefined, write: true, help: false, engine: true });
         });
         it("rejects --runs 0 and an unknown flag with the usage", () => {
             assert.throws(() => parseArgs(["--runs", "0"]), /--runs takes a whole number of 1 or more, not "0"; usage: npm run bench/);

@@ -16,7 +16,7 @@ import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudge
 import { linearFit, summarize } from "./stats";
 import { exitWith, Outcome, parseFlags, UsageError } from "../render/cli";
 
-export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]";
+export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
@@ -30,6 +30,8 @@ export interface BenchArgs {
     readonly only?: readonly string[];
     readonly write: boolean;
     readonly help: boolean;
+    /** The real-engine rows on the testbed instead (tools/bench/engine.ts). */
+    readonly engine: boolean;
 }
 
 function count(flags: Map<string, string[]>, flag: string, fallback: number, least: number): number {
@@ -41,7 +43,7 @@ function count(flags: Map<string, string[]>, flag: string, fallback: number, lea
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only"], switches: ["--no-write", "--help", "-h"] }, USAGE);
+    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only"], switches: ["--no-write", "--help", "-h", "--engine"] }, USAGE);
     const only = flags.get("--only")?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
     return {
         runs: count(flags, "--runs", 5, 1),
@@ -49,6 +51,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         only,
         write: !flags.has("--no-write"),
         help: flags.has("--help") || flags.has("-h"),
+        engine: flags.has("--engine"),
     };
 }
 
@@ -157,6 +160,7 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
         throw error;
     }
     if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+    if (args.engine) return (require("./engine") as typeof import("./engine")).runEngineBench(args.runs, args.write);
 
     const started = Date.now();
     const loadBefore = os.loadavg();
