@@ -195,7 +195,8 @@ export function missingTools(has: (tool: string) => boolean): string[] {
     return TOOLS.filter((t) => !has(t.tool)).map((t) => `${t.tool} (${t.provides})`);
 }
 
-function onPath(tool: string): boolean {
+/** Whether a command is on PATH. */
+export function onPath(tool: string): boolean {
     return spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
 }
 

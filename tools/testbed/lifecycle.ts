@@ -6,7 +6,7 @@ import { CONTEXT, HOST, type Layout, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSW
 import { ensurePki, kubeconfig } from "./pki";
 import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
 import { bins, daemons, runFiles } from "./servers";
-import { missingParts } from "./build";
+import { missingParts, onPath } from "./build";
 
 /** What `status` reports of each server. */
 export interface ServerState {
@@ -94,11 +94,7 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
         );
     }
     for (const tool of ["dockerd", "docker-registry", "openssl"]) {
-        try {
-            execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-        } catch {
-            throw new TestbedError(`${tool} is not installed: run \`npm run testbed -- build\`, which says which Debian packages to install.`);
-        }
+        if (!onPath(tool)) throw new TestbedError(`${tool} is not installed: run \`npm run testbed -- build\`, which says which Debian packages to install.`);
     }
 
     fs.mkdirSync(l.run, { recursive: true });
