@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { NODES } from "../../tools/testbed/layout";
+import { waitFor } from "../../tools/testbed/processes";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
@@ -19,11 +20,7 @@ async function setTaints(k: Kube, node: string, taints: object[]): Promise<void>
 }
 
 async function waitUntil(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {
-    const until = Date.now() + seconds * 1000;
-    while (!(await check())) {
-        if (Date.now() > until) throw new Error(`${what}: not within ${seconds} s`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    if (!(await waitFor(check, seconds, 1000))) throw new Error(`${what}: not within ${seconds} s`);
 }
 
 describe("e2e: npm run doctor against the real scheduler", function () {

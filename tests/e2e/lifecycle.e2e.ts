@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { waitFor } from "../../tools/testbed/processes";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
@@ -150,8 +151,7 @@ describe("e2e: the app's life on the testbed: changes, down and up again", funct
             const namespaces = (await k.core.listNamespace()).items.filter((n) => n.metadata?.name === NAMESPACE);
             return namespaces.length === 0;
         };
-        for (let i = 0; i < 100 && !(await gone()); i++) await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.ok(await gone(), "the namespace, and with it the claim and the Secret, is gone");
+        assert.ok(await waitFor(gone, 20), "the namespace, and with it the claim and the Secret, is gone");
         const volume = await k.core.readPersistentVolume({ name: claim.spec!.volumeName! });
         assert.equal(volume.status?.phase, "Released", "the volume lost its claim");
     });

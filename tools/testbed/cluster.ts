@@ -1,5 +1,6 @@
 import { loadKubernetesClient } from "../doctor/cluster";
 import { INGRESS_CLASS, NODES, VOLUMES } from "./layout";
+import { waitFor } from "./processes";
 
 /** The annotation kwok manages nodes by (`--manage-nodes-with-annotation-selector`). */
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
@@ -101,11 +102,7 @@ export async function recycleVolumes(kubeconfigFile: string): Promise<string[]> 
     const fresh = new Map(bootstrapObjects().filter((o) => o.kind === "PersistentVolume").map((o) => [o.metadata.name, o]));
     for (const name of released) {
         await core.deletePersistentVolume({ name });
-        for (let i = 0; i < 100; i++) {
-            const gone = await core.readPersistentVolume({ name }).then(() => false, (e: { code?: number }) => e.code === 404);
-            if (gone) break;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitFor(() => core.readPersistentVolume({ name }).then(() => false, (e: { code?: number }) => e.code === 404), 10, 100);
         const volume = fresh.get(name);
         if (volume) await api.create(volume);
     }
