@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { missingParts } from "../../tools/testbed/build";
 import { recycleVolumes } from "../../tools/testbed/cluster";
 import { loadKubernetesClient } from "../../tools/doctor/cluster";
 import { CONTEXT, layout, PORTS, REGISTRY_PASSWORD, REGISTRY_USER } from "../../tools/testbed/layout";
-import { serverStates, start, stop, testbedEnv } from "../../tools/testbed/lifecycle";
+import { ensureRunning, stop } from "../../tools/testbed/lifecycle";
 
 /** The end-to-end suite runs launchpad's own commands on the testbed's stack. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -20,13 +19,9 @@ let startedHere = false;
  * running (and remembers to stop it); an unbuilt testbed is a failure with its cause, never a skip.
  */
 export async function useTestbed(): Promise<NodeJS.ProcessEnv> {
-    const missing = missingParts(l);
-    if (missing.length > 0) throw new Error(`the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first`);
-    if (serverStates(l).some((s) => s.pid === undefined)) {
-        await start(l, (line) => console.log(`      ${line}`));
-        startedHere = true;
-    }
-    return testbedEnv(l);
+    const { env, started } = await ensureRunning(l, (line) => console.log(`      ${line}`));
+    startedHere ||= started;
+    return env;
 }
 
 /** Stops the testbed when this run started it. */

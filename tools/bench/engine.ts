@@ -9,9 +9,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { missingParts } from "../testbed/build";
 import { CONTEXT, layout } from "../testbed/layout";
-import { serverStates, start, stop, testbedEnv } from "../testbed/lifecycle";
+import { ensureRunning, stop } from "../testbed/lifecycle";
 import { Command, runOnce } from "./measure";
 import { summarize } from "./stats";
 import type { Outcome } from "../render/cli";
@@ -63,15 +62,11 @@ export function formatEngine(results: readonly EngineResult[], runs: number): st
 
 export async function runEngineBench(runs: number, write: boolean): Promise<Outcome> {
     const l = layout();
-    const missing = missingParts(l);
-    if (missing.length > 0) return { code: 1, stdout: "", stderr: `bench: the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first\n` };
     let started = false;
-    if (serverStates(l).some((s) => s.pid === undefined)) {
-        await start(l, progress);
-        started = true;
-    }
-    const env = testbedEnv(l);
     try {
+        const running = await ensureRunning(l, progress);
+        started = running.started;
+        const { env } = running;
         // Both deployed first (launchpad's images built and pushed); only what follows is measured.
         progress("bench: deploying the testbed stack and the plain program");
         must(["npm", "run", "--silent", "up", "--", "--stack", STACK], ROOT, env, "npm run up -- --stack testbed");

@@ -77,10 +77,7 @@ async function checkPorts(servers: readonly Daemon[]): Promise<void> {
  */
 export async function start(l: Layout, log: (line: string) => void): Promise<{ envFile: string; seconds: number; alreadyRunning: boolean }> {
     const t0 = Date.now();
-    const missing = missingParts(l);
-    if (missing.length > 0) {
-        throw new TestbedError(`the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first.`);
-    }
+    assertBuilt(l);
     const states = serverStates(l);
     const running = states.filter((s) => s.pid !== undefined);
     if (running.length === states.length) {
@@ -122,6 +119,25 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
     }
     fs.writeFileSync(l.envFile, envFileText(l));
     return { envFile: l.envFile, seconds: (Date.now() - t0) / 1000, alreadyRunning: false };
+}
+
+/** Refuses a testbed whose parts are not (all) built for the pinned versions, naming them. */
+function assertBuilt(l: Layout): void {
+    const missing = missingParts(l);
+    if (missing.length > 0) {
+        throw new TestbedError(`the testbed is not built (missing: ${missing.join(", ")}): run \`npm run testbed -- build\` first.`);
+    }
+}
+
+/**
+ * For a command that needs the testbed (the e2e suite, the engine benchmark): starts it unless every
+ * server already runs, and says whether it did, so the caller stops only what it started.
+ */
+export async function ensureRunning(l: Layout, log: (line: string) => void): Promise<{ env: NodeJS.ProcessEnv; started: boolean }> {
+    assertBuilt(l);
+    const started = serverStates(l).some((s) => s.pid === undefined);
+    if (started) await start(l, log);
+    return { env: testbedEnv(l), started };
 }
 
 /** Ends every server the testbed started, by pid, newest first; reports what it stopped. */
