@@ -64,9 +64,14 @@ function isEncrypted(value: unknown): boolean {
     return typeof value === "object" && value !== null && "secure" in value;
 }
 
+/** Pulumi.<stack>.yaml (or .yml) in the project, if there is one. */
+function stackFileOf(stack: string, root: string): string | undefined {
+    return ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
+}
+
 /** The keys a stack file holds encrypted: the engine hands them to the program as secrets. */
 export function stackSecretKeys(stack: string, root = ROOT): string[] {
-    const stackFile = ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
+    const stackFile = stackFileOf(stack, root);
     if (!stackFile) return [];
     const parsed = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
     return Object.entries<unknown>(parsed.config ?? {}).filter(([, value]) => isEncrypted(value)).map(([key]) => key);
@@ -77,7 +82,7 @@ export function stackSecretKeys(stack: string, root = ROOT): string[] {
  * stack file's values (objects and lists as JSON, as the CLI passes them).
  */
 export function stackConfig(stack: string, root = ROOT): Record<string, string> {
-    const stackFile = ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
+    const stackFile = stackFileOf(stack, root);
     if (!stackFile) {
         throw new StackFileError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml (stacks: ${listStacks(root).join(", ") || "none"})`);
     }
