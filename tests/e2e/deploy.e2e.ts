@@ -3,12 +3,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CREDENTIALS_ANNOTATION, credentialsFingerprint } from "../../components/database";
-import { layout, REGISTRY_PASSWORD } from "../../tools/testbed/layout";
+import { HOST, layout, PORTS, REGISTRY, REGISTRY_PASSWORD } from "../../tools/testbed/layout";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, releaseTestbed, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
-/** "localhost:36500/launchpad-backend@sha256:…" → its repository in the registry and its digest. */
+/** "localhost:26500/launchpad-backend@sha256:…" → its repository in the registry and its digest. */
 function splitRef(ref: string): { repository: string; digest: string } {
     const m = /^localhost:\d+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
     assert.ok(m, `${ref} is an image of the team registry pinned by digest`);
@@ -49,7 +49,7 @@ describe("e2e: npm run up -- --stack testbed, with the real engine, API server, 
             }
         }
         const db = statefulSets[0].spec!.template.spec!.containers[0].image!;
-        assert.match(db, /^localhost:36500\/launchpad-postgres@/, "the database image is the mirrored copy, not docker.io's name");
+        assert.ok(db.startsWith(`${REGISTRY}/launchpad-postgres@`), "the database image is the mirrored copy, not docker.io's name");
     });
 
     it("enforces restricted Pod Security on the namespace, and every pod was admitted under it", async () => {
@@ -113,13 +113,13 @@ describe("e2e: npm run up -- --stack testbed, with the real engine, API server, 
         const secret = await k.core.readNamespacedSecret({ namespace: NAMESPACE, name: secretName });
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
         const config = JSON.parse(Buffer.from(secret.data![".dockerconfigjson"], "base64").toString("utf8"));
-        const auth = config.auths["localhost:36500"];
+        const auth = config.auths[REGISTRY];
         assert.ok(auth, "an entry for the team registry");
         const [user, password] = auth.auth ? Buffer.from(auth.auth, "base64").toString("utf8").split(":") : [auth.username, auth.password];
         assert.equal(password, REGISTRY_PASSWORD);
-        const res = await fetch("http://127.0.0.1:36500/v2/", { headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
+        const res = await fetch(`http://${HOST}:${PORTS.registry}/v2/`, { headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
         assert.equal(res.status, 200);
-        assert.equal((await fetch("http://127.0.0.1:36500/v2/")).status, 401, "and the registry refuses without it");
+        assert.equal((await fetch(`http://${HOST}:${PORTS.registry}/v2/`)).status, 401, "and the registry refuses without it");
     });
 
     it("changes nothing on a second update: preview --expect-no-changes passes", async () => {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REGISTRY } from "../../tools/testbed/layout";
 import { waitFor } from "../../tools/testbed/processes";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
 
@@ -52,7 +53,8 @@ describe("e2e: the app's life on the testbed: changes, down and up again", funct
         ok(update, "npm run up after a change in apps/backend");
         const after = await workloads(k);
         assert.notEqual(after.backend.image, before.backend.image, "the backend runs a new image");
-        assert.match(after.backend.image, /^localhost:36500\/launchpad-backend@sha256:[0-9a-f]{64}$/);
+        assert.match(after.backend.image.slice(REGISTRY.length), /^\/launchpad-backend@sha256:[0-9a-f]{64}$/);
+        assert.ok(after.backend.image.startsWith(REGISTRY), "from the team registry");
         assert.equal(after.backend.uid, before.backend.uid, "the same Deployment, updated in place (a rolling update)");
         assert.equal(after.backend.generation, before.backend.generation + 1);
         assert.deepEqual(after.frontend, before.frontend, "the frontend is untouched");

@@ -60,6 +60,12 @@ describe("testbed: layout and the stack file", () => {
         assert.equal(config["launchpad:registryUsername"], REGISTRY_USER);
         assert.ok(config["launchpad:registryPassword"].secure, "the registry password is an encrypted secret");
     });
+
+    it("listens only on ports below this machine's ephemeral range, which its own clients' source ports come from", () => {
+        const [low] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+        const inRange = Object.entries(PORTS).filter(([, port]) => port >= low);
+        assert.deepEqual(inRange, [], `ports at or above ${low} can be taken as a connection's source port before the server binds them`);
+    });
 });
 
 describe("testbed: what it builds and serves", () => {

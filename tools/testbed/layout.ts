@@ -40,18 +40,20 @@ export const VERSIONS = versions;
 
 /**
  * Every port the testbed listens on, all on 127.0.0.1. Fixed, because Pulumi.testbed.yaml names the
- * registry's address; `start` refuses when one is taken.
+ * registry's address; `start` refuses when one is taken. All below Linux's ephemeral range (32768 and
+ * up by default): a port in it can be taken, between `start`'s check and a server's bind, as the
+ * source port of one of the testbed's own client connections (CI once lost the registry's that way).
  */
 export const PORTS = {
-    etcd: 36379,
-    etcdPeer: 36380,
-    apiserver: 36443,
-    controllerManager: 36457,
-    scheduler: 36459,
-    kwok: 36447,
-    registry: 36500,
+    etcd: 26379,
+    etcdPeer: 26380,
+    apiserver: 26443,
+    controllerManager: 26457,
+    scheduler: 26459,
+    kwok: 26447,
+    registry: 26500,
     /** Docker Hub's stand-in: dockerd's --registry-mirror, serving the base images by their Hub names. */
-    hubMirror: 36501,
+    hubMirror: 26501,
 } as const;
 
 export const HOST = "127.0.0.1";
