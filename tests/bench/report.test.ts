@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BUDGETS, checkBudgets, verdict } from "../../tools/bench/budget";
-import { BenchReport, CaseResult, formatBudgets, formatCases, formatSuite, formatTable, renderResults } from "../../tools/bench/report";
+import { BenchReport, CaseResult, engineSectionOf, formatBudgets, formatCases, formatSuite, formatTable, renderResults, withEngineSection } from "../../tools/bench/report";
 import { summarize } from "../../tools/bench/stats";
 
 const result = (id: string, wallMs: number[], rssMiB?: number[], note?: string): CaseResult => ({
@@ -124,5 +124,26 @@ describe("bench/RESULTS.md", () => {
     it("quotes the marginal cost per web service from the fit and the difference", () => {
         assert.match(text, /\| wall time +\| +44\.5 ms \| +1\.50 s \| 0\.990 \| +45\.2 ms \|/);
         assert.match(text, /\| peak RSS +\| +1\.10 MiB \| +200 MiB \| 0\.980 \| +1\.05 MiB \|/);
+    });
+});
+
+describe("bench/RESULTS.md's real-engine section", () => {
+    const engine = "## The real engine\n\n| operation | launchpad |\n| --- | --: |\n| preview | 2.00 s |";
+
+    it("is added to a file without one, and replaced in a file with one", () => {
+        const once = withEngineSection("# Benchmark results\n\nthe mock-engine tables\n", engine);
+        assert.equal(engineSectionOf(once), engine);
+        assert.ok(once.startsWith("# Benchmark results\n\nthe mock-engine tables\n\n"));
+        const twice = withEngineSection(once, "## The real engine\n\nnewer");
+        assert.equal(engineSectionOf(twice), "## The real engine\n\nnewer");
+        assert.equal(twice.split("the mock-engine tables").length, 2, "the rest of the file is kept once");
+    });
+
+    it("survives npm run bench rewriting the rest of the file, and is absent from a file that never had one", () => {
+        const old = withEngineSection("# Benchmark results\n\nold tables\n", engine);
+        const rewritten = withEngineSection("# Benchmark results\n\nnew tables\n", engineSectionOf(old));
+        assert.ok(rewritten.includes("new tables") && !rewritten.includes("old tables"));
+        assert.equal(engineSectionOf(rewritten), engine);
+        assert.equal(engineSectionOf("# Benchmark results\n"), "");
     });
 });

@@ -12,7 +12,7 @@ import * as path from "path";
 import { Measured, checkBudgets } from "./budget";
 import { Case, benchCases, suiteCommand, typeCheckedTsconfig } from "./cases";
 import { runOnce } from "./measure";
-import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults } from "./report";
+import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults, engineSectionOf, withEngineSection } from "./report";
 import { linearFit, summarize } from "./stats";
 import { exitWith, Outcome, parseFlags, UsageError } from "../render/cli";
 
@@ -203,7 +203,8 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
     const complete = !args.only && failures.length === 0;
     if (args.write && complete) {
         fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-        fs.writeFileSync(RESULTS_FILE, renderResults(report));
+        const engine = fs.existsSync(RESULTS_FILE) ? engineSectionOf(fs.readFileSync(RESULTS_FILE, "utf8")) : "";
+        fs.writeFileSync(RESULTS_FILE, engine ? withEngineSection(renderResults(report), engine) : renderResults(report));
         out.push("", `wrote ${path.relative(process.cwd(), RESULTS_FILE)} (${report.seconds.toFixed(0)} s)`);
     } else if (args.write) {
         out.push("", `${path.relative(process.cwd(), RESULTS_FILE)} left as it was: ${args.only ? "--only measures part of the benchmark" : "a command failed"}`);

@@ -186,3 +186,19 @@ const HOW = [
     "**fleet N**: `tools/bench/fleetProgram.ts`, N WebServices (Deployment, Service, autoscaler and disruption budget each) in one namespace, loaded like the dev program.",
     "**test suite**: `mocha` with the project's .mocharc and a reporter that times each test file.",
 ];
+
+/** Where the real-engine section of bench/RESULTS.md starts; `npm run bench` keeps it when it rewrites the rest. */
+export const ENGINE_SECTION = "<!-- the real engine: written by npm run bench -- --engine -->";
+
+/** bench/RESULTS.md with its real-engine section replaced by `section` (or added at the end). */
+export function withEngineSection(results: string, section: string): string {
+    const at = results.indexOf(ENGINE_SECTION);
+    const before = (at >= 0 ? results.slice(0, at) : results).trimEnd();
+    return `${before}\n\n${ENGINE_SECTION}\n${section.trim()}\n`;
+}
+
+/** The real-engine section of an existing bench/RESULTS.md (after its marker), for `npm run bench` to keep; empty when it has none. */
+export function engineSectionOf(results: string): string {
+    const at = results.indexOf(ENGINE_SECTION);
+    return at >= 0 ? results.slice(at + ENGINE_SECTION.length).trim() : "";
+}
