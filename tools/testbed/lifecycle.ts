@@ -16,7 +16,7 @@ export interface ServerState {
 }
 
 /** The servers a stop must end, known by their pid files (whatever is in `run/`), in stop order. */
-const STOP_ORDER = ["dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
+const STOP_ORDER = ["dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"] as const;
 
 export function serverStates(l: Layout): ServerState[] {
     return STOP_ORDER.slice()
@@ -154,6 +154,27 @@ export async function stop(l: Layout): Promise<string[]> {
     }
     fs.rmSync(runFiles(l).dockerSocket, { force: true });
     return stopped;
+}
+
+/** One server of a running testbed, by name: what the fault tests stop and start again. */
+export type ServerName = (typeof STOP_ORDER)[number];
+
+/** Stops one server of the testbed (a fault for the e2e suite to inject); the others keep running. */
+export async function stopServer(l: Layout, name: ServerName): Promise<void> {
+    const pidFile = pidFileOf(l.run, name);
+    const pid = livePid(pidFile);
+    if (pid === undefined) throw new TestbedError(`${name} is not running`);
+    await stopPid(pid, 30);
+    fs.rmSync(pidFile, { force: true });
+}
+
+/** Starts one stopped server of the testbed again, as \`start\` would, and waits until it is ready. */
+export async function startServer(l: Layout, name: ServerName): Promise<void> {
+    const server = daemons(l, ensurePki(runFiles(l).pki)).find((d) => d.name === name);
+    if (!server) throw new TestbedError(`the testbed has no server named ${name}`);
+    if (livePid(server.pidFile ?? pidFileOf(l.run, name)) !== undefined) throw new TestbedError(`${name} is already running`);
+    await checkPorts([server]);
+    await startDaemon(l.run, server, name === "kube-apiserver" ? 120 : 60);
 }
 
 /** The ports the testbed uses that something still listens on (after a stop there should be none). */
