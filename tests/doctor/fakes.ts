@@ -77,16 +77,19 @@ export function startFakeRegistry(opts: FakeRegistryOptions): Promise<FakeServer
         }
         const m = /^\/v2\/(.+)\/(manifests|tags)\/(.+)$/.exec(url.pathname);
         const repo = m?.[1] ?? "";
+        // `GET /v2/`: what `docker login` asks; a Bearer challenge for it names no scope.
+        const root = url.pathname === "/v2/";
         if (opts.auth !== "none") {
             const auth = req.headers.authorization;
-            const ok = opts.auth === "basic" ? basicUser(auth) !== undefined : auth?.startsWith("Bearer ") && tokens.has(auth.slice(7)) && auth.includes(`repository:${repo}:pull`);
+            const ok = opts.auth === "basic" ? basicUser(auth) !== undefined : auth?.startsWith("Bearer ") && tokens.has(auth.slice(7)) && (root || auth.includes(`repository:${repo}:pull`));
             if (!ok) {
                 const challenge = opts.auth === "basic"
                     ? `Basic realm="fake-registry"`
-                    : `Bearer realm="${self.url}/token",service="fake-registry",scope="repository:${repo}:pull"`;
+                    : `Bearer realm="${self.url}/token",service="fake-registry"${root ? "" : `,scope="repository:${repo}:pull"`}`;
                 return json(res, 401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }, { "WWW-Authenticate": challenge, "Docker-Distribution-API-Version": "registry/2.0" });
             }
         }
+        if (root) return json(res, 200, {});
         if (!m) return json(res, 404, { errors: [{ code: "NOT_FOUND" }] });
         const tags = opts.repos[repo];
         if (m[2] === "tags") {

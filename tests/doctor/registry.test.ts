@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { MANIFEST_ACCEPT, checkImage, credentialsFor, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
+import { MANIFEST_ACCEPT, checkImage, checkRegistryLogin, credentialsFor, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
 import { FakeServer, startFakeRegistry } from "./fakes";
 
 const DIGEST = `sha256:${"b".repeat(64)}`;
@@ -154,5 +154,39 @@ describe("doctor: asking a registry about an image (fake registry over HTTP)", (
         const result = await checkImage(`${host}/app:1`);
         assert.equal(result.status, "unreachable");
         assert.match(result.message, /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    });
+});
+
+describe("up: asking a registry whether it takes a login, as docker login does (fake registry over HTTP)", () => {
+    const servers: FakeServer[] = [];
+    afterEach(async () => {
+        await Promise.all(servers.splice(0).map((s) => s.close()));
+    });
+    async function registry(opts: Parameters<typeof startFakeRegistry>[0]): Promise<FakeServer> {
+        const s = await startFakeRegistry(opts);
+        servers.push(s);
+        return s;
+    }
+
+    for (const auth of ["basic", "bearer"] as const) {
+        it(`accepts the right login and refuses a wrong one (${auth})`, async () => {
+            const r = await registry({ auth, users: { ci: "pw" }, repos: {} });
+            const good = await checkRegistryLogin(r.host, { credentials: { username: "ci", password: "pw" } });
+            assert.deepEqual(good, { status: "accepted", message: `${r.host} accepted the login of ci` });
+            const bad = await checkRegistryLogin(r.host, { credentials: { username: "ci", password: "wrong" } });
+            assert.equal(bad.status, "refused", bad.message);
+            assert.match(bad.message, /ci/);
+            if (auth === "bearer") assert.ok(r.requests.some((q) => q.url === "/token?service=fake-registry"), "asks the token service without a scope");
+        });
+    }
+
+    it("says a registry nobody answers at is unreachable, and one without auth accepts anyone", async () => {
+        const open = await registry({ auth: "none", repos: {} });
+        assert.equal((await checkRegistryLogin(open.host)).status, "accepted");
+        const gone = await registry({ auth: "none", repos: {} });
+        await servers.pop()!.close();
+        const result = await checkRegistryLogin(gone.host);
+        assert.equal(result.status, "unreachable");
+        assert.match(result.message, /^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/);
     });
 });

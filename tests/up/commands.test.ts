@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { down, engineHint, engineMessage, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
+import { down, engineHint, engineMessage, lockedLine, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
 import type { AppPods, PodStatusView } from "../../tools/up/rollout";
 import { entries, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
@@ -191,6 +191,37 @@ describe("up: npm run up on the prod stack", () => {
         assert.ok(h.lines.some((l) => l.includes("pushing to registry.example.com relies on Docker's own login")), h.lines.join("\n"));
     });
 
+    it("asks the registry, with the stack's login, before the update", async () => {
+        const h = harness({ env: { ...prodEnv, LAUNCHPAD_REGISTRY_USERNAME: "ci-bot", LAUNCHPAD_REGISTRY_PASSWORD: "tok3n" } });
+        h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "ghcr.io/acme" }));
+        await up(h.deps, { stack: "prod" });
+        const order = h.journal.filter((j) => j.startsWith("registry:") || j === "ws: up prod");
+        assert.deepEqual(order, ["registry: check ghcr.io as ci-bot", "ws: up prod"]);
+    });
+
+    for (const [what, status, message, expected] of [
+        ["does not answer", "unreachable", "cannot reach ghcr.io (ECONNREFUSED)", /^launchpad: the registry does not answer: cannot reach ghcr\.io \(ECONNREFUSED\); nothing was changed\. Start it, or point launchpad:registry at the right one \(pulumi config set --stack prod launchpad:registry HOST\/PATH\), then run npm run up -- --stack prod again\.$/],
+        ["refuses the stack's login", "refused", "ghcr.io refused the login of ci-bot (HTTP 401)", /^launchpad: ghcr\.io refused the login of ci-bot \(HTTP 401\); nothing was changed\. Set the right login: pulumi config set --stack prod launchpad:registryUsername NAME and pulumi config set --stack prod --secret launchpad:registryPassword .*again\.$/],
+    ] as const) {
+        it(`stops before the update, in one line naming the registry and the keys, when the registry ${what}`, async () => {
+            const h = harness({ env: { ...prodEnv, LAUNCHPAD_REGISTRY_USERNAME: "ci-bot", LAUNCHPAD_REGISTRY_PASSWORD: "tok3n" } });
+            h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "ghcr.io/acme" }));
+            await assert.rejects(up({ ...h.deps, checkRegistry: async () => ({ status, message }) }, { stack: "prod" }), (e: UpError) => {
+                assert.match(e.message, expected);
+                assert.equal(e.message.split("\n").length, 1);
+                return true;
+            });
+            assert.ok(!entries(h.journal, "ws").includes("up prod"), "no update ran");
+        });
+    }
+
+    it("goes on when the registry refuses anonymous access and the stack has no login: Docker's credential helper may hold one", async () => {
+        const h = harness({ env: prodEnv });
+        h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "registry.example.com/team" }));
+        await up({ ...h.deps, checkRegistry: async () => ({ status: "refused", message: "registry.example.com refused anonymous access (HTTP 401)" }) }, { stack: "prod" });
+        assert.ok(entries(h.journal, "ws").includes("up prod"));
+    });
+
     it("in CI refuses state that would die with the checkout", async () => {
         const h = harness({ env: { ...prodEnv, CI: "true" } });
         await assert.rejects(up(h.deps, { stack: "prod" }), /in CI needs PULUMI_BACKEND_URL/);
@@ -226,6 +257,24 @@ describe("up: npm run preview", () => {
         await preview(h.deps, { stack: "prod" });
         assert.deepEqual(h.machine.calls.filter(isKindCall), []);
     });
+
+    for (const command of ["preview", "up"] as const) {
+        it(`${command} stops in one line, before the engine runs, when the stack's cluster does not answer`, async () => {
+            const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+            const asked: unknown[] = [];
+            const checkCluster = async (where: unknown) => (asked.push(where), "https://10.0.0.1:6443 (ECONNREFUSED)");
+            await assert.rejects((command === "up" ? up : preview)({ ...h.deps, checkCluster }, { stack: "prod" }), (e: UpError) => {
+                assert.equal(
+                    e.message,
+                    "launchpad: the cluster of context prod-cluster does not answer: https://10.0.0.1:6443 (ECONNREFUSED); nothing was changed. " +
+                        `Start it, or check that \`kubectl --context prod-cluster get nodes\` works, then run npm run ${command} -- --stack prod again.`,
+                );
+                return true;
+            });
+            assert.deepEqual(asked, [{ context: "prod-cluster", kubeconfig: undefined }]);
+            assert.ok(!entries(h.journal, "ws").includes(`${command} prod`), "the engine never ran");
+        });
+    }
 });
 
 describe("up: npm run down", () => {
@@ -353,6 +402,16 @@ describe("up: engine failures", () => {
         assert.match(engineHint('error: context "kind-launchpad" does not exist', "dev") ?? "", /npm run up` \(re\)creates the kind platform/);
         assert.match(engineHint("dial tcp 10.0.0.1:443: i/o timeout", "prod") ?? "", /launchpad:kubeContext/);
         assert.match(engineHint("the stack is currently locked by 1 lock(s)", "dev") ?? "", /remove the lock/);
+        const engineSaid = [
+            "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+            "  file:///srv/state/.pulumi/locks/organization/launchpad/prod/6c8a.json?no_tmp_dir=true: created by ana@laptop (pid 21205) at 2026-12-06T00:08:04Z",
+        ].join("\n");
+        assert.equal(
+            lockedLine(engineSaid, "prod"),
+            "launchpad: stack prod is locked by another update, run by ana@laptop (pid 21205) since 2026-12-06T00:08:04Z; nothing was changed. " +
+                "Wait for it to end; if that process is gone (a run was killed), delete the lock /srv/state/.pulumi/locks/organization/launchpad/prod/6c8a.json, then run the command again.",
+        );
+        assert.equal(lockedLine("error: the stack is currently locked by 1 lock(s).", "prod"), undefined, "no owner named: the engine's words and the hint stand");
         const pull = "* [Pod launchpad-dev/backend-7c9d-x2k]: containers with unready status: [backend] -- [ImagePullBackOff] Back-off pulling image";
         const pending = "* [Pod launchpad-dev/frontend-775f-2ksjd]: Pod unschedulable: 0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }.";
         const stuck = "'db' timed out waiting to be Ready";
@@ -363,6 +422,40 @@ describe("up: engine failures", () => {
     it("uses the registry's host for its login", () => {
         assert.equal(registryHost("ghcr.io/acme"), "ghcr.io");
         assert.equal(registryHost("localhost:5001"), "localhost:5001");
+    });
+});
+
+describe("up: two runs taking the stack's lock at the same moment", () => {
+    const race = "2 errors occurred:\n    1) open /srv/state/.pulumi/locks/organization/launchpad/prod/a1ca.json: no such file or directory\n    2) NotFound";
+
+    it("tries once more after a pause, and goes on when the lock is free then", async function () {
+        this.timeout(5000);
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) => {
+            ws.failing.add("up");
+            ws.failureText.set("up", race);
+            const up = ws.up.bind(ws);
+            ws.up = async (stack, onOutput) => {
+                try {
+                    return await up(stack, onOutput);
+                } finally {
+                    ws.failing.delete("up");
+                }
+            };
+        });
+        await up(h.deps, { stack: "prod" });
+        assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod", "up prod"]);
+    });
+
+    it("says so in one line when the race happens twice", async function () {
+        this.timeout(5000);
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) => {
+            ws.failing.add("up");
+            ws.failureText.set("up", race);
+        });
+        await assert.rejects(up(h.deps, { stack: "prod" }), (e: UpError) =>
+            e.message === "launchpad: another update of stack prod took its lock at the same moment as this one, twice; nothing was changed. Run the command again.");
     });
 });
 

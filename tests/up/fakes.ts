@@ -332,6 +332,11 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         repoRoot: opts.root ?? tempProject(),
         env: opts.env ?? {},
         nodeVersion: opts.nodeVersion ?? "22.11.0",
+        checkCluster: async () => undefined,
+        checkRegistry: async (registry, credentials) => {
+            journal.push(`registry: check ${registry} as ${credentials?.username ?? "(docker's login)"}`);
+            return { status: "accepted", message: `${registry} accepted` };
+        },
         io: {
             info: (l) => {
                 lines.push(l);

@@ -149,7 +149,7 @@ function defaultScheme(registry: string): "http" | "https" {
 class AuthRefused extends Error {}
 
 /** One request with the registry's auth dance: anonymous, then Basic or Bearer as its challenge says. */
-async function authorizedRequest(url: string, init: RequestInit, repository: string, opts: CheckImageOptions): Promise<Response> {
+async function authorizedRequest(url: string, init: RequestInit, repository: string | undefined, opts: CheckImageOptions): Promise<Response> {
     const doFetch = opts.fetch ?? fetch;
     const timeout = () => AbortSignal.timeout(opts.timeoutMs ?? 15000);
     const first = await doFetch(url, { ...init, signal: timeout() });
@@ -161,7 +161,8 @@ async function authorizedRequest(url: string, init: RequestInit, repository: str
     if (challenge?.scheme === "bearer" && challenge.params.realm) {
         const tokenUrl = new URL(challenge.params.realm);
         if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
-        tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${repository}:pull`);
+        const scope = challenge.params.scope ?? (repository === undefined ? undefined : `repository:${repository}:pull`);
+        if (scope !== undefined) tokenUrl.searchParams.set("scope", scope);
         const res = await doFetch(tokenUrl, { headers: basic ? { Authorization: basic } : {}, signal: timeout() });
         if (res.status === 401 || res.status === 403) {
             throw new AuthRefused(creds ? `the token service refused the credentials for ${creds.username}` : "the registry wants a login and no credentials were found");
@@ -230,5 +231,26 @@ export async function checkImage(image: string, opts: CheckImageOptions = {}): P
     } catch (e) {
         if (e instanceof AuthRefused) return result("unauthorized", `${where}: ${e.message}`);
         return result("unreachable", `${where}: cannot reach ${host} (${describeFailure(e)})`);
+    }
+}
+
+export type LoginStatus = "accepted" | "refused" | "unreachable" | "error";
+
+/**
+ * What `docker login` asks of a registry before a push: `GET /v2/` with the credentials (Basic, or a
+ * Bearer token without a scope, as the registry's challenge says). Without credentials it only learns
+ * whether the registry answers.
+ */
+export async function checkRegistryLogin(registry: string, opts: CheckImageOptions = {}): Promise<{ status: LoginStatus; message: string }> {
+    const host = registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
+    const who = opts.credentials ? `the login of ${opts.credentials.username}` : "anonymous access";
+    try {
+        const res = await authorizedRequest(`${opts.scheme ?? defaultScheme(registry)}://${host}/v2/`, { method: "GET" }, undefined, opts);
+        if (res.status === 401 || res.status === 403) return { status: "refused", message: `${registry} refused ${who} (HTTP ${res.status})` };
+        if (!res.ok) return { status: "error", message: `${registry} answered HTTP ${res.status} to /v2/` };
+        return { status: "accepted", message: `${registry} accepted ${who}` };
+    } catch (e) {
+        if (e instanceof AuthRefused) return { status: "refused", message: `${registry}: ${e.message}` };
+        return { status: "unreachable", message: `cannot reach ${registry} (${describeFailure(e)})` };
     }
 }

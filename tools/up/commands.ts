@@ -2,10 +2,18 @@ import { EXIT, UpError, UsageError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
 import { CONFIG_KEYS } from "../../components/config";
+import { type CheckCluster, checkClusterLive, type ClusterRef } from "./cluster";
 import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
 import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
+import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../doctor/registry";
+
+/** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
+export type CheckRegistry = (registry: string, credentials: Credentials | undefined) => Promise<{ status: LoginStatus; message: string }>;
+
+const checkRegistryLive: CheckRegistry = async (registry, credentials) =>
+    checkRegistryLogin(registry, { credentials: credentials ?? credentialsFor(registry, { dockerConfig: await readDockerConfig() }), timeoutMs: 10_000 });
 
 /** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
 export interface Io {
@@ -25,6 +33,10 @@ export interface Deps {
     readonly color?: boolean;
     /** Reads the app's pods after a rollout failed, to say why they did not start. @default the live cluster */
     readonly readPods?: ReadPods;
+    /** Checks the team registry and its login before an update on a cloud cluster. @default over HTTP */
+    readonly checkRegistry?: CheckRegistry;
+    /** Asks the stack's cluster whether it answers, before the engine runs. @default the live cluster */
+    readonly checkCluster?: CheckCluster;
 }
 
 export interface StackOptions {
@@ -111,16 +123,18 @@ export function registryHost(registry: string): string {
 
 /**
  * The registry login itself happens inside the update: the program hands the (secret) credentials from
- * the stack config to its image resources, which log in for each push. Here launchpad only
- * says which credentials will be used, and warns when there are none.
+ * the stack config to its image resources, which log in for each push. Before that, launchpad says
+ * which credentials will be used, and stops the update, changing nothing, when the registry does not
+ * answer or refuses the login, so that no push fails halfway through a deploy.
  */
-async function describeRegistryLogin(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace): Promise<void> {
     const registry = (await engine(() => ws.getConfig(stack, `${NS}:registry`), "reading the config", stack))?.value;
     const username = (await engine(() => ws.getConfig(stack, `${NS}:registryUsername`), "reading the config", stack))?.value;
     const password = await engine(() => ws.getConfig(stack, `${NS}:registryPassword`), "reading the config", stack);
     if (registry === undefined) return;
     const host = registryHost(registry);
-    if (username !== undefined && password !== undefined) {
+    const configured = username !== undefined && password !== undefined;
+    if (configured) {
         deps.io.info(`launchpad: the update logs in to ${host} as ${username} with ${NS}:registryPassword${password.secret ? " (secret)" : ""}`);
     } else {
         deps.io.info(
@@ -128,6 +142,18 @@ async function describeRegistryLogin(deps: Deps, stack: string, ws: Workspace): 
                 "(set them with pulumi config, or LAUNCHPAD_REGISTRY_USERNAME/LAUNCHPAD_REGISTRY_PASSWORD in CI).",
         );
     }
+    const check = await (deps.checkRegistry ?? checkRegistryLive)(host, configured ? { username, password: password.value } : undefined);
+    const again = `npm run up -- --stack ${stack}`;
+    if (check.status === "unreachable") {
+        throw new UpError(`launchpad: the registry does not answer: ${check.message}; nothing was changed. Start it, or point ${NS}:registry at the right one (pulumi config set --stack ${stack} ${NS}:registry HOST/PATH), then run ${again} again.`);
+    }
+    if (check.status === "refused" && configured) {
+        throw new UpError(
+            `launchpad: ${check.message}; nothing was changed. Set the right login: pulumi config set --stack ${stack} ${NS}:registryUsername NAME and ` +
+                `pulumi config set --stack ${stack} --secret ${NS}:registryPassword (or LAUNCHPAD_REGISTRY_USERNAME/LAUNCHPAD_REGISTRY_PASSWORD in CI), then run ${again} again.`,
+        );
+    }
+    // Refused without credentials of ours: Docker's own login (a credential helper) may still hold them.
 }
 
 /** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
@@ -155,10 +181,29 @@ export function engineHint(message: string, stack: string): string | undefined {
         return `A workload could not start; the cause is above. \`npm run doctor -- --stack ${stack}\` checks every tier against the cluster's nodes, taints, capacity and registry before you try again, and says which config key to change.`;
     }
     if (/currently locked/i.test(message)) {
-        return "Another update of this stack is running. If none is (a run was killed), remove the lock under .launchpad/state/.pulumi/locks/.";
+        return "Another update of this stack is running. If none is (a run was killed), remove the lock file under .pulumi/locks/ in the stack's state.";
     }
     return undefined;
 }
+
+/**
+ * The engine's "currently locked" refusal, as one line naming the lock's owner and its file. Undefined
+ * when the message is not that refusal (or names no owner).
+ */
+export function lockedLine(message: string, stack: string): string | undefined {
+    if (!/currently locked/i.test(message)) return undefined;
+    const m = /^\s*(\S+?)(?:\?\S*)?: created by (\S+) \(pid (\d+)\) at (\S+)\s*$/m.exec(message);
+    if (!m) return undefined;
+    const [, url, owner, pid, since] = m;
+    const lock = url.startsWith("file://") ? url.slice("file://".length) : url;
+    return (
+        `launchpad: stack ${stack} is locked by another update, run by ${owner} (pid ${pid}) since ${since}; nothing was changed. ` +
+        `Wait for it to end; if that process is gone (a run was killed), delete the lock ${lock}, then run the command again.`
+    );
+}
+
+/** A file backend's lock race: the lock file of another run vanished while this run read it. */
+const LOCK_RACE = /\.pulumi\/locks\/\S+: no such file or directory/;
 
 /** What the engine says when a workload did not become ready (or could not be scheduled or pulled). */
 const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i;
@@ -170,10 +215,21 @@ const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu
  */
 async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>): Promise<T> {
     try {
-        return await op();
+        return await op().catch(async (err: unknown) => {
+            // Two runs that take a file backend's lock at the same moment can both fail reading each
+            // other's lock file (seen with Pulumi 3.274): once, after a random pause, one of them wins.
+            if (!LOCK_RACE.test(engineMessage(err))) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500));
+            return op();
+        });
     } catch (err) {
         if (err instanceof UpError) throw err;
         const message = engineMessage(err);
+        if (LOCK_RACE.test(message)) {
+            throw new UpError(`launchpad: another update of stack ${stack} took its lock at the same moment as this one, twice; nothing was changed. Run the command again.`);
+        }
+        const locked = lockedLine(message, stack);
+        if (locked) throw new UpError(locked);
         const hint = engineHint(message, stack);
         let causes = "";
         if (explain && ROLLOUT_FAILURE.test(message)) {
@@ -184,14 +240,36 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
     }
 }
 
+/** The stack's cluster: kind's context, or the stack's kubeContext (and kubeconfig). */
+async function clusterOf(stack: string, stackFile: StackFile, ws: Workspace): Promise<ClusterRef> {
+    const config = async (key: string) => (await ws.getConfig(stack, `${NS}:${key}`))?.value;
+    return {
+        context: stackFile.platform === "kind" ? KIND.context : (stackFile.kubeContext ?? (await config("kubeContext")) ?? ""),
+        kubeconfig: await config("kubeconfig"),
+    };
+}
+
+/**
+ * Stops, changing nothing, when the stack's cluster does not answer: the Kubernetes provider would
+ * otherwise preview against nothing and report every object unchanged, or fail deep in an update.
+ */
+async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace, command: "up" | "preview"): Promise<void> {
+    const where = await clusterOf(stack, stackFile, ws);
+    const why = await (deps.checkCluster ?? checkClusterLive)(where);
+    if (why === undefined) return;
+    throw new UpError(
+        `launchpad: the cluster of context ${where.context} does not answer: ${why}; nothing was changed. Start it, or check that ` +
+            `\`kubectl --context ${where.context} get nodes\` works, then run npm run ${command} -- --stack ${stack} again.`,
+    );
+}
+
 /** The stack's pods that are not running and ready, one line per tier and cause. */
 async function stuckPods(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<string[]> {
     const config = async (key: string) => (await ws.getConfig(stack, `${NS}:${key}`))?.value;
     const appName = (await config("appName")) ?? String(CONFIG_KEYS.appName.default);
     const defaultNamespace = CONFIG_KEYS.namespace.default as (c: { appName: string; stack: string }) => string;
     const where = {
-        context: stackFile.platform === "kind" ? KIND.context : (stackFile.kubeContext ?? (await config("kubeContext")) ?? ""),
-        kubeconfig: await config("kubeconfig"),
+        ...(await clusterOf(stack, stackFile, ws)),
         namespace: (await config("namespace")) ?? defaultNamespace({ appName, stack }),
         instance: `${appName}-${stack}`,
     };
@@ -236,8 +314,9 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         await ensureKindPlatform(deps.runner, platformLog(deps));
     } else {
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
-        await describeRegistryLogin(deps, stack, ws);
+        await checkRegistryLoginFirst(deps, stack, ws);
     }
+    await checkClusterFirst(deps, stack, stackFile, ws, "up");
     deps.io.info(`launchpad: updating stack ${stack}`);
     const outputs = await engine(() => ws.up(stack, deps.io.engine), "the update", stack, () => stuckPods(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
@@ -262,6 +341,7 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
             );
         }
     }
+    await checkClusterFirst(deps, stack, stackFile, ws, "preview");
     await engine(() => ws.preview(stack, deps.io.engine), "the preview", stack);
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }

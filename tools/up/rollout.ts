@@ -1,4 +1,4 @@
-import { loadKubernetesClient } from "../doctor/cluster";
+import { type ClusterRef, openCluster } from "./cluster";
 
 /** The parts of a pod that say why it is not running and ready, as the API server holds them. */
 export interface PodStatusView {
@@ -55,9 +55,7 @@ export function stuckPodLines(pods: readonly PodStatusView[]): string[] {
 }
 
 /** Where the app's pods are: the cluster and the namespace, and the instance label of this stack's objects. */
-export interface AppPods {
-    readonly context: string;
-    readonly kubeconfig?: string;
+export interface AppPods extends ClusterRef {
     readonly namespace: string;
     readonly instance: string;
 }
@@ -66,11 +64,7 @@ export interface AppPods {
 export type ReadPods = (where: AppPods) => Promise<PodStatusView[]>;
 
 export const readPodsLive: ReadPods = async (where) => {
-    const k8s = await loadKubernetesClient();
-    const kc = new k8s.KubeConfig();
-    if (where.kubeconfig) kc.loadFromFile(where.kubeconfig.replace(/^~(?=\/|$)/, require("node:os").homedir()));
-    else kc.loadFromDefault();
-    kc.setCurrentContext(where.context);
+    const { k8s, kc } = await openCluster(where);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const pods = await core.listNamespacedPod({ namespace: where.namespace, labelSelector: `app.kubernetes.io/instance=${where.instance}` });
     return JSON.parse(JSON.stringify(pods.items)) as PodStatusView[];
