@@ -1,0 +1,183 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { layout, REGISTRY } from "../../tools/testbed/layout";
+import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
+import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, type Run, useTestbed } from "./support";
+
+type Kube = Awaited<ReturnType<typeof kube>>;
+
+/** Every object of the app's namespace, as "Kind/name" → resourceVersion: any change shows. */
+async function namespaceVersions(k: Kube): Promise<Record<string, string>> {
+    const ns = { namespace: NAMESPACE };
+    const lists: [string, { items: { metadata?: { name?: string; resourceVersion?: string } }[] }][] = [
+        ["Deployment", await k.apps.listNamespacedDeployment(ns)],
+        ["StatefulSet", await k.apps.listNamespacedStatefulSet(ns)],
+        ["Service", await k.core.listNamespacedService(ns)],
+        ["Secret", await k.core.listNamespacedSecret(ns)],
+        ["PersistentVolumeClaim", await k.core.listNamespacedPersistentVolumeClaim(ns)],
+        ["Ingress", await k.networking.listNamespacedIngress(ns)],
+        ["NetworkPolicy", await k.networking.listNamespacedNetworkPolicy(ns)],
+    ];
+    return Object.fromEntries(lists.flatMap(([kind, list]) => list.items.map((o) => [`${kind}/${o.metadata!.name}`, o.metadata!.resourceVersion!])));
+}
+
+/** docs/RELIABILITY.md: what this suite injected, and what launchpad said and kept, written after each run. */
+const REPORT = path.join(ROOT, "docs", "RELIABILITY.md");
+
+interface Outcome {
+    readonly fault: string;
+    readonly said: string;
+    readonly kept: string;
+    readonly seconds: number;
+}
+
+function writeReport(outcomes: readonly Outcome[], failed: readonly string[]): void {
+    const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
+    const text = [
+        "# Reliability: faults injected on the real testbed",
+        "",
+        `Written by \`npm run e2e\` (tests/e2e/faults.e2e.ts) on ${new Date().toISOString().slice(0, 10)}: each fault injected into the running`,
+        "[testbed](testing.md) (its real Pulumi engine, API server, Docker Engine and registry), then launchpad run as a user runs it.",
+        "\"Kept\" is what the suite checked afterwards through the API server and the state.",
+        "",
+        "| fault | what launchpad said (its own line) | what was kept | seconds |",
+        "| --- | --- | --- | --: |",
+        ...outcomes.map((o) => `| ${cell(o.fault)} | ${cell(o.said)} | ${cell(o.kept)} | ${o.seconds.toFixed(1)} |`),
+        "",
+        failed.length === 0 ? `All ${outcomes.length} scenarios passed.` : `Failed: ${failed.join("; ")}.`,
+        "",
+    ].join("\n");
+    fs.mkdirSync(path.dirname(REPORT), { recursive: true });
+    fs.writeFileSync(REPORT, text);
+}
+
+/** The line of launchpad's output that starts with `prefix` (the one a user reads). */
+function lineOf(out: string, pattern: RegExp): string {
+    const line = out.split("\n").find((x) => pattern.test(x));
+    assert.ok(line, `no line matching ${pattern} in:\n${out}`);
+    return line;
+}
+
+/** What launchpad printed about the failure: its own lines, none of them a stack trace. */
+function failure(r: Run, what: string): string {
+    assert.notEqual(r.code, 0, `${what} should fail`);
+    assert.ok(!/^\s+at .+\(.*:\d+:\d+\)$/m.test(r.output), `${what} printed a stack trace:\n${r.output}`);
+    return r.output;
+}
+
+describe("e2e: faults on the real testbed: nothing changes, every failure says what to do", function () {
+    this.timeout(30 * 60_000);
+    const l = layout();
+    let env: NodeJS.ProcessEnv;
+    let k: Kube;
+    let stopped: ServerName | undefined;
+    const outcomes: Outcome[] = [];
+    const failed: string[] = [];
+
+    /** Runs `body` with one of the testbed's servers stopped, and starts it again whatever happens. */
+    async function without<T>(server: ServerName, body: () => Promise<T>): Promise<T> {
+        await stopServer(l, server);
+        stopped = server;
+        try {
+            return await body();
+        } finally {
+            await startServer(l, server);
+            stopped = undefined;
+        }
+    }
+
+    /** Runs a launchpad command, timed. */
+    async function timed(run: () => Promise<Run>): Promise<{ r: Run; seconds: number }> {
+        const t0 = Date.now();
+        const r = await run();
+        return { r, seconds: (Date.now() - t0) / 1000 };
+    }
+
+    before(async () => {
+        env = await useTestbed();
+        ok(await launchpad("up", [], env), "npm run up");
+        k = await kube(env);
+    });
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") failed.push(this.currentTest.title);
+    });
+    after(async () => {
+        if (stopped) await startServer(l, stopped);
+        writeReport(outcomes, failed);
+        await releaseTestbed();
+    });
+
+    it("Docker Engine down: up names the daemon and how to start it, and changes nothing in the cluster", async () => {
+        const before = await namespaceVersions(k);
+        const { r, seconds } = await without("dockerd", () => timed(() => launchpad("up", [], env)));
+        const out = failure(r, "npm run up without dockerd");
+        const said = lineOf(out, /docker is installed but its daemon is not running \(docker info: .+\)/);
+        assert.match(out, /nothing was changed/);
+        assert.deepEqual(await namespaceVersions(k), before);
+        outcomes.push({ fault: "Docker Engine stopped, then `npm run up`", said: said.trim(), kept: `all ${Object.keys(before).length} objects of the namespace unchanged (resourceVersions)`, seconds });
+    });
+
+    it("registry down: up stops before the update, in one line naming the registry, and changes nothing", async () => {
+        const before = await namespaceVersions(k);
+        const { r, seconds } = await without("registry", () => timed(() => launchpad("up", [], env)));
+        const out = failure(r, "npm run up without the registry");
+        const said = lineOf(out, /^launchpad: the registry does not answer/);
+        assert.match(said, new RegExp(`cannot reach ${REGISTRY} \\(ECONNREFUSED\\); nothing was changed\\. Start it, or point launchpad:registry at the right one`));
+        assert.doesNotMatch(out, /Updating \(testbed\)|updating stack testbed/, "the engine never started an update");
+        assert.deepEqual(await namespaceVersions(k), before);
+        outcomes.push({ fault: "team registry stopped, then `npm run up`", said, kept: `all ${Object.keys(before).length} objects unchanged; no update started`, seconds });
+    });
+
+    it("wrong registry password: up stops before the update, naming the keys to set, and changes nothing", async () => {
+        const before = await namespaceVersions(k);
+        const stackFile = path.join(ROOT, "Pulumi.testbed.yaml");
+        const saved = fs.readFileSync(stackFile, "utf8");
+        let run: { r: Run; seconds: number };
+        try {
+            // The CI route: LAUNCHPAD_REGISTRY_PASSWORD overrides the stack's password.
+            run = await timed(() => launchpad("up", [], { ...env, LAUNCHPAD_REGISTRY_PASSWORD: "not-the-password" }));
+        } finally {
+            fs.writeFileSync(stackFile, saved);
+        }
+        const out = failure(run.r, "npm run up with a wrong registry password");
+        const said = lineOf(out, /refused the login of launchpad/);
+        assert.match(said, new RegExp(`^launchpad: ${REGISTRY} refused the login of launchpad \\(HTTP 401\\); nothing was changed\\. Set the right login: pulumi config set --stack testbed launchpad:registryUsername NAME and pulumi config set --stack testbed --secret launchpad:registryPassword`));
+        assert.ok(!out.includes("not-the-password"), "the password is never printed");
+        assert.deepEqual(await namespaceVersions(k), before);
+        outcomes.push({ fault: "wrong registry password (LAUNCHPAD_REGISTRY_PASSWORD), `npm run up`", said, kept: `all ${Object.keys(before).length} objects unchanged; the password never printed`, seconds: run.seconds });
+    });
+
+    it("API server stopped: preview and the live doctor fail within seconds, in one line naming the cluster", async () => {
+        const [preview, doctor] = await without("kube-apiserver", async () => [await timed(() => launchpad("preview", [], env)), await timed(() => launchpad("doctor", [], env))]);
+        const said: Record<string, string> = {};
+        for (const [what, { r, seconds }, pattern] of [
+            ["npm run preview", preview, /^launchpad: the cluster of context launchpad-testbed does not answer: https:\/\/127\.0\.0\.1:26443 \(ECONNREFUSED\); nothing was changed\./],
+            ["npm run doctor", doctor, /^doctor: cannot read the cluster through context launchpad-testbed: .*ECONNREFUSED/],
+        ] as const) {
+            const out = failure(r, `${what} without the API server`);
+            assert.ok(seconds < 30, `${what} took ${seconds.toFixed(1)} s`);
+            said[what] = lineOf(out, pattern);
+        }
+        ok(await launchpad("preview", [], env), "npm run preview once the API server is back");
+        outcomes.push({ fault: "API server stopped, then `npm run preview`", said: said["npm run preview"], kept: "nothing was run; preview passes again once it is back", seconds: preview.seconds });
+        outcomes.push({ fault: "API server stopped, then `npm run doctor`", said: said["npm run doctor"], kept: "nothing to keep: the doctor only reads", seconds: doctor.seconds });
+    });
+
+    it("two ups at once: the second refuses, naming the lock's owner; the state stays whole", async () => {
+        const t0 = Date.now();
+        const results = await Promise.all([launchpad("up", [], env), launchpad("up", [], env)]);
+        const seconds = (Date.now() - t0) / 1000;
+        const refused = results.filter((r) => r.code !== 0);
+        assert.ok(refused.length < 2, `one of two concurrent updates goes through:\n${results.map((r) => r.output).join("\n---\n")}`);
+        // The other waits (its retry came after the first finished) or is refused, naming the lock's owner.
+        const said = refused.length === 0
+            ? "(both went through: the second took the lock after the first released it)"
+            : lineOf(failure(refused[0], "the concurrent npm run up"), /^launchpad: stack testbed is locked by another update, run by \S+ \(pid \d+\) since \S+; nothing was changed\. .*delete the lock \/\S+\.json, then run the command again\.$/);
+        const exported = ok(await pulumi(["stack", "export"], env), "pulumi stack export");
+        const resources = JSON.parse(exported.stdout).deployment.resources.length as number;
+        assert.ok(resources > 10, "the state still holds the app");
+        ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes after both");
+        outcomes.push({ fault: "two `npm run up` at once on the same stack", said: said.trim(), kept: `state whole (${resources} resources, exported and previewed with no changes)`, seconds });
+    });
+});
