@@ -43,11 +43,8 @@ const onKind = (kind: string, onCloud: string) => ({
     defaultDoc: `kind: \`${kind}\`; cloud: ${onCloud}`,
 });
 const TIER_SUFFIXES = ["Replicas", "MaxReplicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
-type TierKey<T extends string> = `${T}${(typeof TIER_SUFFIXES)[number]}`;
-function tierKeys<T extends "frontend" | "backend">(
-    tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string },
-): Record<TierKey<T>, KeySpec> {
-    const specs: Record<(typeof TIER_SUFFIXES)[number], KeySpec> = {
+function tierKeys<T extends "frontend" | "backend">(tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string }) {
+    const specs = {
         Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it); with autoscaling, the fewest.` },
         MaxReplicas: { type: "integer", min: 1, max: 100, default: 5, example: "5", doc: `Most pods of the ${tier} the autoscaler may run.` },
         Port: { type: "integer", min: 1, max: 65535, default: d.port, example: String(d.port), doc: `Port the ${tier} container listens on.` },
@@ -58,8 +55,9 @@ function tierKeys<T extends "frontend" | "backend">(
         ReadinessPath: { type: "string", check: checkPath, default: d.ready, example: d.ready, doc: `HTTP path of the ${tier}'s readiness probe.` },
         Context: { type: "string", default: `apps/${tier}`, example: `apps/${tier}`, doc: `Docker build context of the ${tier}, relative to the project.` },
         Dockerfile: { type: "string", default: "Dockerfile", example: "Dockerfile", doc: `Dockerfile of the ${tier}, relative to its context.` },
-    };
-    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as Record<TierKey<T>, KeySpec>;
+    } satisfies Record<(typeof TIER_SUFFIXES)[number], KeySpec>;
+    // Each key keeps its spec's own type, so `CONFIG_KEYS.frontendCpu.default` is a string.
+    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as { [S in keyof typeof specs as `${T}${S}`]: (typeof specs)[S] };
 }
 
 /**
