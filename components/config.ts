@@ -27,6 +27,8 @@ interface KeySpec {
     /** A value to show in a fix (`pulumi config set <key> <example>`). */
     readonly example: string;
     readonly default?: unknown | ((context: DefaultContext) => unknown);
+    /** How the docs show a default that depends on the stack or platform (a function above). */
+    readonly defaultDoc?: string;
     /** Set with `pulumi config set --secret`; its value is never printed. */
     readonly secret?: boolean;
     readonly min?: number;
@@ -35,13 +37,14 @@ interface KeySpec {
     readonly check?: (value: never) => string | undefined;
 }
 
-const onKind = (kind: unknown, cloud: unknown) => (c: DefaultContext) => (c.platform === "kind" ? kind : cloud);
+/** A default on kind only; `onCloud` says, for the docs, what happens on a cloud cluster instead. */
+const onKind = (kind: string, onCloud: string) => ({
+    default: (c: DefaultContext) => (c.platform === "kind" ? kind : undefined),
+    defaultDoc: `kind: \`${kind}\`; cloud: ${onCloud}`,
+});
 const TIER_SUFFIXES = ["Replicas", "MaxReplicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
-type TierKey<T extends string> = `${T}${(typeof TIER_SUFFIXES)[number]}`;
-function tierKeys<T extends "frontend" | "backend">(
-    tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string },
-): Record<TierKey<T>, KeySpec> {
-    const specs: Record<(typeof TIER_SUFFIXES)[number], KeySpec> = {
+function tierKeys<T extends "frontend" | "backend">(tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string }) {
+    const specs = {
         Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it); with autoscaling, the fewest.` },
         MaxReplicas: { type: "integer", min: 1, max: 100, default: 5, example: "5", doc: `Most pods of the ${tier} the autoscaler may run.` },
         Port: { type: "integer", min: 1, max: 65535, default: d.port, example: String(d.port), doc: `Port the ${tier} container listens on.` },
@@ -52,23 +55,27 @@ function tierKeys<T extends "frontend" | "backend">(
         ReadinessPath: { type: "string", check: checkPath, default: d.ready, example: d.ready, doc: `HTTP path of the ${tier}'s readiness probe.` },
         Context: { type: "string", default: `apps/${tier}`, example: `apps/${tier}`, doc: `Docker build context of the ${tier}, relative to the project.` },
         Dockerfile: { type: "string", default: "Dockerfile", example: "Dockerfile", doc: `Dockerfile of the ${tier}, relative to its context.` },
-    };
-    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as Record<TierKey<T>, KeySpec>;
+    } satisfies Record<(typeof TIER_SUFFIXES)[number], KeySpec>;
+    // Each key keeps its spec's own type, so `CONFIG_KEYS.frontendCpu.default` is a string.
+    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as { [S in keyof typeof specs as `${T}${S}`]: (typeof specs)[S] };
 }
 
-/** Every key a stack may set, with its type, default and check. The README's table is written from this. */
+/**
+ * Every key a stack may set, with its type, default and check. `npm run docs` writes the README's config
+ * table and Pulumi.yaml's `config:` block from this, and `npm test` fails when either differs.
+ */
 export const CONFIG_KEYS = {
     platform: { type: "string", oneOf: ["kind", "cloud"], default: "kind", example: "cloud", doc: "Where the app runs: a local kind cluster or a cloud cluster." },
-    kubeContext: { type: "string", default: onKind("kind-launchpad", undefined), example: "my-cluster", doc: "kubeconfig context of the target cluster (required on cloud; the current context is never used)." },
+    kubeContext: { type: "string", ...onKind("kind-launchpad", "required"), example: "my-cluster", doc: "kubeconfig context of the target cluster (required on cloud; the current context is never used)." },
     kubeconfig: { type: "string", example: "~/.kube/config", doc: "Path to a kubeconfig file, if not the default one." },
     appName: { type: "string", check: (v: string) => checkDns1035Label(v, 40), default: "launchpad", example: "shop", doc: "Name of the app: `app.kubernetes.io/part-of`, image names and the default namespace." },
-    namespace: { type: "string", check: checkDns1123Label, default: (c: DefaultContext) => `${c.appName}-${c.stack}`, example: "shop-dev", doc: "Namespace of the app (default `<appName>-<stack>`)." },
-    registry: { type: "string", check: checkRegistry, default: onKind("localhost:5001", undefined), example: "ghcr.io/acme", doc: "Registry the images are pushed to and pulled from (required on cloud)." },
+    namespace: { type: "string", check: checkDns1123Label, default: (c: DefaultContext) => `${c.appName}-${c.stack}`, defaultDoc: "`<appName>-<stack>`", example: "shop-dev", doc: "Namespace of the app (default `<appName>-<stack>`)." },
+    registry: { type: "string", check: checkRegistry, ...onKind("localhost:5001", "required"), example: "ghcr.io/acme", doc: "Registry the images are pushed to and pulled from (required on cloud)." },
     registryUsername: { type: "string", example: "ci-bot", doc: "Registry user, when the registry needs a login." },
     registryPassword: { type: "string", secret: true, example: "<token>", doc: "Registry password or token; set with `--secret`." },
     imagePlatform: { type: "string", check: checkPlatform, default: "linux/amd64", example: "linux/arm64", doc: "Platform the images are built for." },
     imageBuildNetwork: { type: "string", check: checkDockerNetwork, example: "host", doc: "Network of the image builds' RUN steps (`docker build --network`): `host` uses the machine's own, e.g. behind a proxy; Docker's default when unset." },
-    host: { type: "string", check: checkHost, default: onKind("launchpad.localhost", undefined), example: "app.example.com", doc: "Host name the Ingress answers (required on cloud)." },
+    host: { type: "string", check: checkHost, ...onKind("launchpad.localhost", "required"), example: "app.example.com", doc: "Host name the Ingress answers (required on cloud)." },
     ingressClass: { type: "string", check: checkDns1123Subdomain, default: "nginx", example: "nginx", doc: "IngressClass of the cluster's ingress controller." },
     tlsSecretName: { type: "string", check: checkDns1123Subdomain, example: "app-tls", doc: "Secret holding the TLS certificate (default `<appName>-tls` when `tlsIssuer` is set)." },
     tlsIssuer: { type: "string", check: checkDns1123Subdomain, example: "letsencrypt", doc: "cert-manager ClusterIssuer that issues the certificate; turns TLS on." },
@@ -81,7 +88,7 @@ export const CONFIG_KEYS = {
     dbUser: { type: "string", check: checkPostgresIdentifier, default: "app", example: "app", doc: "Database user the backend connects as." },
     dbUid: { type: "integer", min: 1, max: 2147483647, default: 999, example: "999", doc: "Non-root uid/gid/fsGroup of PostgreSQL (999 in `postgres:*` Debian images, 70 in `-alpine`)." },
     dbStorageSize: { type: "string", check: checkQuantity, default: "1Gi", example: "10Gi", doc: "Size of the database volume." },
-    dbStorageClass: { type: "string", check: checkDns1123Subdomain, default: onKind("standard", undefined), example: "gp3", doc: "StorageClass of the database volume (cloud default: the cluster's default class)." },
+    dbStorageClass: { type: "string", check: checkDns1123Subdomain, ...onKind("standard", "cluster default"), example: "gp3", doc: "StorageClass of the database volume (cloud default: the cluster's default class)." },
     dbCpu: { type: "string", check: checkQuantity, default: "100m", example: "250m", doc: "CPU request of the database pod." },
     dbMemory: { type: "string", check: checkMemory, default: "256Mi", example: "512Mi", doc: "Memory request of the database pod." },
     dbMemoryLimit: { type: "string", check: checkMemory, default: "512Mi", example: "1Gi", doc: "Memory limit of the database pod." },

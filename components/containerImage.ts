@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
+import { CONFIG_KEYS } from "./config";
 import { Image, ImageArgs, registryHost } from "./image";
 import { parseImageReference } from "./validate";
 
@@ -17,13 +18,13 @@ export interface RegistryArgs {
 export interface BuildArgs {
     /** Build context, relative to the project. */
     readonly context: string;
-    /** Dockerfile, relative to the context. @default "Dockerfile" */
+    /** Dockerfile, relative to the context. @default the `frontendDockerfile` config key's default */
     readonly dockerfile?: string;
     /** Multi-stage target. @default the last stage */
     readonly target?: string;
     /** Build arguments. @default {} */
     readonly args?: Readonly<Record<string, string>>;
-    /** @default "linux/amd64" */
+    /** @default the `imagePlatform` config key's default */
     readonly platform?: string;
     /** Network of the RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
     readonly network?: string;
@@ -35,7 +36,7 @@ export interface BuildArgs {
 export interface MirrorArgs {
     /** The upstream reference, pinned by tag or digest, e.g. "postgres:17". */
     readonly source: string;
-    /** @default "linux/amd64" */
+    /** @default the `imagePlatform` config key's default */
     readonly platform?: string;
 }
 
@@ -89,7 +90,7 @@ export class ContainerImage extends pulumi.ComponentResource {
         let image: Image;
         if (args.build) {
             const { context, target, network, root } = args.build;
-            const dockerfile = `${context}/${args.build.dockerfile ?? "Dockerfile"}`;
+            const dockerfile = `${context}/${args.build.dockerfile ?? CONFIG_KEYS.frontendDockerfile.default}`;
             const inProject = (relative: string) => path.resolve(root ?? ".", relative);
             let contextDigest: string;
             try {
@@ -100,7 +101,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             image = new Image(`${name}-build`, {
                 repository: this.repository,
                 tag: args.tag ?? "latest",
-                platform: args.build.platform ?? "linux/amd64",
+                platform: args.build.platform ?? CONFIG_KEYS.imagePlatform.default,
                 build: { context, dockerfile, target, args: { ...args.build.args }, network, contextDigest, root },
                 login,
             }, { parent: this });
@@ -109,7 +110,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             image = new Image(`${name}-mirror`, {
                 repository: this.repository,
                 tag: mirrorTag(source),
-                platform: platform ?? "linux/amd64",
+                platform: platform ?? CONFIG_KEYS.imagePlatform.default,
                 mirror: { source },
                 login,
             }, { parent: this });

@@ -5,6 +5,7 @@ import {
     ADOPT_KEPT_OBJECT, EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
     restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
+import { CONFIG_KEYS } from "./config";
 import { Password } from "./password";
 
 export const POSTGRES_PORT = 5432;
@@ -35,26 +36,26 @@ export interface DatabaseArgs {
     readonly identity: TierIdentity & { readonly component: "database" };
     /** PostgreSQL image by digest, e.g. a mirrored ContainerImage's `ref`. */
     readonly image: pulumi.Input<string>;
-    /** Database name. @default "app" */
+    /** Database name. @default the `dbName` config key's default */
     readonly database?: string;
-    /** Database user. @default "app" */
+    /** Database user. @default the `dbUser` config key's default */
     readonly user?: string;
-    /** uid, gid and fsGroup the server runs as. @default 999 (the postgres user of the Debian images) */
+    /** uid, gid and fsGroup the server runs as. @default the `dbUid` config key's default (the postgres user of the Debian images) */
     readonly uid?: number;
     readonly storage: DatabaseStorage;
-    /** @default 100m CPU, 256Mi memory, 512Mi limit */
+    /** @default defaultDatabaseResources: the `dbCpu`, `dbMemory` and `dbMemoryLimit` config keys' defaults */
     readonly resources?: Resources;
     readonly scheduling?: Scheduling;
     readonly imagePullSecrets?: readonly pulumi.Input<string>[];
-    /** Seconds `pulumi up` waits for the StatefulSet to be ready. @default 300 */
+    /** Seconds `pulumi up` waits for the StatefulSet to be ready. @default the `rolloutTimeoutSeconds` config key's default */
     readonly rolloutTimeoutSeconds?: number;
-    /** Keep the StatefulSet, its Secret and its volume when the stack is destroyed. @default true */
+    /** Keep the StatefulSet, its Secret and its volume when the stack is destroyed. @default the `retainData` config key's default */
     readonly retainData?: boolean;
-    /** Pulumi-protect the StatefulSet and its Secret. @default false */
+    /** Pulumi-protect the StatefulSet and its Secret. @default the `protect` config key's default */
     readonly protect?: boolean;
 }
 
-export const defaultDatabaseResources: Resources = { cpu: "100m", memory: "256Mi", memoryLimit: "512Mi" };
+export const defaultDatabaseResources: Resources = { cpu: CONFIG_KEYS.dbCpu.default, memory: CONFIG_KEYS.dbMemory.default, memoryLimit: CONFIG_KEYS.dbMemoryLimit.default };
 
 /** Resolved inputs of the pure builders below. */
 export interface DatabaseSpecInput {
@@ -206,10 +207,11 @@ export class Database extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("launchpad:index:Database", name, {}, opts);
 
-        const retainData = args.retainData ?? true;
-        const protect = args.protect ?? false;
-        this.database = args.database ?? "app";
-        this.user = args.user ?? "app";
+        // Used on its own, a Database takes the defaults a stack gets (CONFIG_KEYS); App passes every value.
+        const retainData = args.retainData ?? CONFIG_KEYS.retainData.default;
+        const protect = args.protect ?? CONFIG_KEYS.protect.default;
+        this.database = args.database ?? CONFIG_KEYS.dbName.default;
+        this.user = args.user ?? CONFIG_KEYS.dbUser.default;
         const labels = labelsFor(args.identity);
         // Data-bearing resources survive destroy unless the stack opts out.
         const keep: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: retainData, protect };
@@ -235,7 +237,7 @@ export class Database extends pulumi.ComponentResource {
             image: args.image,
             database: this.database,
             user: this.user,
-            uid: args.uid ?? 999,
+            uid: args.uid ?? CONFIG_KEYS.dbUid.default,
             storage: args.storage,
             resources: args.resources ?? defaultDatabaseResources,
             scheduling: args.scheduling,
@@ -251,7 +253,7 @@ export class Database extends pulumi.ComponentResource {
                 name: args.identity.name,
                 namespace: args.namespace,
                 labels,
-                annotations: { ...rolloutAnnotations(args.rolloutTimeoutSeconds ?? 300), ...ADOPT_KEPT_OBJECT },
+                annotations: { ...rolloutAnnotations(args.rolloutTimeoutSeconds ?? CONFIG_KEYS.rolloutTimeoutSeconds.default), ...ADOPT_KEPT_OBJECT },
             },
             spec: statefulSetSpec(input),
         }, keep);

@@ -4,18 +4,24 @@ import {
     EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, pullSecretsSpec, resourcesSpec,
     restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
+import { CONFIG_KEYS } from "./config";
 
 /** How a Deployment replaces its pods. */
 export interface Rollout {
-    /** Seconds `pulumi up` waits for the rollout before failing with its cause. @default 300 */
+    /** Seconds `pulumi up` waits for the rollout before failing with its cause. */
     readonly timeoutSeconds: number;
-    /** Extra pods during an update. @default 1 */
+    /** Extra pods during an update. */
     readonly maxSurge: number | string;
-    /** Pods that may be down during an update. @default 0 */
+    /** Pods that may be down during an update. */
     readonly maxUnavailable: number | string;
 }
 
-export const defaultRollout: Rollout = { timeoutSeconds: 300, maxSurge: 1, maxUnavailable: 0 };
+/** The rollout a stack gets by default: the `rolloutTimeoutSeconds`, `maxSurge` and `maxUnavailable` config keys' defaults. */
+export const defaultRollout: Rollout = {
+    timeoutSeconds: CONFIG_KEYS.rolloutTimeoutSeconds.default,
+    maxSurge: CONFIG_KEYS.maxSurge.default,
+    maxUnavailable: CONFIG_KEYS.maxUnavailable.default,
+};
 
 /** HTTP probe paths: liveness restarts a stuck container, readiness takes it out of the Service. */
 export interface HttpProbes {
@@ -27,7 +33,7 @@ export interface HttpProbes {
 export interface Autoscaling {
     readonly minReplicas: number;
     readonly maxReplicas: number;
-    /** Average CPU use, in percent of the request, the autoscaler aims for. @default 70 */
+    /** Average CPU use, in percent of the request, the autoscaler aims for. @default the `cpuTargetPercent` config key's default */
     readonly cpuTargetPercent?: number;
 }
 
@@ -51,14 +57,14 @@ export interface WebServiceArgs {
     readonly image: pulumi.Input<string>;
     /** Port the container listens on. */
     readonly port: number;
-    /** Pods to run. @default 1 */
+    /** Pods to run. @default the `frontendReplicas` config key's default */
     readonly replicas?: number;
     /** Environment: plain values or Secret references. @default {} */
     readonly env?: Readonly<Record<string, EnvValue>>;
     /** Annotations on the pod template; a change rolls the pods (e.g. `Database.clientPodAnnotations()`). @default {} */
     readonly podAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
     readonly probes: HttpProbes;
-    /** @default 50m CPU, 64Mi memory, 128Mi limit */
+    /** @default defaultWebResources: the frontend's */
     readonly resources?: Resources;
     /** @default no constraints */
     readonly scheduling?: Scheduling;
@@ -70,7 +76,12 @@ export interface WebServiceArgs {
     readonly autoscaling?: Autoscaling;
 }
 
-export const defaultWebResources: Resources = { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" };
+/** Used on its own, a WebService is sized as the frontend is by default (CONFIG_KEYS). */
+export const defaultWebResources: Resources = {
+    cpu: CONFIG_KEYS.frontendCpu.default,
+    memory: CONFIG_KEYS.frontendMemory.default,
+    memoryLimit: CONFIG_KEYS.frontendMemoryLimit.default,
+};
 
 /** Resolved inputs of the pure builders below. */
 export interface WebServiceSpecInput {
@@ -161,7 +172,7 @@ export function autoscalerSpec(deploymentName: pulumi.Input<string>, autoscaling
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
         minReplicas: autoscaling.minReplicas,
         maxReplicas: autoscaling.maxReplicas,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuTargetPercent ?? 70 } } }],
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuTargetPercent ?? CONFIG_KEYS.cpuTargetPercent.default } } }],
     };
 }
 
@@ -187,7 +198,7 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             identity: args.identity,
             image: args.image,
             port: args.port,
-            replicas: args.replicas ?? 1,
+            replicas: args.replicas ?? CONFIG_KEYS.frontendReplicas.default,
             env: args.env ?? {},
             podAnnotations: args.podAnnotations,
             probes: args.probes,

@@ -9,6 +9,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
+import { CONFIG_KEYS } from "../../components/config";
 import { describeStackError, exitWith, loadStack, Outcome, parseFlags, UsageError } from "../render/cli";
 import { RenderInput, renderManifests, shownName } from "../render/render";
 import { toDot } from "./dot";
@@ -69,7 +70,7 @@ export async function runDiagram(argv: readonly string[], deps: Partial<DiagramD
         const { mermaid, dot } = draw(input, `\`npm run diagram -- --stack ${args.stack}\``);
         if (args.print) return { code: 0, stdout: mermaid, stderr: "" };
         const svg = await toSvg(dot);
-        const base = path.join(args.out, `${input.config?.appName ?? "launchpad"}-${args.stack}`);
+        const base = path.join(args.out, `${input.config?.appName ?? CONFIG_KEYS.appName.default}-${args.stack}`);
         try {
             fs.mkdirSync(args.out, { recursive: true });
             fs.writeFileSync(`${base}.mmd`, mermaid);

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { CONFIG_KEYS } from "../../components/config";
 import { UpError, UsageError } from "./errors";
 import type { Platform } from "./prereqs";
 
@@ -123,7 +124,7 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
         throw new UpError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
     }
     const config = doc?.config ?? {};
-    const platform = config[`${NS}:platform`] ?? "kind";
+    const platform = config[`${NS}:platform`] ?? CONFIG_KEYS.platform.default;
     if (platform !== "kind" && platform !== "cloud") {
         throw new UpError(`Pulumi.${stack}.yaml: ${NS}:platform is ${JSON.stringify(platform)}; use "kind" or "cloud".`);
     }
