@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { listStacks, resolveSecrets, runStack, StackRun } from "../../tools/harness";
+import { listStacks, resolveSecrets, StackRun } from "../../tools/harness";
 import { launchpadPolicies, packOptionsFrom, ResourceRule } from "../../policy/rules";
+import { stackRun } from "../stackRuns";
 import { FakeResource, validate, validateStack } from "./harness";
 
 const isStackPolicy = (policy: Policies[number]): policy is StackValidationPolicy => "validateStack" in policy;
@@ -16,7 +17,7 @@ for (const stack of listStacks()) {
         const policies = launchpadPolicies(packOptionsFrom({ PULUMI_STACK: stack }));
 
         before(async () => {
-            run = await runStack(stack);
+            run = await stackRun(stack);
         });
 
         // The engine hands resource policies the inputs, and stack policies the outputs.

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { KubeObject, REDACTED, StackRun, containsSecret, listStacks, resolveSecrets, runStack, stableHash, stackConfig } from "../../tools/harness";
 import { validateObject } from "../../tools/harness/schema";
 import { RecordedResource } from "../mocks";
+import { stackRun } from "../stackRuns";
 import { CREDENTIALS_ANNOTATION, adoptPasswordScript, credentialsFingerprint } from "../../components/database";
 import { IMAGE_TYPE } from "../../components/image";
 import { PASSWORD_TYPE } from "../../components/password";
@@ -65,7 +66,7 @@ for (const stack of listStacks()) {
     describe(`the ${stack} stack under mocks`, () => {
         let run: StackRun;
         before(async () => {
-            run = await runStack(stack);
+            run = await stackRun(stack);
         });
 
         it("creates a namespace, two Deployments, one StatefulSet, three Services, one Ingress and the database Secret", () => {
@@ -321,7 +322,7 @@ describe("image builds", () => {
     const builds = (run: StackRun) => run.resources.filter((r) => r.type === IMAGE_TYPE && r.inputs.build !== undefined);
 
     it("run on Docker's default build network unless imageBuildNetwork names one", async () => {
-        assert.ok(builds(await runStack("dev")).every((image) => image.inputs.build.network === undefined));
+        assert.ok(builds(await stackRun("dev")).every((image) => image.inputs.build.network === undefined));
     });
 
     it("run their RUN steps on the imageBuildNetwork, and the mirror has no build to give it to", async () => {

@@ -10,7 +10,7 @@ import { runRender } from "../../tools/render/main";
 import { PLACEHOLDER_DIGEST, RenderInput, renderManifests, sortKeys, toYaml, writeManifests } from "../../tools/render/render";
 import { unifiedDiff } from "../../tools/render/golden";
 import { DIGEST, PINNED, deployment, resource, shop } from "./fixtures";
-import { stackRun } from "./runs";
+import { stackRun } from "../stackRuns";
 
 // The renderer on hand-built runs (naming, placeholders, determinism, check) and the command on the
 // real program (exit codes, one-line errors, nothing written on a bad stack).
