@@ -8,11 +8,13 @@ import { StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
 import type { DoctorReport } from "../../tools/doctor/report";
 import { runStack, stackConfig } from "../../tools/harness";
 import { FakeServer, startFakeApiServer, startFakeRegistry, writeKubeconfig } from "./fakes";
+import { stackRun } from "../stackRuns";
 import { fixtureItems, fixturePath, loadFixture } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const stack = (): StackRun => loadFixture<StackRun>("stack-dev.json");
-const inject = { loadStack: async () => stack() };
+/** The dev stack as the program renders it under mocks, injected so each test skips the run. */
+const stack = (): Promise<StackRun> => stackRun("dev");
+const inject = { loadStack: stack };
 
 describe("doctor: the command line", () => {
     it("reads --stack, --nodes, --pods and --json, with or without '='", () => {
@@ -89,7 +91,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
 
     it("reads the files before running the program, so a wrong path fails at once", async () => {
         let ran = false;
-        const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: async () => { ran = true; return stack(); } });
+        const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: () => { ran = true; return stack(); } });
         assert.equal(out.code, 2);
         assert.equal(out.stderr, "doctor: --nodes /no/such.json: cannot read it (no such file)\n");
         assert.equal(ran, false);
