@@ -9,7 +9,9 @@ const isStackPolicy = (policy: Policies[number]): policy is StackValidationPolic
 
 /**
  * launchpad's own program, run under mocks for every committed stack, passes its own policy pack:
- * what `pulumi preview --stack <stack> --policy-pack policy` would report, without the CLI.
+ * what `pulumi preview --stack <stack> --policy-pack policy` would report, without the CLI. This is
+ * where the program's pods are checked against the restricted Pod Security Standard, requests and
+ * limits, probes and image pins: the pack's rules, not a second copy of them.
  */
 for (const stack of listStacks()) {
     describe(`the ${stack} stack against the policy pack`, () => {
