@@ -2,14 +2,18 @@ import * as assert from "node:assert/strict";
 import { DiagnoseContext, Diagnosis, diagnose, tierOf } from "../../tools/doctor/diagnose";
 import type { StackRun } from "../../tools/doctor/main";
 import { KubeNode, KubePod, NodeState, WorkloadVerdict, nodeStates, scheduleWorkloads, workloadsOf } from "../../tools/doctor/schedule";
-import { fixtureItems, loadFixture, node, podSpec, requiredAffinity, runningPod } from "./helpers";
+import type { KubeObject } from "../../tools/harness";
+import { stackRun } from "../stackRuns";
+import { fixtureItems, node, podSpec, requiredAffinity, runningPod } from "./helpers";
 
-/** The dev stack as tools/harness rendered it (tests/doctor/fixtures/stack-dev.json). */
-function devStack(): StackRun {
-    return loadFixture<StackRun>("stack-dev.json");
+// The doctor reads the objects the dev stack really renders (the program under mocks, as `npm run
+// doctor` runs it), so a change to the program's workloads shows up here.
+let dev: readonly KubeObject[];
+async function loadDev(): Promise<void> {
+    dev = (await stackRun("dev")).objects;
 }
 
-function run(nodes: KubeNode[], pods: KubePod[] = [], objects = devStack().objects, ctx: Partial<DiagnoseContext> = {}) {
+function run(nodes: KubeNode[], pods: KubePod[] = [], objects: StackRun["objects"] = dev, ctx: Partial<DiagnoseContext> = {}) {
     const states = nodeStates(nodes, pods);
     const verdicts = scheduleWorkloads(workloadsOf(objects), states);
     const context: DiagnoseContext = { stack: "dev", platform: "kind", ...ctx };
@@ -25,7 +29,11 @@ const PRODUCT_MESSAGE =
     "1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }.";
 
 describe("doctor: the four-node cluster from the product brief", () => {
-    const results = run(fixtureItems<KubeNode>("nodes-product-4.json"));
+    let results: ReturnType<typeof run>;
+    before(async () => {
+        await loadDev();
+        results = run(fixtureItems<KubeNode>("nodes-product-4.json"));
+    });
 
     it("finds the frontend, the backend and the database", () => {
         assert.deepEqual(results.map((r) => r.tier), ["frontend", "backend", "db"]);
@@ -86,7 +94,7 @@ describe("doctor: the four-node cluster from the product brief", () => {
     });
 
     it("appends a new toleration after the ones the stack already has", () => {
-        const [r] = run(fixtureItems<KubeNode>("nodes-product-4.json"), [], devStack().objects, { existingTolerations: 2 });
+        const [r] = run(fixtureItems<KubeNode>("nodes-product-4.json"), [], dev, { existingTolerations: 2 });
         const fix = r.d.fixes.find((f) => f.configKey === "launchpad:tolerations")!;
         assert.ok(fix.commands?.every((c) => c.includes("'tolerations[2]")));
         assert.match(fix.yaml ?? "", /append to the existing launchpad:tolerations list/);
@@ -94,6 +102,8 @@ describe("doctor: the four-node cluster from the product brief", () => {
 });
 
 describe("doctor: healthy clusters", () => {
+    before(loadDev);
+
     it("places every tier on the kind node, whose control-plane taint kind removed", () => {
         const results = run(fixtureItems<KubeNode>("nodes-kind.json"));
         assert.ok(results.every((r) => r.v.ok && r.v.schedulable.join() === "launchpad-control-plane"));
@@ -101,12 +111,13 @@ describe("doctor: healthy clusters", () => {
     });
 
     it("places every tier on the three-node cloud cluster", () => {
-        const results = run(fixtureItems<KubeNode>("nodes-cloud-3.json"), [], devStack().objects, { platform: "cloud" });
+        const results = run(fixtureItems<KubeNode>("nodes-cloud-3.json"), [], dev, { platform: "cloud" });
         assert.ok(results.every((r) => r.v.ok && r.v.schedulable.length === 3));
     });
 });
 
 describe("doctor: resources already taken", () => {
+    before(loadDev);
     const nodes = fixtureItems<KubeNode>("nodes-kind.json");
     const pods = fixtureItems<KubePod>("pods-kind-full.json");
 
@@ -128,7 +139,7 @@ describe("doctor: resources already taken", () => {
     });
 
     it("says how much cpu is missing and which key lowers the request", () => {
-        const objects = devStack().objects.filter((o) => o.kind !== "Deployment" || o.metadata.labels?.["app.kubernetes.io/component"] === "backend");
+        const objects = dev.filter((o) => o.kind !== "Deployment" || o.metadata.labels?.["app.kubernetes.io/component"] === "backend");
         const backendOnly = objects.filter((o) => o.kind !== "StatefulSet");
         const results = run([node("n", { cpu: "1" })], [runningPod("busy", "n", { cpu: "940m" })], backendOnly);
         const [r] = results;

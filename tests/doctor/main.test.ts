@@ -8,11 +8,13 @@ import { StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
 import type { DoctorReport } from "../../tools/doctor/report";
 import { runStack, stackConfig } from "../../tools/harness";
 import { FakeServer, startFakeApiServer, startFakeRegistry, writeKubeconfig } from "./fakes";
+import { stackRun } from "../stackRuns";
 import { fixtureItems, fixturePath, loadFixture } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const stack = (): StackRun => loadFixture<StackRun>("stack-dev.json");
-const inject = { loadStack: async () => stack() };
+/** The dev stack as the program renders it under mocks, injected so each test skips the run. */
+const stack = (): Promise<StackRun> => stackRun("dev");
+const inject = { loadStack: stack };
 
 describe("doctor: the command line", () => {
     it("reads --stack, --nodes, --pods and --json, with or without '='", () => {
@@ -53,7 +55,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         assert.equal(report.stack, "dev");
         assert.equal(report.ok, false);
         assert.deepEqual(report.nodes.map((n) => [n.name, n.ready]), [["dkos-master-01", "True"], ["dkos-worker-01", "Unknown"], ["dkos-worker-02", "Unknown"], ["dkos-lb-01", "True"]]);
-        assert.equal(report.workloads.length, 3);
+        assert.deepEqual(report.workloads.map((w) => w.kind), ["Deployment", "Deployment", "StatefulSet"]);
         for (const w of report.workloads) {
             assert.deepEqual(Object.keys(w).filter((k) => ["kind", "name", "namespace", "schedulable", "message", "fixes"].includes(k)).sort(), ["fixes", "kind", "message", "name", "namespace", "schedulable"]);
             assert.deepEqual(w.schedulable, []);
@@ -89,7 +91,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
 
     it("reads the files before running the program, so a wrong path fails at once", async () => {
         let ran = false;
-        const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: async () => { ran = true; return stack(); } });
+        const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: () => { ran = true; return stack(); } });
         assert.equal(out.code, 2);
         assert.equal(out.stderr, "doctor: --nodes /no/such.json: cannot read it (no such file)\n");
         assert.equal(ran, false);
@@ -136,14 +138,6 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
         const out = await runDoctor(["--stack", "staging", "--nodes", fixturePath("nodes-kind.json")]);
         assert.equal(out.code, 2);
         assert.equal(out.stderr, 'doctor: unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod, testbed)\n');
-    });
-
-    it("finds every tier of the dev stack unschedulable on the four-node cluster, and exits 1", async () => {
-        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-product-4.json"), "--json"]);
-        assert.equal(out.code, 1, out.stderr);
-        const report = JSON.parse(out.stdout) as DoctorReport;
-        assert.deepEqual(report.workloads.map((w) => [w.kind, w.schedulable.length]), [["Deployment", 0], ["Deployment", 0], ["StatefulSet", 0]]);
-        assert.ok(report.workloads.every((w) => w.message?.startsWith("0/4 nodes are available: 1 node(s) had untolerated taint {node-role.dkosv3.9rum.cc/lb: true}")));
     });
 
     it("finds the prod stack's two replicas per tier fit the healthy cloud cluster, and exits 0", async () => {

@@ -6,6 +6,7 @@ import { compareRuns } from "../../tools/bench/idempotency";
 import { Case, benchCases, parseHostReport } from "../../tools/bench/cases";
 import { Run, runOnce } from "../../tools/bench/measure";
 import { compileProgram } from "../../tools/launch/program";
+import { stackRun } from "../stackRuns";
 
 // What `pulumi up` runs is the JavaScript tools/launch compiles, not the TypeScript the other tests
 // load through ts-node: the two must be the same program.
@@ -33,7 +34,7 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
 
     for (const stack of listStacks()) {
         it(`registers byte-identical resources and outputs to the TypeScript for stack ${stack}`, async () => {
-            const source = await runStack(stack);
+            const source = await stackRun(stack);
             const compiled = await runStack(stack, { entry: outFile });
             assert.ok(compiled.resources.length > 10);
             const drifts = compareRuns(source.resources, compiled.resources);
@@ -44,7 +45,7 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
 
     it("starts through Pulumi's own runtime entry (cmd/run) with typescript off, and registers the dev stack", async function () {
         this.timeout(60_000);
-        const expected = (await runStack("dev")).resources.length;
+        const expected = (await stackRun("dev")).resources.length;
         const finished = await runtime;
         assert.equal(runtimeCase.check(finished), undefined);
         assert.equal(finished.code, 0, finished.stderr);

@@ -1,14 +1,17 @@
 import * as assert from "node:assert/strict";
 import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { listStacks, resolveSecrets, runStack, StackRun } from "../../tools/harness";
+import { listStacks, resolveSecrets, StackRun } from "../../tools/harness";
 import { launchpadPolicies, packOptionsFrom, ResourceRule } from "../../policy/rules";
+import { stackRun } from "../stackRuns";
 import { FakeResource, validate, validateStack } from "./harness";
 
 const isStackPolicy = (policy: Policies[number]): policy is StackValidationPolicy => "validateStack" in policy;
 
 /**
  * launchpad's own program, run under mocks for every committed stack, passes its own policy pack:
- * what `pulumi preview --stack <stack> --policy-pack policy` would report, without the CLI.
+ * what `pulumi preview --stack <stack> --policy-pack policy` would report, without the CLI. This is
+ * where the program's pods are checked against the restricted Pod Security Standard, requests and
+ * limits, probes and image pins: the pack's rules, not a second copy of them.
  */
 for (const stack of listStacks()) {
     describe(`the ${stack} stack against the policy pack`, () => {
@@ -16,7 +19,7 @@ for (const stack of listStacks()) {
         const policies = launchpadPolicies(packOptionsFrom({ PULUMI_STACK: stack }));
 
         before(async () => {
-            run = await runStack(stack);
+            run = await stackRun(stack);
         });
 
         // The engine hands resource policies the inputs, and stack policies the outputs.

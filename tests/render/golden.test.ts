@@ -7,7 +7,7 @@ import { dotToSvg } from "../../tools/diagram/svg";
 import { checkObject } from "../../tools/render/check";
 import { ACCEPT, compareWithGolden, GOLDEN_DIR } from "../../tools/render/golden";
 import { PLACEHOLDER_DIGEST, renderManifests } from "../../tools/render/render";
-import { stackRun } from "./runs";
+import { stackRun } from "../stackRuns";
 
 // The committed renders are what a reviewer reads in a pull request: any change to the manifests a
 // stack would apply shows up here as a diff, and is accepted by rendering into tests/golden again.

@@ -10,7 +10,7 @@ import { runRender } from "../../tools/render/main";
 import { PLACEHOLDER_DIGEST, RenderInput, renderManifests, sortKeys, toYaml, writeManifests } from "../../tools/render/render";
 import { unifiedDiff } from "../../tools/render/golden";
 import { DIGEST, PINNED, deployment, resource, shop } from "./fixtures";
-import { stackRun } from "./runs";
+import { stackRun } from "../stackRuns";
 
 // The renderer on hand-built runs (naming, placeholders, determinism, check) and the command on the
 // real program (exit codes, one-line errors, nothing written on a bad stack).
@@ -203,13 +203,18 @@ describe("npm run render", () => {
 
 describe("golden diffs", () => {
     it("show what changed as a unified diff with line numbers and context", () => {
-        const before = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].join("\n");
-        const after = ["a", "b", "c", "d", "E", "f", "g", "h", "i", "j", "k"].join("\n");
+        // Like the YAML files: every line ends in a newline.
+        const before = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].map((l) => `${l}\n`).join("");
+        const after = ["a", "b", "c", "d", "E", "f", "g", "h", "i", "j", "k"].map((l) => `${l}\n`).join("");
         assert.equal(unifiedDiff(before, after, { expected: "golden", actual: "render" }, 2), [
             "--- golden", "+++ render",
             "@@ -3,5 +3,5 @@", " c", " d", "-e", "+E", " f", " g",
             "@@ -9,2 +9,3 @@", " i", " j", "+k",
         ].join("\n"));
         assert.equal(unifiedDiff(before, before, { expected: "a", actual: "b" }), "");
+    });
+
+    it("show a lost final newline, which a line-by-line comparison would hide", () => {
+        assert.match(unifiedDiff("a\n", "a", { expected: "golden", actual: "render" }), /^-a\n\+a\n\\ No newline at end of file$/m);
     });
 });

@@ -156,11 +156,6 @@ describe("up: npm run up on the prod stack", () => {
         assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate prod", "up prod"]);
     });
 
-    it("does not require kind or kubectl", async () => {
-        const h = harness({ machine: freshMachine({ installed: new Set(["pulumi", "docker"]) }), env: prodEnv });
-        await up(h.deps, { stack: "prod" });
-    });
-
     it("names the kubeconfig context from the stack file and skips the kind bootstrap", async () => {
         const h = harness({ env: prodEnv });
         await up(h.deps, { stack: "prod" });
@@ -294,10 +289,12 @@ describe("up: npm run down", () => {
         assert.ok(h.lines.some((l) => l.includes("To delete the data too: npm run down -- --delete-data")));
     });
 
-    it("needs only the Pulumi CLI", async () => {
+    it("needs only the Pulumi CLI, and runs no other tool", async () => {
         const h = harness({ machine: freshMachine({ installed: new Set(["pulumi"]) }) });
         existing(h);
         await down(h.deps, { stack: "dev", deleteData: false, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws"), ["open", "selectOrCreate dev", "destroy dev excludeProtected=true"]);
+        assert.deepEqual(h.machine.calls, []);
     });
 
     it("refuses to destroy a stack whose config no longer retains data, without --delete-data", async () => {

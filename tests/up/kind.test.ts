@@ -16,6 +16,8 @@ import {
     registryHostsToml,
     registryOnNetwork,
 } from "../../tools/up/kind";
+import { loadConfig } from "../../components/config";
+import { stackConfig } from "../../tools/harness";
 import { FakeMachine, freshMachine, NODE, readyMachine } from "./fakes";
 
 const res = (code: number, stdout = "", stderr = "") => ({ code, stdout, stderr });
@@ -45,8 +47,10 @@ describe("up: the kind platform's specs", () => {
         assert.match(patch, /config_path = "\/etc\/containerd\/certs\.d"/);
     });
 
-    it("aliases localhost:5001 on the nodes to the registry container over plain HTTP", () => {
-        assert.equal(REGISTRY_HOSTS_DIR, "/etc/containerd/certs.d/localhost:5001");
+    it("aliases the dev stack's registry on the nodes to the registry container over plain HTTP", () => {
+        // containerd looks up <config_path>/<host:port>/hosts.toml for the host an image names.
+        const { registry } = loadConfig(stackConfig("dev"), { stack: "dev" });
+        assert.equal(REGISTRY_HOSTS_DIR, `/etc/containerd/certs.d/${registry.server}`);
         assert.equal(registryHostsToml(), '[host."http://kind-registry:5000"]\n');
     });
 
@@ -60,9 +64,10 @@ describe("up: the kind platform's specs", () => {
     it("pins ingress-nginx to one controller release of the upstream kind manifest", () => {
         assert.match(INGRESS_NGINX.version, /^\d+\.\d+\.\d+$/);
         assert.equal(
-            ingressNginxManifestUrl(),
-            `https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v${INGRESS_NGINX.version}/deploy/static/provider/kind/deploy.yaml`,
+            ingressNginxManifestUrl("1.14.3"),
+            "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.14.3/deploy/static/provider/kind/deploy.yaml",
         );
+        assert.ok(ingressNginxManifestUrl().includes(`/controller-v${INGRESS_NGINX.version}/`), "the default is the pinned release");
     });
 });
 
