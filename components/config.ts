@@ -5,8 +5,9 @@ import type { Toleration, Affinity } from "./pod";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
-    checkRegistry, closest, isZeroIntOrPercent, parseQuantity,
+    checkRegistry, closest, isZeroIntOrPercent,
 } from "./validate";
+import { parseQuantity } from "../policy/quantity";
 
 /** The Pulumi project name: every config key lives under `launchpad:`. */
 export const PROJECT = "launchpad";

@@ -1,6 +1,8 @@
 // Pure checks on the shapes Kubernetes, Docker and PostgreSQL accept. Each returns undefined when the
 // value is fine, or a sentence saying what is wrong; callers add the key and the fix.
 
+import { parseQuantity } from "../policy/quantity";
+
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -71,26 +73,11 @@ export function checkLabelValue(value: string): string | undefined {
     return undefined;
 }
 
-const quantityPattern = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const suffixScale: Record<string, number> = {
-    "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** Parses a Kubernetes quantity ("250m", "1.5Gi", "2e3") into base units, or undefined if malformed. */
-export function parseQuantity(value: string): number | undefined {
-    const match = quantityPattern.exec(value);
-    if (!match) return undefined;
-    const number = Number(match[1]);
-    const suffix = match[3] ?? "";
-    if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
-    return number * suffixScale[suffix];
-}
-
 /** A non-negative Kubernetes quantity such as "100m", "128Mi" or "1Gi". */
 export function checkQuantity(value: string): string | undefined {
     const parsed = parseQuantity(value);
     if (parsed === undefined) return "is not a Kubernetes quantity (e.g. 100m or 0.5 for CPU, 128Mi or 1Gi for memory)";
+    if (parsed < 0) return "is negative; give a positive amount";
     if (parsed === 0) return "is zero; give a positive amount";
     return undefined;
 }
