@@ -1,6 +1,7 @@
 // Pure checks on the shapes Kubernetes, Docker and PostgreSQL accept. Each returns undefined when the
 // value is fine, or a sentence saying what is wrong; callers add the key and the fix.
 
+import { isRegistryAddress, parseImageReference } from "../policy/imageRef";
 import { parseQuantity } from "../policy/quantity";
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -91,53 +92,20 @@ export function checkMemory(value: string): string | undefined {
     return undefined;
 }
 
-const domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
-const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const imagePath = `${pathComponent}(?:/${pathComponent})*`;
-const tag = "[\\w][\\w.-]{0,127}";
-const digest = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
-const imageReference = new RegExp(`^(?:(${domain})/)?(${imagePath})(?::(${tag}))?(?:@(${digest}))?$`);
-const registryPattern = new RegExp(`^${domain}(?:/${imagePath})?$`);
-
-export interface ImageReference {
-    /** Registry host (and port), when the reference names one. */
-    readonly domain?: string;
-    /** Repository path inside the registry. */
-    readonly path: string;
-    readonly tag?: string;
-    readonly digest?: string;
-}
-
-/** Splits a Docker image reference; the first component is a registry only if it looks like a host. */
-export function parseImageReference(value: string): ImageReference | undefined {
-    const match = imageReference.exec(value);
-    if (!match) return undefined;
-    const [, matchedHost, matchedPath, imageTag, imageDigest] = match;
-    let host: string | undefined = matchedHost;
-    let path = matchedPath;
-    if (host !== undefined && !/[.:]/.test(host) && host !== "localhost") {
-        // "team/app": "team" is a path component on Docker Hub, not a registry host.
-        if (host !== host.toLowerCase()) return undefined;
-        path = `${host}/${path}`;
-        host = undefined;
-    }
-    return { domain: host, path, tag: imageTag, digest: imageDigest };
-}
-
 /** An image to pull, such as "postgres:17" or "ghcr.io/acme/db@sha256:…". */
 export function checkImageReference(value: string): string | undefined {
     const parsed = parseImageReference(value);
-    if (!parsed) return "is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2)";
-    if (!parsed.tag && !parsed.digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
-    if (parsed.tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
+    if (!parsed.ok) return `is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2): ${parsed.reason}`;
+    const { tag, digest } = parsed.reference;
+    if (!tag && !digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
+    if (tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
     return undefined;
 }
 
 /** A registry to push to: a host with optional port and path, no tag or scheme. */
 export function checkRegistry(value: string): string | undefined {
     if (/^[a-z]+:\/\//.test(value)) return "has a URL scheme; give only the host, port and path (e.g. ghcr.io/acme)";
-    if (!registryPattern.test(value)) return "is not a registry address (host[:port][/path], e.g. localhost:5001 or ghcr.io/acme)";
+    if (!isRegistryAddress(value)) return "is not a registry address (host[:port][/path], e.g. localhost:5001 or ghcr.io/acme)";
     const host = value.split("/")[0];
     if (!/[.:]/.test(host) && host !== "localhost") {
         return "does not start with a registry host (with a '.' or a port, or 'localhost'); for Docker Hub write docker.io/<user>";

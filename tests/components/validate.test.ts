@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import {
     checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
-    checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest, parseImageReference,
+    checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest,
 } from "../../components/validate";
+import { parseImageReference } from "../../policy/imageRef";
 
 describe("validate", () => {
     it("accepts DNS-1123 labels and rejects upper case, underscores, edges and length", () => {
@@ -37,12 +38,16 @@ describe("validate", () => {
     });
 
     it("splits image references into registry, path, tag and digest the way Docker does", () => {
-        assert.deepEqual(parseImageReference("postgres:17"), { domain: undefined, path: "postgres", tag: "17", digest: undefined });
-        assert.deepEqual(parseImageReference("localhost:5001/app:1.0"), { domain: "localhost:5001", path: "app", tag: "1.0", digest: undefined });
-        assert.deepEqual(parseImageReference("team/app:1"), { domain: undefined, path: "team/app", tag: "1", digest: undefined });
+        const reference = (value: string) => {
+            const parsed = parseImageReference(value);
+            return parsed.ok ? parsed.reference : undefined;
+        };
+        assert.deepEqual(reference("postgres:17"), { domain: undefined, path: "postgres", tag: "17", digest: undefined });
+        assert.deepEqual(reference("localhost:5001/app:1.0"), { domain: "localhost:5001", path: "app", tag: "1.0", digest: undefined });
+        assert.deepEqual(reference("team/app:1"), { domain: undefined, path: "team/app", tag: "1", digest: undefined });
         const digest = `sha256:${"a".repeat(64)}`;
-        assert.equal(parseImageReference(`ghcr.io/acme/db@${digest}`)?.digest, digest);
-        assert.equal(parseImageReference("Postgres:17"), undefined);
+        assert.equal(reference(`ghcr.io/acme/db@${digest}`)?.digest, digest);
+        assert.equal(reference("Postgres:17"), undefined);
     });
 
     it("wants upstream images pinned, never latest or untagged", () => {
