@@ -115,8 +115,10 @@ export interface ConfigProblem {
 
 /** Every problem of a stack's config at once. Thrown before any resource exists. */
 export class ConfigError extends pulumi.RunError {
-    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
-        super(formatProblems(stack, problems));
+    // `stackName`, not `stack`: a field named `stack` would hide Error.stack, the trace that
+    // LAUNCHPAD_DEBUG=1 prints.
+    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[]) {
+        super(formatProblems(stackName, problems));
         this.name = "ConfigError";
     }
 }
