@@ -1,6 +1,7 @@
 // Pure checks on the shapes Kubernetes, Docker and PostgreSQL accept. Each returns undefined when the
 // value is fine, or a sentence saying what is wrong; callers add the key and the fix.
 
+import * as net from "node:net";
 import { isRegistryAddress, parseImageReference } from "../policy/imageRef";
 import { parseQuantity } from "../policy/quantity";
 
@@ -38,7 +39,8 @@ export function checkDns1123Subdomain(value: string): string | undefined {
 /** An Ingress host: a DNS name, optionally with one leading wildcard label. */
 export function checkHost(value: string): string | undefined {
     const bare = value.startsWith("*.") ? value.slice(2) : value;
-    if (/^\d+(\.\d+){3}$/.test(bare)) return "is an IP address; an Ingress host must be a DNS name";
+    // Four dotted numbers are no DNS name even when out of range (999.1.1.1): no top-level domain is numeric.
+    if (net.isIP(bare) !== 0 || /^\d+(\.\d+){3}$/.test(bare)) return "is an IP address; an Ingress host must be a DNS name";
     if (bare.includes(":")) return "has a port; an Ingress host is a DNS name without a port";
     return checkDns1123Subdomain(bare);
 }
@@ -116,13 +118,11 @@ export function checkRegistry(value: string): string | undefined {
 /** An IPv4 or IPv6 CIDR such as 203.0.113.0/24. */
 export function checkCidr(value: string): string | undefined {
     const [address, bits, ...rest] = value.split("/");
-    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
-        if (address.split(".").some((octet) => Number(octet) > 255) || Number(bits) > 32) return "is not a valid IPv4 CIDR";
-        return undefined;
-    }
-    if (/^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && Number(bits) <= 128) return undefined;
-    return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+    const family = net.isIP(address);
+    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || family === 0) return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+    const maxBits = family === 4 ? 32 : 128;
+    if (Number(bits) > maxBits) return `is not a valid IPv${family} CIDR (the prefix is at most /${maxBits})`;
+    return undefined;
 }
 
 /** A Docker platform such as linux/amd64 or linux/arm64/v8. */

@@ -1,11 +1,20 @@
 import assert from "node:assert/strict";
 import {
-    checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
+    checkCidr, checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
     checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest,
 } from "../../components/validate";
 import { parseImageReference } from "../../policy/imageRef";
 
 describe("validate", () => {
+    it("reads CIDRs with node:net: IPv4, IPv6 and IPv4-mapped, prefixes in range", () => {
+        for (const good of ["203.0.113.0/24", "0.0.0.0/0", "2001:db8::/32", "::/0", "::ffff:10.0.0.0/104"]) assert.equal(checkCidr(good), undefined, good);
+        for (const bad of ["10.0.0.256/8", "010.0.0.0/8", ":::/8", "2001:db8::g/32", "10.0.0.0", "10.0.0.0/", "10.0.0.0/8/8", "example.com/8"]) {
+            assert.match(checkCidr(bad) ?? "", /is not a CIDR/, bad);
+        }
+        assert.match(checkCidr("10.0.0.0/33") ?? "", /IPv4 CIDR/);
+        assert.match(checkCidr("2001:db8::/129") ?? "", /IPv6 CIDR/);
+    });
+
     it("accepts DNS-1123 labels and rejects upper case, underscores, edges and length", () => {
         assert.equal(checkDns1123Label("launchpad-dev"), undefined);
         assert.equal(checkDns1123Label("9lives"), undefined);
@@ -21,6 +30,8 @@ describe("validate", () => {
         assert.equal(checkHost("app.example.com"), undefined);
         assert.equal(checkHost("*.example.com"), undefined);
         assert.match(checkHost("10.0.0.1") ?? "", /IP address/);
+        assert.match(checkHost("999.0.0.1") ?? "", /IP address/);
+        assert.match(checkHost("2001:db8::1") ?? "", /IP address/);
         assert.match(checkHost("app.example.com:8080") ?? "", /port/);
         assert.ok(checkHost("https://app.example.com"));
     });

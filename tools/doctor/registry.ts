@@ -4,6 +4,7 @@
 // anonymous first, then Basic or the Bearer token flow the registry's WWW-Authenticate challenge asks for.
 
 import { promises as fs } from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseImageReference } from "../../policy/imageRef";
@@ -122,9 +123,16 @@ export interface CheckImageOptions {
     timeoutMs?: number;
 }
 
-function defaultScheme(registry: string): "http" | "https" {
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** "http" for a registry on this machine (localhost, 127.0.0.0/8, ::1), as Docker treats it; "https" otherwise. */
+export function defaultScheme(registry: string): "http" | "https" {
     const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-    return host === "localhost" || host.startsWith("127.") || host === "::1" ? "http" : "https";
+    const family = net.isIP(host);
+    const loopback = family !== 0 && LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
+    return host === "localhost" || loopback ? "http" : "https";
 }
 
 class AuthRefused extends Error {}
