@@ -9,7 +9,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
-import { describeStackError, exitWith, loadStack, Outcome, parseFlags, UsageError } from "../render/cli";
+import { describeStackError, exitWith, loadStack, Outcome, parseFlags, UsageError } from "../cli";
 import { RenderInput, renderManifests, shownName } from "../render/render";
 import { toDot } from "./dot";
 import { toMermaid } from "./mermaid";

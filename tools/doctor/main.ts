@@ -6,8 +6,9 @@
 // Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
 // stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
 
+import { describeStackError, UsageError } from "../cli";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
-import { ClusterSource, FileClusterSource, LiveClusterSource, UsageError } from "./cluster";
+import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
 import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
@@ -69,23 +70,6 @@ export function parseArgs(argv: string[]): DoctorArgs {
 
 function firstLine(e: unknown): string {
     return String((e as Error)?.message ?? e).split("\n")[0];
-}
-
-/**
- * The harness's errors in one line: a ConfigError lists each problem as `launchpad:key: message`, a
- * StackFileError (unknown stack, unreadable stack file) and anything else give their first line.
- */
-export function describeStackError(stack: string, e: unknown): string {
-    const problems = (e as { problems?: unknown }).problems;
-    if (Array.isArray(problems) && problems.length > 0) {
-        const text = problems.map((p) => {
-            if (typeof p === "string") return p;
-            const { key, message } = p as { key?: string; message?: string };
-            return key && message ? `launchpad:${key} ${message}` : message ?? JSON.stringify(p);
-        });
-        return `stack ${stack} has ${problems.length === 1 ? "a config problem" : `${problems.length} config problems`}: ${text.join("; ")}`;
-    }
-    return firstLine(e);
 }
 
 function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {

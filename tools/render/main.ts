@@ -8,7 +8,7 @@
 
 import * as path from "path";
 import { checkObject } from "./check";
-import { describeStackError, exitWith, loadStack, Outcome, parseFlags, stacks, UsageError } from "./cli";
+import { describeStackError, exitWith, loadStack, Outcome, parseFlags, stacks, UsageError } from "../cli";
 import { Manifest, RenderInput, renderManifests, writeManifests } from "./render";
 
 export const USAGE = "usage: npm run render -- (--stack <name> | --all) [--out <dir>] [--check]";

@@ -1,4 +1,5 @@
-import { EXIT, UpError, UsageError } from "./errors";
+import { EXIT, UsageError } from "../cli";
+import { UpError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
 import { CONFIG_KEYS } from "../../components/config";
@@ -172,7 +173,7 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
     try {
         return await op();
     } catch (err) {
-        if (err instanceof UpError) throw err;
+        if (err instanceof UpError || err instanceof UsageError) throw err;
         const message = engineMessage(err);
         const hint = engineHint(message, stack);
         let causes = "";

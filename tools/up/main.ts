@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Deps, down, preview, up } from "./commands";
-import { EXIT, UpError, UsageError } from "./errors";
+import { EXIT, UsageError } from "../cli";
+import { UpError } from "./errors";
 import { ProcessRunner } from "./runner";
 import { DEV_STACK } from "./state";
 import { openPulumiWorkspace } from "./workspace";
@@ -102,7 +103,7 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
         else await down(deps, args);
         return EXIT.ok;
     } catch (err) {
-        if (err instanceof UpError) {
+        if (err instanceof UpError || err instanceof UsageError) {
             output.err(`${err.message}\n`);
             return err.exitCode;
         }

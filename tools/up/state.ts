@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { UpError, UsageError } from "./errors";
+import { UsageError } from "../cli";
+import { UpError } from "./errors";
 import type { Platform } from "./prereqs";
 
 /** The stack that runs on a laptop: the only one that gets a generated passphrase and the kind bootstrap by default. */

@@ -1,9 +1,17 @@
-// What `render` and `diagram` share as commands: flag parsing, one-line errors, loading a stack.
+// What the commands a user runs (render, diagram, doctor, up, bench) share: flag parsing, the one
+// error for being called wrongly, one-line stack errors, loading a stack.
 
-import type { StackRun } from "../harness";
+import type { StackRun } from "./harness";
 
-/** A problem with the command line or the stack (unknown stack, invalid config): exit 2, one line. */
+/** Exit codes every command uses. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/**
+ * A mistake in how a command was called or in what it was given (unknown flag, unknown stack, invalid
+ * config, an unreadable file): printed as one line without a stack trace, and the command exits 2.
+ */
 export class UsageError extends Error {
+    readonly exitCode = EXIT.usage;
     constructor(message: string) {
         super(message);
         this.name = "UsageError";
@@ -69,13 +77,13 @@ export function describeStackError(stack: string, error: unknown): string {
 
 /** Runs the program under mocks for a stack (loaded on first use: tests inject their own runs). */
 export function loadStack(stack: string): Promise<StackRun> {
-    const harness = require("../harness") as typeof import("../harness");
+    const harness = require("./harness") as typeof import("./harness");
     return harness.runStack(stack);
 }
 
 /** Stacks with a committed stack file. */
 export function stacks(): string[] {
-    const harness = require("../harness") as typeof import("../harness");
+    const harness = require("./harness") as typeof import("./harness");
     return harness.listStacks();
 }
 
