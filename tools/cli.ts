@@ -1,6 +1,7 @@
 // What the commands a user runs (render, diagram, doctor, up, bench) share: flag parsing, the one
 // error for being called wrongly, one-line stack errors, loading a stack.
 
+import { parseArgs } from "node:util";
 import type { StackRun } from "./harness";
 
 /** Exit codes every command uses. */
@@ -26,30 +27,47 @@ export interface Outcome {
 }
 
 export interface FlagSpec {
-    /** Flags that take a value (`--out dir` or `--out=dir`). */
+    /** Flags that take a value (`--out dir` or `--out=dir`), as written: "--out". */
     readonly values: readonly string[];
-    /** Flags that stand alone. */
+    /** Flags that stand alone, as written: "--check", "-h". */
     readonly switches: readonly string[];
 }
 
-/** Parses `--flag value`, `--flag=value` and switches; a value flag given twice keeps every value. */
-export function parseFlags(argv: readonly string[], spec: FlagSpec, usage: string): Map<string, string[]> {
+/** What is wrong with a command line; each command puts it in its own words. */
+export type ArgvProblem =
+    | { readonly problem: "unknown"; /** The argument as written, e.g. "--node=x". */ readonly arg: string }
+    | { readonly problem: "no value"; readonly flag: string };
+
+/**
+ * Reads a command line of flags with node:util's parseArgs: `--flag value`, `--flag=value` and
+ * switches; any other argument is a problem. A value may be neither empty nor, unless written
+ * `--flag=-x`, start with "-" (node's own rule: `--stack --json` forgot the stack). The first problem
+ * is returned, not thrown, so each command words it. Each flag given maps to every value it was given
+ * (a switch to none).
+ */
+export function readArgv(argv: readonly string[], spec: FlagSpec): { readonly flags: Map<string, string[]> } | ArgvProblem {
+    const options = Object.fromEntries(spec.values.map((flag) => [flag.replace(/^--/, ""), { type: "string", multiple: true } as const]));
+    const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
     const flags = new Map<string, string[]>();
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-        const flag = eq > 0 ? arg.slice(0, eq) : arg;
-        if (spec.values.includes(flag)) {
-            const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-            if (value === undefined || value === "" || (eq < 0 && value.startsWith("-"))) throw new UsageError(`${flag} needs a value; ${usage}`);
-            flags.set(flag, [...(flags.get(flag) ?? []), value]);
-        } else if (spec.switches.includes(flag) && eq < 0) {
-            flags.set(flag, []);
+    for (const token of tokens) {
+        if (token.kind === "option" && spec.values.includes(token.rawName)) {
+            const value = token.value;
+            if (value === undefined || value === "" || (!token.inlineValue && value.startsWith("-"))) return { problem: "no value", flag: token.rawName };
+            flags.set(token.rawName, [...(flags.get(token.rawName) ?? []), value]);
+        } else if (token.kind === "option" && spec.switches.includes(token.rawName) && token.value === undefined) {
+            flags.set(token.rawName, []);
         } else {
-            throw new UsageError(`unknown argument ${JSON.stringify(arg)}; ${usage}`);
+            return { problem: "unknown", arg: argv[token.index] };
         }
     }
-    return flags;
+    return { flags };
+}
+
+/** Parses flags for render, diagram and bench; throws UsageError with the command's usage. */
+export function parseFlags(argv: readonly string[], spec: FlagSpec, usage: string): Map<string, string[]> {
+    const read = readArgv(argv, spec);
+    if ("flags" in read) return read.flags;
+    throw new UsageError(read.problem === "no value" ? `${read.flag} needs a value; ${usage}` : `unknown argument ${JSON.stringify(read.arg)}; ${usage}`);
 }
 
 function firstLine(error: unknown): string {
