@@ -11,6 +11,7 @@
 //   pkg/scheduler/framework/types.go (FitError.Error)                        "0/N nodes are available: <count reason, sorted>."
 //   pkg/scheduler/framework/runtime/framework.go (RunFilterPlugins)          a node stops at its first failing filter
 
+import { isWorkloadKind, podTemplateOf, WorkloadKindName } from "../../policy/podTemplates";
 import { milliValue, unitValue } from "../../policy/quantity";
 
 // ---------------------------------------------------------------------------------------------------
@@ -454,27 +455,24 @@ export interface ManifestLike {
     spec?: any;
 }
 
+/**
+ * How many pods of each kind the doctor places. Not DaemonSets (one pod per matching node, not a
+ * placement to find) nor CronJobs (their pods come at the schedule's time).
+ */
+const PLACED_REPLICAS: Partial<Record<WorkloadKindName, (spec: any) => number>> = {
+    Deployment: (spec) => spec?.replicas ?? 1,
+    StatefulSet: (spec) => spec?.replicas ?? 1,
+    ReplicaSet: (spec) => spec?.replicas ?? 1,
+    Job: (spec) => spec?.parallelism ?? 1,
+    Pod: () => 1,
+};
+
 /** The pods a manifest would create, or undefined for objects that create none (Services, Secrets…). */
 export function workloadOf(obj: ManifestLike): Workload | undefined {
-    let template: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined;
-    let replicas = 1;
-    switch (obj.kind) {
-        case "Deployment":
-        case "StatefulSet":
-        case "ReplicaSet":
-            template = obj.spec?.template;
-            replicas = obj.spec?.replicas ?? 1;
-            break;
-        case "Job":
-            template = obj.spec?.template;
-            replicas = obj.spec?.parallelism ?? 1;
-            break;
-        case "Pod":
-            template = { metadata: obj.metadata, spec: obj.spec };
-            break;
-        default:
-            return undefined;
-    }
+    const replicasOf = isWorkloadKind(obj.kind) ? PLACED_REPLICAS[obj.kind] : undefined;
+    if (replicasOf === undefined) return undefined;
+    const template: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined = podTemplateOf(obj);
+    const replicas = replicasOf(obj.spec);
     if (!template?.spec) return undefined;
     return {
         kind: obj.kind,
