@@ -70,7 +70,8 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec, usage: strin
     throw new UsageError(read.problem === "no value" ? `${read.flag} needs a value; ${usage}` : `unknown argument ${JSON.stringify(read.arg)}; ${usage}`);
 }
 
-function firstLine(error: unknown): string {
+/** The first line of an error's message, for one-line reports. */
+export function firstLine(error: unknown): string {
     return String((error as Error)?.message ?? error).split("\n")[0];
 }
 

@@ -6,7 +6,7 @@
 // Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
 // stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
 
-import { describeStackError, readArgv, UsageError } from "../cli";
+import { describeStackError, firstLine, readArgv, UsageError } from "../cli";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
@@ -55,10 +55,6 @@ export function parseArgs(argv: string[]): DoctorArgs {
     const nodes = last("--nodes"), pods = last("--pods");
     if (pods && !nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
     return { ...args, ...(nodes && { nodes }), ...(pods && { pods }) };
-}
-
-function firstLine(e: unknown): string {
-    return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
 function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
