@@ -5,8 +5,9 @@ import type { Toleration, Affinity } from "./pod";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
-    checkRegistry, closest, isZeroIntOrPercent, parseQuantity,
+    checkRegistry, closest, isZeroIntOrPercent,
 } from "./validate";
+import { parseQuantity } from "../policy/quantity";
 
 /** The Pulumi project name: every config key lives under `launchpad:`. */
 export const PROJECT = "launchpad";
@@ -121,8 +122,10 @@ export interface ConfigProblem {
 
 /** Every problem of a stack's config at once. Thrown before any resource exists. */
 export class ConfigError extends pulumi.RunError {
-    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
-        super(formatProblems(stack, problems));
+    // `stackName`, not `stack`: a field named `stack` would hide Error.stack, the trace that
+    // LAUNCHPAD_DEBUG=1 prints.
+    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[]) {
+        super(formatProblems(stackName, problems));
         this.name = "ConfigError";
     }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
 import { CONFIG_KEYS } from "./config";
 import { Image, ImageArgs, registryHost } from "./image";
-import { parseImageReference } from "./validate";
+import { parseImageReference } from "../policy/imageRef";
 
 /** The team's registry and, when it needs a login, its credentials. */
 export interface RegistryArgs {
@@ -65,7 +65,8 @@ export function repositoryFor(registry: string, repository: string): string {
 
 /** The tag a mirror keeps: the upstream's own tag, or "mirror" for a digest-only source. */
 export function mirrorTag(source: string): string {
-    return parseImageReference(source)?.tag ?? "mirror";
+    const parsed = parseImageReference(source);
+    return (parsed.ok ? parsed.reference.tag : undefined) ?? "mirror";
 }
 
 /**

@@ -1,6 +1,10 @@
 // Pure checks on the shapes Kubernetes, Docker and PostgreSQL accept. Each returns undefined when the
 // value is fine, or a sentence saying what is wrong; callers add the key and the fix.
 
+import * as net from "node:net";
+import { isRegistryAddress, parseImageReference } from "../policy/imageRef";
+import { parseQuantity } from "../policy/quantity";
+
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -35,7 +39,8 @@ export function checkDns1123Subdomain(value: string): string | undefined {
 /** An Ingress host: a DNS name, optionally with one leading wildcard label. */
 export function checkHost(value: string): string | undefined {
     const bare = value.startsWith("*.") ? value.slice(2) : value;
-    if (/^\d+(\.\d+){3}$/.test(bare)) return "is an IP address; an Ingress host must be a DNS name";
+    // Four dotted numbers are no DNS name even when out of range (999.1.1.1): no top-level domain is numeric.
+    if (net.isIP(bare) !== 0 || /^\d+(\.\d+){3}$/.test(bare)) return "is an IP address; an Ingress host must be a DNS name";
     if (bare.includes(":")) return "has a port; an Ingress host is a DNS name without a port";
     return checkDns1123Subdomain(bare);
 }
@@ -71,26 +76,11 @@ export function checkLabelValue(value: string): string | undefined {
     return undefined;
 }
 
-const quantityPattern = /^(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const suffixScale: Record<string, number> = {
-    "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** Parses a Kubernetes quantity ("250m", "1.5Gi", "2e3") into base units, or undefined if malformed. */
-export function parseQuantity(value: string): number | undefined {
-    const match = quantityPattern.exec(value);
-    if (!match) return undefined;
-    const number = Number(match[1]);
-    const suffix = match[3] ?? "";
-    if (/^[eE]/.test(suffix)) return number * 10 ** Number(suffix.slice(1));
-    return number * suffixScale[suffix];
-}
-
 /** A non-negative Kubernetes quantity such as "100m", "128Mi" or "1Gi". */
 export function checkQuantity(value: string): string | undefined {
     const parsed = parseQuantity(value);
     if (parsed === undefined) return "is not a Kubernetes quantity (e.g. 100m or 0.5 for CPU, 128Mi or 1Gi for memory)";
+    if (parsed < 0) return "is negative; give a positive amount";
     if (parsed === 0) return "is zero; give a positive amount";
     return undefined;
 }
@@ -104,53 +94,20 @@ export function checkMemory(value: string): string | undefined {
     return undefined;
 }
 
-const domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
-const pathComponent = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const imagePath = `${pathComponent}(?:/${pathComponent})*`;
-const tag = "[\\w][\\w.-]{0,127}";
-const digest = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
-const imageReference = new RegExp(`^(?:(${domain})/)?(${imagePath})(?::(${tag}))?(?:@(${digest}))?$`);
-const registryPattern = new RegExp(`^${domain}(?:/${imagePath})?$`);
-
-export interface ImageReference {
-    /** Registry host (and port), when the reference names one. */
-    readonly domain?: string;
-    /** Repository path inside the registry. */
-    readonly path: string;
-    readonly tag?: string;
-    readonly digest?: string;
-}
-
-/** Splits a Docker image reference; the first component is a registry only if it looks like a host. */
-export function parseImageReference(value: string): ImageReference | undefined {
-    const match = imageReference.exec(value);
-    if (!match) return undefined;
-    const [, matchedHost, matchedPath, imageTag, imageDigest] = match;
-    let host: string | undefined = matchedHost;
-    let path = matchedPath;
-    if (host !== undefined && !/[.:]/.test(host) && host !== "localhost") {
-        // "team/app": "team" is a path component on Docker Hub, not a registry host.
-        if (host !== host.toLowerCase()) return undefined;
-        path = `${host}/${path}`;
-        host = undefined;
-    }
-    return { domain: host, path, tag: imageTag, digest: imageDigest };
-}
-
 /** An image to pull, such as "postgres:17" or "ghcr.io/acme/db@sha256:…". */
 export function checkImageReference(value: string): string | undefined {
     const parsed = parseImageReference(value);
-    if (!parsed) return "is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2)";
-    if (!parsed.tag && !parsed.digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
-    if (parsed.tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
+    if (!parsed.ok) return `is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2): ${parsed.reason}`;
+    const { tag, digest } = parsed.reference;
+    if (!tag && !digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
+    if (tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
     return undefined;
 }
 
 /** A registry to push to: a host with optional port and path, no tag or scheme. */
 export function checkRegistry(value: string): string | undefined {
     if (/^[a-z]+:\/\//.test(value)) return "has a URL scheme; give only the host, port and path (e.g. ghcr.io/acme)";
-    if (!registryPattern.test(value)) return "is not a registry address (host[:port][/path], e.g. localhost:5001 or ghcr.io/acme)";
+    if (!isRegistryAddress(value)) return "is not a registry address (host[:port][/path], e.g. localhost:5001 or ghcr.io/acme)";
     const host = value.split("/")[0];
     if (!/[.:]/.test(host) && host !== "localhost") {
         return "does not start with a registry host (with a '.' or a port, or 'localhost'); for Docker Hub write docker.io/<user>";
@@ -161,13 +118,11 @@ export function checkRegistry(value: string): string | undefined {
 /** An IPv4 or IPv6 CIDR such as 203.0.113.0/24. */
 export function checkCidr(value: string): string | undefined {
     const [address, bits, ...rest] = value.split("/");
-    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
-        if (address.split(".").some((octet) => Number(octet) > 255) || Number(bits) > 32) return "is not a valid IPv4 CIDR";
-        return undefined;
-    }
-    if (/^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && Number(bits) <= 128) return undefined;
-    return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+    const family = net.isIP(address);
+    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || family === 0) return "is not a CIDR (address/prefix, e.g. 203.0.113.0/24)";
+    const maxBits = family === 4 ? 32 : 128;
+    if (Number(bits) > maxBits) return `is not a valid IPv${family} CIDR (the prefix is at most /${maxBits})`;
+    return undefined;
 }
 
 /** A Docker platform such as linux/amd64 or linux/arm64/v8. */

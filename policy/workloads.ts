@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceValidation, ResourceValidationArgs, ReportViolation, UnknownValueError } from "@pulumi/policy";
+import { podSpecIn, podSpecPath, WORKLOAD_KIND_NAMES, WorkloadKindName } from "./podTemplates";
 
 export type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
 export type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;
@@ -63,45 +64,42 @@ export interface WorkloadKind {
     read(args: ResourceValidationArgs): Workload | undefined;
 }
 
-function workloadKind<TArgs>(
-    kind: string,
-    resourceClass: new (name: string, args: TArgs, ...rest: any[]) => pulumi.Resource,
-    podSpecPath: string,
-    podSpecOf: (props: pulumi.Unwrap<NonNullable<TArgs>>) => PodSpec | undefined,
-    longRunning: (podSpec: PodSpec) => boolean,
-): WorkloadKind {
+const RESOURCE_CLASSES: Record<WorkloadKindName, new (...rest: any[]) => pulumi.Resource> = {
+    Deployment: k8s.apps.v1.Deployment,
+    StatefulSet: k8s.apps.v1.StatefulSet,
+    DaemonSet: k8s.apps.v1.DaemonSet,
+    ReplicaSet: k8s.apps.v1.ReplicaSet,
+    Job: k8s.batch.v1.Job,
+    CronJob: k8s.batch.v1.CronJob,
+    Pod: k8s.core.v1.Pod,
+};
+
+/** False for run-to-completion pods: Jobs, CronJobs, and Pods with restartPolicy Never/OnFailure. */
+function runsForGood(kind: WorkloadKindName, podSpec: PodSpec): boolean {
+    if (kind === "Job" || kind === "CronJob") return false;
+    return kind !== "Pod" || podSpec.restartPolicy === undefined || !RUN_TO_COMPLETION.has(podSpec.restartPolicy);
+}
+
+function workloadKind(kind: WorkloadKindName): WorkloadKind {
+    const resourceClass = RESOURCE_CLASSES[kind];
     return {
         kind,
         resourceClass,
         read: (args) => {
             const props = args.asType(resourceClass);
-            const podSpec = props === undefined ? undefined : podSpecOf(props);
+            const podSpec: PodSpec | undefined = props === undefined ? undefined : podSpecIn(kind, props);
             if (props === undefined || podSpec === undefined) {
                 return undefined;
             }
             const metadata = (props as { metadata?: ObjectMeta }).metadata;
-            return { kind, label: resourceLabel(kind, metadata, args.name), podSpec, podSpecPath,
-                longRunning: longRunning(podSpec) };
+            return { kind, label: resourceLabel(kind, metadata, args.name), podSpec, podSpecPath: podSpecPath(kind),
+                longRunning: runsForGood(kind, podSpec) };
         },
     };
 }
 
-const TEMPLATE = "spec.template.spec";
-const always = () => true;
-const never = () => false;
-
 /** Every resource kind whose pods the rules look at. */
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = [
-    workloadKind("Deployment", k8s.apps.v1.Deployment, TEMPLATE, (d) => d.spec?.template?.spec, always),
-    workloadKind("StatefulSet", k8s.apps.v1.StatefulSet, TEMPLATE, (s) => s.spec?.template?.spec, always),
-    workloadKind("DaemonSet", k8s.apps.v1.DaemonSet, TEMPLATE, (d) => d.spec?.template?.spec, always),
-    workloadKind("ReplicaSet", k8s.apps.v1.ReplicaSet, TEMPLATE, (r) => r.spec?.template?.spec, always),
-    workloadKind("Job", k8s.batch.v1.Job, TEMPLATE, (j) => j.spec?.template?.spec, never),
-    workloadKind("CronJob", k8s.batch.v1.CronJob, "spec.jobTemplate.spec.template.spec",
-        (c) => c.spec?.jobTemplate?.spec?.template?.spec, never),
-    workloadKind("Pod", k8s.core.v1.Pod, "spec", (p) => p.spec,
-        (spec) => spec.restartPolicy === undefined || !RUN_TO_COMPLETION.has(spec.restartPolicy)),
-];
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = WORKLOAD_KIND_NAMES.map(workloadKind);
 
 /** The workload behind `args`, or `undefined` for resources that carry no pod template. */
 export function workloadOf(args: ResourceValidationArgs): Workload | undefined {

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import {
-    checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
-    checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest, parseImageReference, parseQuantity,
+    checkCidr, checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
+    checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest,
 } from "../../components/validate";
+import { parseImageReference } from "../../policy/imageRef";
 
 describe("validate", () => {
+    it("reads CIDRs with node:net: IPv4, IPv6 and IPv4-mapped, prefixes in range", () => {
+        for (const good of ["203.0.113.0/24", "0.0.0.0/0", "2001:db8::/32", "::/0", "::ffff:10.0.0.0/104"]) assert.equal(checkCidr(good), undefined, good);
+        for (const bad of ["10.0.0.256/8", "010.0.0.0/8", ":::/8", "2001:db8::g/32", "10.0.0.0", "10.0.0.0/", "10.0.0.0/8/8", "example.com/8"]) {
+            assert.match(checkCidr(bad) ?? "", /is not a CIDR/, bad);
+        }
+        assert.match(checkCidr("10.0.0.0/33") ?? "", /IPv4 CIDR/);
+        assert.match(checkCidr("2001:db8::/129") ?? "", /IPv6 CIDR/);
+    });
+
     it("accepts DNS-1123 labels and rejects upper case, underscores, edges and length", () => {
         assert.equal(checkDns1123Label("launchpad-dev"), undefined);
         assert.equal(checkDns1123Label("9lives"), undefined);
@@ -20,17 +30,15 @@ describe("validate", () => {
         assert.equal(checkHost("app.example.com"), undefined);
         assert.equal(checkHost("*.example.com"), undefined);
         assert.match(checkHost("10.0.0.1") ?? "", /IP address/);
+        assert.match(checkHost("999.0.0.1") ?? "", /IP address/);
+        assert.match(checkHost("2001:db8::1") ?? "", /IP address/);
         assert.match(checkHost("app.example.com:8080") ?? "", /port/);
         assert.ok(checkHost("https://app.example.com"));
     });
 
-    it("parses Kubernetes quantities in binary, decimal, milli and exponent forms", () => {
-        assert.equal(parseQuantity("128Mi"), 128 * 2 ** 20);
-        assert.equal(parseQuantity("1G"), 1e9);
-        assert.equal(parseQuantity("250m"), 0.25);
-        assert.equal(parseQuantity("1.5"), 1.5);
-        assert.equal(parseQuantity("2e3"), 2000);
-        for (const bad of ["", "1.2.3", "10 Mi", "-1", "Mi", "1mb", "1KiB"]) assert.equal(parseQuantity(bad), undefined, bad);
+    it("rejects a negative quantity, which Kubernetes parses but no request or limit may be", () => {
+        assert.match(checkQuantity("-1") ?? "", /negative/);
+        assert.equal(checkQuantity("+1"), undefined);
     });
 
     it("rejects a zero quantity and memory written in milli-bytes", () => {
@@ -41,12 +49,16 @@ describe("validate", () => {
     });
 
     it("splits image references into registry, path, tag and digest the way Docker does", () => {
-        assert.deepEqual(parseImageReference("postgres:17"), { domain: undefined, path: "postgres", tag: "17", digest: undefined });
-        assert.deepEqual(parseImageReference("localhost:5001/app:1.0"), { domain: "localhost:5001", path: "app", tag: "1.0", digest: undefined });
-        assert.deepEqual(parseImageReference("team/app:1"), { domain: undefined, path: "team/app", tag: "1", digest: undefined });
+        const reference = (value: string) => {
+            const parsed = parseImageReference(value);
+            return parsed.ok ? parsed.reference : undefined;
+        };
+        assert.deepEqual(reference("postgres:17"), { domain: undefined, path: "postgres", tag: "17", digest: undefined });
+        assert.deepEqual(reference("localhost:5001/app:1.0"), { domain: "localhost:5001", path: "app", tag: "1.0", digest: undefined });
+        assert.deepEqual(reference("team/app:1"), { domain: undefined, path: "team/app", tag: "1", digest: undefined });
         const digest = `sha256:${"a".repeat(64)}`;
-        assert.equal(parseImageReference(`ghcr.io/acme/db@${digest}`)?.digest, digest);
-        assert.equal(parseImageReference("Postgres:17"), undefined);
+        assert.equal(reference(`ghcr.io/acme/db@${digest}`)?.digest, digest);
+        assert.equal(reference("Postgres:17"), undefined);
     });
 
     it("wants upstream images pinned, never latest or untagged", () => {

@@ -33,6 +33,18 @@ describe("config loader", () => {
         assert.equal(config.protect, false);
     });
 
+    it("names the stack in a ConfigError's stackName and keeps Error.stack a trace", () => {
+        let error: unknown;
+        try {
+            loadConfig({ "launchpad:backendCpu": "lots" }, { stack: "qa" });
+        } catch (e) {
+            error = e;
+        }
+        assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+        assert.equal(error.stackName, "qa");
+        assert.match(error.stack ?? "", /^ConfigError: stack "qa" has 1 config problem[\s\S]*\n\s+at /);
+    });
+
     it("derives the namespace from appName and the stack", () => {
         assert.equal(loadConfig({ "launchpad:appName": "shop" }, { stack: "qa" }).namespace, "shop-qa");
     });

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError } from "../../tools/doctor/cluster";
+import { UsageError } from "../../tools/cli";
 import { StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
 import type { DoctorReport } from "../../tools/doctor/report";
 import { runStack, stackConfig } from "../../tools/harness";
@@ -127,7 +127,8 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
             loadStack: async () => { throw Object.assign(new Error("stack \"dev\" has 2 config problems; nothing was created.\n  - ..."), { problems }); },
         });
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, 'doctor: stack dev has 2 config problems: launchpad:frontendCpu is not a quantity; launchpad:platform must be one of "kind", "cloud"\n');
+        assert.equal(out.stderr, 'doctor: stack "dev" has 2 config problems: launchpad:frontendCpu = "lots": is not a quantity (fix: pulumi config set frontendCpu 50m); '
+            + 'launchpad:platform = "moon": must be one of "kind", "cloud" (fix: pulumi config set platform cloud)\n');
     });
 });
 

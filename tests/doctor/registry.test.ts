@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { MANIFEST_ACCEPT, checkImage, checkRegistryLogin, credentialsFor, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
+import { MANIFEST_ACCEPT, checkImage, checkRegistryLogin, credentialsFor, defaultScheme, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
 import { FakeServer, startFakeRegistry } from "./fakes";
 
 const DIGEST = `sha256:${"b".repeat(64)}`;
@@ -21,6 +21,13 @@ describe("doctor: image references", () => {
     }
     it("rejects a reference with upper-case letters in the repository", () => {
         assert.throws(() => parseImageRef("localhost:5001/Launchpad"), /is not an image reference/);
+    });
+});
+
+describe("doctor: registry scheme", () => {
+    it("speaks http only to registries on a loopback address or localhost", () => {
+        for (const local of ["localhost:5001", "127.0.0.1:5000", "127.8.9.10", "[::1]:5000"]) assert.equal(defaultScheme(local), "http", local);
+        for (const remote of ["ghcr.io", "127.example.com:5000", "10.0.0.1:5000", "[::2]:5000"]) assert.equal(defaultScheme(remote), "https", remote);
     });
 });
 

@@ -1,8 +1,9 @@
 import * as assert from "node:assert/strict";
 import {
-    FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, schedulerWording, milliValue, nodeStates,
-    parseQuantity, podRequests, scheduleWorkloads, toleratesTaint, unitValue, withAdmissionDefaults, workloadOf, workloadsOf,
+    FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, schedulerWording, nodeStates,
+    podRequests, scheduleWorkloads, toleratesTaint, withAdmissionDefaults, workloadOf, workloadsOf,
 } from "../../tools/doctor/schedule";
+import { milliValue, quantityFraction, unitValue } from "../../policy/quantity";
 import { node, podSpec, requiredAffinity, runningPod } from "./helpers";
 
 const GPU = { key: "dedicated", value: "gpu", effect: "NoSchedule" };
@@ -43,7 +44,7 @@ describe("doctor: Kubernetes quantities", () => {
     }
     for (const bad of ["abc", "1.2.3", "5 Mi", "Mi", "1Kb", "", "1e"]) {
         it(`rejects ${JSON.stringify(bad)} with the text in the message`, () => {
-            assert.throws(() => parseQuantity(bad), new RegExp(`"${bad.trim().replace(/\./g, "\\.")}" is not a Kubernetes quantity`));
+            assert.throws(() => quantityFraction(bad), new RegExp(`"${bad.replace(/\./g, "\\.")}" is not a Kubernetes quantity`));
         });
     }
 });

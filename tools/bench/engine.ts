@@ -15,7 +15,7 @@ import { CONTEXT, layout } from "../testbed/layout";
 import { ensureRunning, stop } from "../testbed/lifecycle";
 import { Command, runOnce } from "./measure";
 import { summarize } from "./stats";
-import type { Outcome } from "../render/cli";
+import type { Outcome } from "../cli";
 import { RESULTS_FILE } from "./main";
 import { withEngineSection } from "./report";
 

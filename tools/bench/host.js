@@ -22,16 +22,22 @@
 
 const fs = require("fs");
 const path = require("path");
+const { parseArgs } = require("node:util");
 const pulumi = require("@pulumi/pulumi");
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
 
-const args = process.argv.slice(2);
-const flags = new Set();
-while (args[0]?.startsWith("--")) flags.add(args.shift());
-const [program, stack = "dev"] = args;
-const known = ["--runtime", "--launch", "--fresh"];
-const unknown = [...flags].filter((flag) => !known.includes(flag));
-if (!program || unknown.length > 0 || (flags.has("--fresh") && !flags.has("--launch")) || (flags.has("--runtime") && flags.has("--launch"))) {
+let parsed;
+try {
+    parsed = parseArgs({
+        options: { runtime: { type: "boolean" }, launch: { type: "boolean" }, fresh: { type: "boolean" } },
+        allowPositionals: true,
+    });
+} catch {
+    parsed = undefined; // an unknown flag, or a value given to one
+}
+const flags = parsed?.values ?? {};
+const [program, stack = "dev"] = parsed?.positionals ?? [];
+if (!program || (flags.fresh && !flags.launch) || (flags.runtime && flags.launch)) {
     process.stderr.write("usage: node tools/bench/host.js [--runtime] <program> [stack]\n       node tools/bench/host.js --launch [--fresh] <entry.ts> [stack]\n");
     process.exit(2);
 }
@@ -78,10 +84,10 @@ function registerTypeScript() {
 /** The program's exports, loaded the way the flags say. */
 function load() {
     const root = process.cwd();
-    if (flags.has("--launch")) {
+    if (flags.launch) {
         const { launch } = require(launchpad);
         let outDir;
-        if (flags.has("--fresh")) {
+        if (flags.fresh) {
             fs.mkdirSync(path.join(root, "bin"), { recursive: true });
             outDir = fresh = fs.mkdtempSync(path.join(root, "bin", ".bench-fresh-"));
         }
@@ -93,8 +99,8 @@ function load() {
 
 pulumi.runtime.setMocks(mocks, "launchpad", stack, false).then(async () => {
     // A JavaScript program (no ts-node in the process): so are the mocks, compiled the way tools/launch compiles.
-    if (flags.has("--launch") || process.env.PULUMI_NODEJS_TYPESCRIPT !== "true") compileMocks();
-    if (flags.has("--runtime")) {
+    if (flags.launch || process.env.PULUMI_NODEJS_TYPESCRIPT !== "true") compileMocks();
+    if (flags.runtime) {
         // What the language host passes; `--monitor` is never dialled, the mocks are already set.
         process.argv = [process.argv[0], require.resolve("@pulumi/pulumi/cmd/run"), "--monitor=mocks", "--project=launchpad", `--stack=${stack}`, program];
         require("@pulumi/pulumi/cmd/run");

@@ -14,7 +14,7 @@ import { Case, benchCases, suiteCommand, typeCheckedTsconfig } from "./cases";
 import { runOnce } from "./measure";
 import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults, engineSectionOf, withEngineSection } from "./report";
 import { linearFit, summarize } from "./stats";
-import { exitWith, Outcome, parseFlags, UsageError } from "../render/cli";
+import { exitWith, Outcome, parseFlags, UsageError } from "../cli";
 
 export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)";
 

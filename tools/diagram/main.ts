@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_KEYS } from "../../components/config";
-import { describeStackError, exitWith, loadStack, Outcome, parseFlags, UsageError } from "../render/cli";
+import { describeStackError, exitWith, firstLine, loadStack, Outcome, parseFlags, UsageError } from "../cli";
 import { RenderInput, renderManifests, shownName } from "../render/render";
 import { toDot } from "./dot";
 import { toMermaid } from "./mermaid";
@@ -80,7 +80,7 @@ export async function runDiagram(argv: readonly string[], deps: Partial<DiagramD
         }
         return { code: 0, stdout: `${args.stack}: ${base}.mmd (Mermaid) and ${base}.svg (Graphviz)\n`, stderr: "" };
     } catch (error) {
-        const message = error instanceof UsageError ? error.message : `unexpected error: ${String((error as Error)?.message ?? error).split("\n")[0]}`;
+        const message = error instanceof UsageError ? error.message : `unexpected error: ${firstLine(error)}`;
         return { code: 2, stdout: "", stderr: `diagram: ${message}\n` };
     }
 }

@@ -1,3 +1,4 @@
+import { podTemplateOf, WORKLOAD_KIND_NAMES } from "../../policy/podTemplates";
 import type { KubeObject } from "../harness";
 
 // The app as its users think of it — browser → Ingress (host, paths) → Services (ports) → workloads
@@ -36,7 +37,6 @@ export interface DiagramModel {
 }
 
 const NAME_LABEL = "app.kubernetes.io/name";
-const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
 
 /** The name a user knows an object by: its `app.kubernetes.io/name` label, else its name. */
 export function labelOrName(object: KubeObject): string {
@@ -47,13 +47,8 @@ function nodeId(kind: string, name: string): string {
     return `${kind}_${name}`.toLowerCase().replace(/[^a-z0-9]+/g, "_");
 }
 
-/** The pod template of a workload (a CronJob's sits one level deeper). */
-function podTemplate(workload: KubeObject): any {
-    return workload.kind === "CronJob" ? workload.spec?.jobTemplate?.spec?.template : workload.spec?.template;
-}
-
 function containersOf(workload: KubeObject): any[] {
-    const pod = podTemplate(workload)?.spec ?? {};
+    const pod = podTemplateOf(workload)?.spec ?? {};
     return [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
 }
 
@@ -112,7 +107,7 @@ function secretsUsed(workload: KubeObject): Map<string, Set<string>> {
         if (!name) return;
         used.set(name, (used.get(name) ?? new Set()).add(how));
     };
-    const pod = podTemplate(workload)?.spec ?? {};
+    const pod = podTemplateOf(workload)?.spec ?? {};
     for (const c of containersOf(workload)) {
         for (const e of c.env ?? []) note(e.valueFrom?.secretKeyRef?.name, e.name);
         for (const e of c.envFrom ?? []) note(e.secretRef?.name, "env");
@@ -160,7 +155,7 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
     const edges: DiagramEdge[] = [];
     const drawn = new Set<KubeObject>(namespaceObject ? [namespaceObject] : []);
     const services = ofKind("Service");
-    const workloads = ofKind(...WORKLOAD_KINDS);
+    const workloads = ofKind(...WORKLOAD_KIND_NAMES);
     const autoscalers = ofKind("HorizontalPodAutoscaler");
     autoscalers.forEach((h) => drawn.add(h));
 
@@ -196,7 +191,7 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
         if (service.spec?.clusterIP === "None") details.push("headless");
         if (service.spec?.type && service.spec.type !== "ClusterIP") details.push(service.spec.type);
         nodes.push({ id: idOf(service), kind: "service", title: `Service ${shown(service)}`, details, inNamespace: true });
-        for (const workload of workloads.filter((w) => selects(service.spec?.selector, podTemplate(w)?.metadata?.labels))) {
+        for (const workload of workloads.filter((w) => selects(service.spec?.selector, podTemplateOf(w)?.metadata?.labels))) {
             edges.push({ from: idOf(service), to: idOf(workload), dashed: false });
         }
     }

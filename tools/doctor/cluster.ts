@@ -2,15 +2,8 @@
 // through the stack's kubeconfig context. Tests replace it; nothing else here talks to Kubernetes.
 
 import { promises as fs } from "node:fs";
+import { UsageError } from "../cli";
 import type { KubeNode, KubePod } from "./schedule";
-
-/** A mistake in how the doctor was called or in a file it was given: exit 2, one line, no stack trace. */
-export class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "UsageError";
-    }
-}
 
 /** A class the cluster offers (IngressClass or StorageClass), and whether it is the cluster's default. */
 export interface ClassInfo { name: string; isDefault: boolean; detail?: string }

@@ -6,8 +6,9 @@
 // Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
 // stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
 
+import { describeStackError, firstLine, readArgv, UsageError } from "../cli";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
-import { ClusterSource, FileClusterSource, LiveClusterSource, UsageError } from "./cluster";
+import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
 import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
@@ -43,49 +44,17 @@ export const USAGE = "usage: npm run doctor -- --stack <name> [--nodes <kubectl 
 
 /** Parses the command line; throws UsageError with a one-line message. */
 export function parseArgs(argv: string[]): DoctorArgs {
-    const args: Partial<DoctorArgs> & { json: boolean } = { json: false };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
-        const value = (): string => {
-            const v = inline ?? argv[++i];
-            if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value; ${USAGE}`);
-            return v;
-        };
-        switch (flag) {
-            case "--stack": args.stack = value(); break;
-            case "--nodes": args.nodes = value(); break;
-            case "--pods": args.pods = value(); break;
-            case "--json": args.json = true; break;
-            case "-h":
-            case "--help": args.help = true; break;
-            default: throw new UsageError(`unknown argument ${argv[i]}; ${USAGE}`);
-        }
+    const read = readArgv(argv, { values: ["--stack", "--nodes", "--pods"], switches: ["--json", "--help", "-h"] });
+    if (!("flags" in read)) {
+        throw new UsageError(read.problem === "no value" ? `${read.flag} needs a value; ${USAGE}` : `unknown argument ${read.arg}; ${USAGE}`);
     }
-    if (args.help) return { stack: args.stack ?? "", json: args.json, help: true };
+    const last = (flag: string) => read.flags.get(flag)?.at(-1);
+    const args: DoctorArgs = { stack: last("--stack") ?? "", json: read.flags.has("--json") };
+    if (read.flags.has("--help") || read.flags.has("-h")) return { ...args, help: true };
     if (!args.stack) throw new UsageError(`--stack is required; ${USAGE}`);
-    if (args.pods && !args.nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
-    return args as DoctorArgs;
-}
-
-function firstLine(e: unknown): string {
-    return String((e as Error)?.message ?? e).split("\n")[0];
-}
-
-/**
- * The harness's errors in one line: a ConfigError lists each problem as `launchpad:key: message`, a
- * StackFileError (unknown stack, unreadable stack file) and anything else give their first line.
- */
-export function describeStackError(stack: string, e: unknown): string {
-    const problems = (e as { problems?: unknown }).problems;
-    if (Array.isArray(problems) && problems.length > 0) {
-        const text = problems.map((p) => {
-            if (typeof p === "string") return p;
-            const { key, message } = p as { key?: string; message?: string };
-            return key && message ? `launchpad:${key} ${message}` : message ?? JSON.stringify(p);
-        });
-        return `stack ${stack} has ${problems.length === 1 ? "a config problem" : `${problems.length} config problems`}: ${text.join("; ")}`;
-    }
-    return firstLine(e);
+    const nodes = last("--nodes"), pods = last("--pods");
+    if (pods && !nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
+    return { ...args, ...(nodes && { nodes }), ...(pods && { pods }) };
 }
 
 function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {

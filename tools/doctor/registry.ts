@@ -4,8 +4,10 @@
 // anonymous first, then Basic or the Bearer token flow the registry's WWW-Authenticate challenge asks for.
 
 import { promises as fs } from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseImageReference } from "../../policy/imageRef";
 
 export const MANIFEST_ACCEPT = [
     "application/vnd.oci.image.index.v1+json",
@@ -28,35 +30,15 @@ export interface ImageRef {
     digest?: string;
 }
 
-/** Splits an image reference the way Docker does: a first part with a dot, a colon or "localhost" is a registry. */
+/** Splits an image reference and names its registry as the Registry API needs: "docker.io/library/x" for "x". */
 export function parseImageRef(image: string): ImageRef {
-    let rest = image.trim();
-    let digest: string | undefined;
-    const at = rest.indexOf("@");
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-    }
-    let tag: string | undefined;
-    const lastSlash = rest.lastIndexOf("/");
-    const colon = rest.lastIndexOf(":");
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-    }
-    const first = rest.split("/")[0];
-    let registry = DOCKER_HUB;
-    let repository = rest;
-    if (rest.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) {
-        registry = first;
-        repository = rest.slice(first.length + 1);
-    }
+    const parsed = parseImageReference(image);
+    if (!parsed.ok) throw new Error(`"${image}" is not an image reference: ${parsed.reason}`);
+    const { domain, path: repositoryPath, digest } = parsed.reference;
+    let registry = domain ?? DOCKER_HUB;
     if (registry === "index.docker.io" || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
-    if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;
-    if (!repository || !/^[a-z0-9]+([._-]+[a-z0-9]+)*(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(repository)) {
-        throw new Error(`"${image}" is not an image reference`);
-    }
-    if (!tag && !digest) tag = "latest";
+    const repository = registry === DOCKER_HUB && !repositoryPath.includes("/") ? `library/${repositoryPath}` : repositoryPath;
+    const tag = parsed.reference.tag ?? (digest === undefined ? "latest" : undefined);
     return { image, registry, repository, tag, digest };
 }
 
@@ -141,9 +123,16 @@ export interface CheckImageOptions {
     timeoutMs?: number;
 }
 
-function defaultScheme(registry: string): "http" | "https" {
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** "http" for a registry on this machine (localhost, 127.0.0.0/8, ::1), as Docker treats it; "https" otherwise. */
+export function defaultScheme(registry: string): "http" | "https" {
     const host = registry.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-    return host === "localhost" || host.startsWith("127.") || host === "::1" ? "http" : "https";
+    const family = net.isIP(host);
+    const loopback = family !== 0 && LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
+    return host === "localhost" || loopback ? "http" : "https";
 }
 
 class AuthRefused extends Error {}

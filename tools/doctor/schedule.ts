@@ -11,6 +11,9 @@
 //   pkg/scheduler/framework/types.go (FitError.Error)                        "0/N nodes are available: <count reason, sorted>."
 //   pkg/scheduler/framework/runtime/framework.go (RunFilterPlugins)          a node stops at its first failing filter
 
+import { isWorkloadKind, podTemplateOf, WorkloadKindName } from "../../policy/podTemplates";
+import { milliValue, unitValue } from "../../policy/quantity";
+
 // ---------------------------------------------------------------------------------------------------
 // Shapes (the subset of the Kubernetes API the rules read)
 
@@ -58,50 +61,7 @@ export const TAINT_UNREACHABLE = "node.kubernetes.io/unreachable";
 export const TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
 
 // ---------------------------------------------------------------------------------------------------
-// Quantities ("250m", "1.5Gi", "2e3"): exact, in BigInt fractions, as resource.Quantity is.
-
-const quantityGrammar = /^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const decimalExponent: Record<string, number> = { "": 0, n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const binaryExponent: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
-
-/** A quantity as an exact fraction. */
-export interface Fraction { num: bigint; den: bigint }
-
-/** Parses a Kubernetes quantity; throws an Error naming the text when it is not one. */
-export function parseQuantity(text: string | number): Fraction {
-    const s = String(text).trim();
-    const m = quantityGrammar.exec(s);
-    if (!m) throw new Error(`"${s}" is not a Kubernetes quantity (like 250m, 512Mi, 1.5Gi or 2e3)`);
-    const [, sign, digits, suffix = ""] = m;
-    const dot = digits.indexOf(".");
-    const fractionDigits = dot >= 0 ? digits.length - dot - 1 : 0;
-    let num = BigInt(digits.replace(".", "") || "0") * (sign === "-" ? -1n : 1n);
-    let den = 10n ** BigInt(fractionDigits);
-    let exp10 = 0;
-    if (suffix in binaryExponent) num *= 2n ** BigInt(binaryExponent[suffix]);
-    else if (suffix in decimalExponent) exp10 = decimalExponent[suffix];
-    else exp10 = Number(suffix.slice(1));
-    if (exp10 >= 0) num *= 10n ** BigInt(exp10);
-    else den *= 10n ** BigInt(-exp10);
-    return { num, den };
-}
-
-function ceilDiv(a: bigint, b: bigint): bigint {
-    const q = a / b;
-    return a % b !== 0n && (a > 0n) === (b > 0n) ? q + 1n : q;
-}
-
-/** The quantity in thousandths, rounded up (resource.Quantity.MilliValue): "0.1" cpu → 100. */
-export function milliValue(text: string | number): number {
-    const { num, den } = parseQuantity(text);
-    return Number(ceilDiv(num * 1000n, den));
-}
-
-/** The quantity in whole units, rounded up (resource.Quantity.Value): "1Ki" → 1024. */
-export function unitValue(text: string | number): number {
-    const { num, den } = parseQuantity(text);
-    return Number(ceilDiv(num, den));
-}
+// Quantities, for people
 
 /** Millicores for people: 1500 → "1500m", 2000 → "2". */
 export function formatCpu(milli: number): string {
@@ -495,27 +455,24 @@ export interface ManifestLike {
     spec?: any;
 }
 
+/**
+ * How many pods of each kind the doctor places. Not DaemonSets (one pod per matching node, not a
+ * placement to find) nor CronJobs (their pods come at the schedule's time).
+ */
+const PLACED_REPLICAS: Partial<Record<WorkloadKindName, (spec: any) => number>> = {
+    Deployment: (spec) => spec?.replicas ?? 1,
+    StatefulSet: (spec) => spec?.replicas ?? 1,
+    ReplicaSet: (spec) => spec?.replicas ?? 1,
+    Job: (spec) => spec?.parallelism ?? 1,
+    Pod: () => 1,
+};
+
 /** The pods a manifest would create, or undefined for objects that create none (Services, Secrets…). */
 export function workloadOf(obj: ManifestLike): Workload | undefined {
-    let template: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined;
-    let replicas = 1;
-    switch (obj.kind) {
-        case "Deployment":
-        case "StatefulSet":
-        case "ReplicaSet":
-            template = obj.spec?.template;
-            replicas = obj.spec?.replicas ?? 1;
-            break;
-        case "Job":
-            template = obj.spec?.template;
-            replicas = obj.spec?.parallelism ?? 1;
-            break;
-        case "Pod":
-            template = { metadata: obj.metadata, spec: obj.spec };
-            break;
-        default:
-            return undefined;
-    }
+    const replicasOf = isWorkloadKind(obj.kind) ? PLACED_REPLICAS[obj.kind] : undefined;
+    if (replicasOf === undefined) return undefined;
+    const template: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } | undefined = podTemplateOf(obj);
+    const replicas = replicasOf(obj.spec);
     if (!template?.spec) return undefined;
     return {
         kind: obj.kind,

@@ -21,14 +21,22 @@ type ModelClass = new (data: unknown) => Model;
 const modelsRoot = path.join(__dirname, "..", "..", "node_modules", "kubernetes-models");
 const cache = new Map<string, ModelClass | undefined>();
 
-/** "apps/v1" + "Deployment" → the model file for it, if kubernetes-models has one. */
+/**
+ * "apps/v1" + "Deployment" → kubernetes-models' model file for it (`apps/v1/Deployment.js`), if it has
+ * one. The one lookup for the schema checks here and render's unknown-field check (tools/render/check.ts).
+ */
+export function modelFile(apiVersion: string, kind: string): string | undefined {
+    const file = path.join(modelsRoot, ...apiVersion.split("/"), `${kind}.js`);
+    // Guard against path tricks in apiVersion/kind: the file must sit inside the package.
+    const inside = file.startsWith(modelsRoot + path.sep) && /^[A-Za-z0-9]+$/.test(kind);
+    return inside && fs.existsSync(file) ? file : undefined;
+}
+
 function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
     const key = `${apiVersion}/${kind}`;
     if (!cache.has(key)) {
-        const file = path.join(modelsRoot, ...apiVersion.split("/"), `${kind}.js`);
-        // Guard against path tricks in apiVersion/kind: the file must sit inside the package.
-        const inside = file.startsWith(modelsRoot + path.sep) && /^[A-Za-z0-9]+$/.test(kind);
-        cache.set(key, inside && fs.existsSync(file) ? (require(file) as Record<string, ModelClass>)[kind] : undefined);
+        const file = modelFile(apiVersion, kind);
+        cache.set(key, file === undefined ? undefined : (require(file) as Record<string, ModelClass>)[kind]);
     }
     return cache.get(key);
 }

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { KubeObject } from "../harness";
-import { validateObject } from "../harness/schema";
+import { modelFile, validateObject } from "../harness/schema";
 
 // `render --check`: every object against the Kubernetes OpenAPI schema as kubernetes-models compiles
 // it from the upstream spec (types, formats, enums, required fields), plus what those validators do not
@@ -18,7 +18,6 @@ export interface ObjectCheck {
 
 type Validate = ((data: unknown) => boolean) & { errors?: unknown };
 
-const modelsRoot = path.join(__dirname, "..", "..", "node_modules", "kubernetes-models");
 const validators = new Map<string, Validate | undefined>();
 
 /**
@@ -29,10 +28,10 @@ function schemaValidator(apiVersion: string, kind: string): Validate | undefined
     const key = `${apiVersion}/${kind}`;
     if (!validators.has(key)) {
         let validate: Validate | undefined;
-        const modelFile = path.join(modelsRoot, ...apiVersion.split("/"), `${kind}.js`);
-        if (modelFile.startsWith(modelsRoot + path.sep) && /^[A-Za-z0-9]+$/.test(kind) && fs.existsSync(modelFile)) {
-            const schemaFile = /from\s*"((?:\.\.\/)+_schemas\/[A-Za-z0-9]+\.js)"/.exec(fs.readFileSync(modelFile, "utf8"))?.[1];
-            if (schemaFile) validate = (require(path.resolve(path.dirname(modelFile), schemaFile)) as { validate: Validate }).validate;
+        const file = modelFile(apiVersion, kind);
+        if (file !== undefined) {
+            const schemaFile = /from\s*"((?:\.\.\/)+_schemas\/[A-Za-z0-9]+\.js)"/.exec(fs.readFileSync(file, "utf8"))?.[1];
+            if (schemaFile) validate = (require(path.resolve(path.dirname(file), schemaFile)) as { validate: Validate }).validate;
         }
         validators.set(key, validate);
     }

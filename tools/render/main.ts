@@ -8,7 +8,7 @@
 
 import * as path from "path";
 import { checkObject } from "./check";
-import { describeStackError, exitWith, loadStack, Outcome, parseFlags, stacks, UsageError } from "./cli";
+import { describeStackError, exitWith, firstLine, loadStack, Outcome, parseFlags, stacks, UsageError } from "../cli";
 import { Manifest, RenderInput, renderManifests, writeManifests } from "./render";
 
 export const USAGE = "usage: npm run render -- (--stack <name> | --all) [--out <dir>] [--check]";
@@ -106,7 +106,7 @@ export async function runRender(argv: readonly string[], deps: Partial<RenderDep
         const lines = (list: string[]) => (list.length ? `${list.join("\n")}\n` : "");
         return { code: ok ? 0 : 1, stdout: lines(stdout), stderr: lines(stderr) };
     } catch (error) {
-        const message = error instanceof UsageError ? error.message : `unexpected error: ${String((error as Error)?.message ?? error).split("\n")[0]}`;
+        const message = error instanceof UsageError ? error.message : `unexpected error: ${firstLine(error)}`;
         return { code: 2, stdout: "", stderr: `render: ${message}\n` };
     }
 }

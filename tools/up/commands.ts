@@ -1,4 +1,5 @@
-import { EXIT, UpError, UsageError } from "./errors";
+import { EXIT, UsageError } from "../cli";
+import { UpError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
 import { CONFIG_KEYS } from "../../components/config";
@@ -223,7 +224,7 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
             return op();
         });
     } catch (err) {
-        if (err instanceof UpError) throw err;
+        if (err instanceof UpError || err instanceof UsageError) throw err;
         const message = engineMessage(err);
         if (LOCK_RACE.test(message)) {
             throw new UpError(`launchpad: another update of stack ${stack} took its lock at the same moment as this one, twice; nothing was changed. Run the command again.`);

@@ -1,5 +1,4 @@
-/** Exit codes of launchpad's deploy commands. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+import { EXIT } from "../cli";
 
 /**
  * A failure the user can act on: its message says what happened and what to do, and it is printed
@@ -12,13 +11,5 @@ export class UpError extends Error {
     ) {
         super(message);
         this.name = "UpError";
-    }
-}
-
-/** A mistake in how the command was called (unknown flag, unknown stack): exit code 2. */
-export class UsageError extends UpError {
-    constructor(message: string) {
-        super(message, EXIT.usage);
-        this.name = "UsageError";
     }
 }

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { type Deps, down, preview, up } from "./commands";
-import { EXIT, UpError, UsageError } from "./errors";
+import { EXIT, readArgv, UsageError } from "../cli";
+import { UpError } from "./errors";
 import { ProcessRunner } from "./runner";
 import { DEV_STACK } from "./state";
 import { openPulumiWorkspace } from "./workspace";
@@ -38,24 +39,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | "help" {
     if (command !== "up" && command !== "preview" && command !== "down") {
         throw new UsageError(command === undefined ? "Missing command: up, preview or down." : `Unknown command "${command}": use up, preview or down.`);
     }
-    let stack = DEV_STACK;
-    let deleteData = false;
-    let cluster = false;
-    for (let i = 0; i < rest.length; i++) {
-        const arg = rest[i];
-        if (arg === "--stack" || arg.startsWith("--stack=")) {
-            const value = arg === "--stack" ? rest[++i] : arg.slice("--stack=".length);
-            if (value === undefined || value === "" || value.startsWith("-")) throw new UsageError("--stack needs a stack name, e.g. --stack prod.");
-            if (!/^[A-Za-z0-9_.-]+$/.test(value)) throw new UsageError(`"${value}" is not a stack name (letters, digits, _ . - only).`);
-            stack = value;
-        } else if (arg === "--delete-data" && command === "down") {
-            deleteData = true;
-        } else if (arg === "--cluster" && command === "down") {
-            cluster = true;
-        } else {
-            throw new UsageError(`Unknown option "${arg}" for ${command}.`);
-        }
+    const switches = command === "down" ? ["--delete-data", "--cluster"] : [];
+    const read = readArgv(rest, { values: ["--stack"], switches });
+    if (!("flags" in read)) {
+        throw new UsageError(read.problem === "no value" ? "--stack needs a stack name, e.g. --stack prod." : `Unknown option "${read.arg}" for ${command}.`);
     }
+    const stacks = read.flags.get("--stack") ?? [DEV_STACK];
+    const badStack = stacks.find((name) => !/^[A-Za-z0-9_.-]+$/.test(name));
+    if (badStack !== undefined) throw new UsageError(`"${badStack}" is not a stack name (letters, digits, _ . - only).`);
+    const stack = stacks[stacks.length - 1];
+    const deleteData = read.flags.has("--delete-data");
+    const cluster = read.flags.has("--cluster");
     return { command, stack, deleteData, cluster };
 }
 
@@ -102,7 +96,7 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
         else await down(deps, args);
         return EXIT.ok;
     } catch (err) {
-        if (err instanceof UpError) {
+        if (err instanceof UpError || err instanceof UsageError) {
             output.err(`${err.message}\n`);
             return err.exitCode;
         }

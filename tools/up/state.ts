@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_KEYS } from "../../components/config";
-import { UpError, UsageError } from "./errors";
+import { UsageError } from "../cli";
+import { UpError } from "./errors";
 import type { Platform } from "./prereqs";
 
 /** The stack that runs on a laptop: the only one that gets a generated passphrase and the kind bootstrap by default. */
