@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
-import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, type Run, useTestbed } from "./support";
+import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, type Run, useTestbed, withFileChanged } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -131,15 +131,9 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
 
     it("wrong registry password: up stops before the update, naming the keys to set, and changes nothing", async () => {
         const before = await namespaceVersions(k);
-        const stackFile = path.join(ROOT, "Pulumi.testbed.yaml");
-        const saved = fs.readFileSync(stackFile, "utf8");
-        let run: { r: Run; seconds: number };
-        try {
-            // The CI route: LAUNCHPAD_REGISTRY_PASSWORD overrides the stack's password.
-            run = await timed(() => launchpad("up", [], { ...env, LAUNCHPAD_REGISTRY_PASSWORD: "not-the-password" }));
-        } finally {
-            fs.writeFileSync(stackFile, saved);
-        }
+        // The CI route: LAUNCHPAD_REGISTRY_PASSWORD overrides the stack's password (and is written to its file).
+        const run = await withFileChanged("Pulumi.testbed.yaml", (text) => text, () =>
+            timed(() => launchpad("up", [], { ...env, LAUNCHPAD_REGISTRY_PASSWORD: "not-the-password" })));
         const out = failure(run.r, "npm run up with a wrong registry password");
         const said = lineOf(out, /refused the login of launchpad/);
         assert.match(said, new RegExp(`^launchpad: ${REGISTRY} refused the login of launchpad \\(HTTP 401\\); nothing was changed\\. Set the right login: pulumi config set --stack testbed launchpad:registryUsername NAME and pulumi config set --stack testbed --secret launchpad:registryPassword`));
@@ -162,6 +156,41 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
         ok(await launchpad("preview", [], env), "npm run preview once the API server is back");
         outcomes.push({ fault: "API server stopped, then `npm run preview`", said: said["npm run preview"], kept: "nothing was run; preview passes again once it is back", seconds: preview.seconds });
         outcomes.push({ fault: "API server stopped, then `npm run doctor`", said: said["npm run doctor"], kept: "nothing to keep: the doctor only reads", seconds: doctor.seconds });
+    });
+
+    it("API server stopped in the middle of up, then back: the failure names the cluster, and the rerun converges", async () => {
+        const before = (await k.apps.listNamespacedDeployment({ namespace: NAMESPACE })).items.find((d) => d.metadata!.name!.startsWith("launchpad-backend"))!;
+        let stopping: Promise<void> | undefined;
+        const t0 = Date.now();
+        const first = await withFileChanged("apps/backend/src/main.ts", (text) => `${text}\n// e2e: a change the API server's outage interrupts\n`, async () => {
+            const update = launchpad("up", [], env, (output) => {
+                // The backend's new image is pushed and its Deployment is being updated: the API server goes.
+                if (!stopping && /Deployment launchpad-backend-deployment\s+updating/.test(output)) stopping = stopServer(l, "kube-apiserver");
+            });
+            // Back after 15 s, as a cluster whose control plane restarts.
+            const done = await Promise.race([update.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000))]);
+            assert.ok(stopping, "the update reached the backend's Deployment");
+            await stopping;
+            if (!done) await new Promise((resolve) => setTimeout(resolve, 15_000));
+            await startServer(l, "kube-apiserver");
+            const r = await update;
+            // The rerun happens with the change still in place, as a user would simply run up again.
+            const rerun = await launchpad("up", [], env);
+            return { r, rerun };
+        });
+        const seconds = (Date.now() - t0) / 1000;
+        let said: string;
+        if (first.r.code !== 0) {
+            failure(first.r, "npm run up while the API server went away");
+            said = lineOf(first.r.output, /The cluster is not reachable|does not answer/);
+        } else {
+            said = "(the update rode through the outage: the provider retried until the API server was back)";
+        }
+        ok(first.rerun, "npm run up once the API server is back");
+        const after = (await k.apps.listNamespacedDeployment({ namespace: NAMESPACE })).items.find((d) => d.metadata!.name === before.metadata!.name)!;
+        assert.notEqual(after.spec!.template.spec!.containers[0].image, before.spec!.template.spec!.containers[0].image, "the rerun rolled out the new backend image");
+        assert.equal(after.status?.availableReplicas, after.spec?.replicas, "and it is available");
+        outcomes.push({ fault: "API server stopped while `npm run up` updated the backend, back after 15 s; then `npm run up` again", said, kept: "the rerun converged: the new backend image rolled out and available", seconds });
     });
 
     it("two ups at once: the second refuses, naming the lock's owner; the state stays whole", async () => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { REGISTRY } from "../../tools/testbed/layout";
 import { waitFor } from "../../tools/testbed/processes";
-import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
+import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, STACK, useTestbed, withFileChanged } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -21,18 +21,6 @@ async function workloads(k: Kube) {
         };
     }
     return byTier;
-}
-
-/** Runs `body` with a file of the project changed, and puts it back afterwards, whatever happens. */
-async function withFileChanged<T>(file: string, change: (text: string) => string, body: () => Promise<T>): Promise<T> {
-    const full = path.join(ROOT, file);
-    const original = fs.readFileSync(full, "utf8");
-    fs.writeFileSync(full, change(original));
-    try {
-        return await body();
-    } finally {
-        fs.writeFileSync(full, original);
-    }
 }
 
 describe("e2e: the app's life on the testbed: changes, down and up again", function () {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { recycleVolumes } from "../../tools/testbed/cluster";
@@ -38,8 +39,11 @@ export interface Run {
     readonly output: string;
 }
 
-/** Runs a command in the repository with the testbed's environment, its output kept (and shown with E2E_VERBOSE). */
-export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Run> {
+/**
+ * Runs a command in the repository with the testbed's environment, its output kept (and shown with
+ * E2E_VERBOSE); `watch` sees the output as it comes, to act in the middle of a run.
+ */
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT, watch?: (output: string) => void): Promise<Run> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, [...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
@@ -49,6 +53,7 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
             stdout += d;
             output += d;
             if (process.env.E2E_VERBOSE) process.stdout.write(d);
+            watch?.(output);
         });
         child.stderr.on("data", (d: Buffer) => {
             stderr += d;
@@ -61,8 +66,20 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
 }
 
 /** `npm run up|preview|down -- --stack testbed …`: the path a user takes. */
-export function launchpad(command: "up" | "preview" | "down" | "render" | "doctor", args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
-    return run("npm", ["run", "--silent", command, "--", "--stack", STACK, ...args], env);
+export function launchpad(command: "up" | "preview" | "down" | "render" | "doctor", args: readonly string[], env: NodeJS.ProcessEnv, watch?: (output: string) => void): Promise<Run> {
+    return run("npm", ["run", "--silent", command, "--", "--stack", STACK, ...args], env, ROOT, watch);
+}
+
+/** Runs `body` with a file of the project changed, and puts it back afterwards, whatever happens. */
+export async function withFileChanged<T>(file: string, change: (text: string) => string, body: () => Promise<T>): Promise<T> {
+    const full = path.join(ROOT, file);
+    const original = fs.readFileSync(full, "utf8");
+    fs.writeFileSync(full, change(original));
+    try {
+        return await body();
+    } finally {
+        fs.writeFileSync(full, original);
+    }
 }
 
 /** The Pulumi CLI on the testbed's stack. */
