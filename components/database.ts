@@ -216,7 +216,10 @@ export class Database extends pulumi.ComponentResource {
         // Data-bearing resources survive destroy unless the stack opts out.
         const keep: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: retainData, protect };
 
-        const password = new Password(`${name}-password`, { length: 32 }, { parent: this });
+        // The generated password lives only in Pulumi's state. While the data is kept, `npm run down`
+        // (a destroy that leaves protected resources) keeps the password too: otherwise the next up would
+        // generate another and rotate the database's password under the data it kept.
+        const password = new Password(`${name}-password`, { length: 32 }, { parent: this, protect: retainData || protect });
         this.secret = new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { name: `${args.identity.name}-credentials`, namespace: args.namespace, labels, annotations: { ...ADOPT_KEPT_OBJECT } },
             type: "Opaque",

@@ -88,6 +88,15 @@ describe("components under mocks", () => {
             assert.equal(dropped.inputs.spec.persistentVolumeClaimRetentionPolicy.whenDeleted, "Delete");
         });
 
+        it("keeps its generated password through a destroy that leaves protected resources, as long as it keeps the data", async () => {
+            new Database("kept", args);
+            new Database("dropped", { ...args, identity: { ...args.identity, name: "db2" }, retainData: false });
+            await settled();
+            const passwords = byType(PASSWORD_TYPE);
+            assert.equal(passwords.find((p) => p.name === "kept-password")!.options.protect, true, "npm run down keeps it, so the next up reuses it");
+            assert.equal(passwords.find((p) => p.name === "dropped-password")!.options.protect, false);
+        });
+
         it("Pulumi-protects the StatefulSet and its Secret when asked", async () => {
             new Database("db", { ...args, protect: true });
             await settled();

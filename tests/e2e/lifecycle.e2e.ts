@@ -77,6 +77,8 @@ describe("e2e: the app's life on the testbed: changes, down and up again", funct
         const adopted = await k.core.readNamespacedPersistentVolumeClaim({ namespace: NAMESPACE, name: "data-db-0" });
         assert.equal(adopted.metadata?.uid, claim.metadata?.uid, "and its claim with it");
         assert.equal(adopted.status?.phase, "Bound");
+        const password = (await k.core.readNamespacedSecret({ namespace: NAMESPACE, name: "db-credentials" })).data?.password;
+        assert.equal(password, secret.data?.password, "the same database password: the data is not left behind a rotated one");
         ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes after the adoption");
     });
 
