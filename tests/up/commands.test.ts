@@ -422,24 +422,29 @@ describe("up: engine failures", () => {
     });
 });
 
+/** The engine's update fails once with `text` (what its stderr says), then succeeds. */
+function failsOnce(h: ReturnType<typeof harness>, text: string): void {
+    h.onOpen((ws) => {
+        ws.failing.add("up");
+        ws.failureText.set("up", text);
+        const up = ws.up.bind(ws);
+        ws.up = async (stack, onOutput) => {
+            try {
+                return await up(stack, onOutput);
+            } finally {
+                ws.failing.delete("up");
+            }
+        };
+    });
+}
+
 describe("up: two runs taking the stack's lock at the same moment", () => {
     const race = "2 errors occurred:\n    1) open /srv/state/.pulumi/locks/organization/launchpad/prod/a1ca.json: no such file or directory\n    2) NotFound";
 
     it("tries once more after a pause, and goes on when the lock is free then", async function () {
         this.timeout(5000);
         const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
-        h.onOpen((ws) => {
-            ws.failing.add("up");
-            ws.failureText.set("up", race);
-            const up = ws.up.bind(ws);
-            ws.up = async (stack, onOutput) => {
-                try {
-                    return await up(stack, onOutput);
-                } finally {
-                    ws.failing.delete("up");
-                }
-            };
-        });
+        failsOnce(h, race);
         await up(h.deps, { stack: "prod" });
         assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod", "up prod"]);
     });
@@ -453,6 +458,65 @@ describe("up: two runs taking the stack's lock at the same moment", () => {
         });
         await assert.rejects(up(h.deps, { stack: "prod" }), (e: UpError) =>
             e.message === "launchpad: another update of stack prod took its lock at the same moment as this one, twice; nothing was changed. Run the command again.");
+    });
+});
+
+describe("up: a lock that a killed run left behind", () => {
+    const locked = [
+        "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+        "  file:///srv/state/.pulumi/locks/organization/launchpad/prod/6c8a.json?no_tmp_dir=true: created by ana@laptop (pid 4242) at 2026-12-06T00:29:28Z",
+    ].join("\n");
+    const refusedOnce = (h: ReturnType<typeof harness>) => failsOnce(h, locked);
+
+    it("removes the lock of a process of this machine that is gone, says so, and updates", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        refusedOnce(h);
+        const removed: string[] = [];
+        await up({ ...h.deps, lockHost: { owner: "ana@laptop", alive: () => false, remove: (f) => removed.push(f) } }, { stack: "prod" });
+        assert.deepEqual(removed, ["/srv/state/.pulumi/locks/organization/launchpad/prod/6c8a.json"]);
+        assert.ok(h.lines.includes("launchpad: recovered: removed the lock of stack prod that a killed run left (pid 4242, since 2026-12-06T00:29:28Z; no such process now)."), h.lines.join("\n"));
+        assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod", "up prod"]);
+    });
+
+    for (const [whose, lockHost] of [
+        ["a live process", { owner: "ana@laptop", alive: () => true }],
+        ["another machine", { owner: "bo@ci-runner", alive: () => false }],
+    ] as const) {
+        it(`leaves the lock of ${whose} alone, and refuses in one line naming it`, async () => {
+            const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+            refusedOnce(h);
+            const removed: string[] = [];
+            await assert.rejects(up({ ...h.deps, lockHost: { ...lockHost, remove: (f) => removed.push(f) } }, { stack: "prod" }), (e: UpError) =>
+                /^launchpad: stack prod is locked by another update, run by ana@laptop \(pid 4242\)/.test(e.message));
+            assert.deepEqual(removed, []);
+        });
+    }
+});
+
+describe("up: operations a killed run left unfinished in the state", () => {
+    it("clears them before the update, in one line naming each, and updates", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) =>
+            ws.pending.set("prod", [
+                { type: "creating", urn: "urn:pulumi:prod::launchpad::launchpad:index:App$launchpad:index:WebService$kubernetes:core/v1:Service::launchpad-backend-service" },
+                { type: "updating", urn: "urn:pulumi:prod::launchpad::launchpad:index:App$launchpad:index:Database$kubernetes:apps/v1:StatefulSet::launchpad-database-statefulset" },
+            ]),
+        );
+        await up(h.deps, { stack: "prod" });
+        assert.deepEqual(entries(h.journal, "ws").slice(-2), ["clearPendingOperations prod 2", "up prod"]);
+        assert.ok(
+            h.lines.includes(
+                "launchpad: recovered: a killed run left 2 operations unfinished (creating launchpad-backend-service, updating launchpad-database-statefulset); cleared from the state, this update applies them again.",
+            ),
+            h.lines.join("\n"),
+        );
+    });
+
+    it("says nothing and touches nothing when there are none", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        await up(h.deps, { stack: "prod" });
+        assert.ok(!entries(h.journal, "ws").some((e) => e.startsWith("clearPendingOperations")));
+        assert.ok(!h.lines.some((l) => l.includes("recovered")));
     });
 });
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { Deps } from "../../tools/up/commands";
 import { INGRESS_NGINX, KIND } from "../../tools/up/kind";
 import type { RunOptions, RunResult, Runner } from "../../tools/up/runner";
-import type { ConfigEntry, Outputs, Workspace, WorkspaceSettings } from "../../tools/up/workspace";
+import type { ConfigEntry, Outputs, PendingOperation, Workspace, WorkspaceSettings } from "../../tools/up/workspace";
 
 /** One ordered record of everything the fakes were asked to do, so tests can check the order of steps. */
 export type Journal = string[];
@@ -273,6 +273,14 @@ export class FakeWorkspace implements Workspace {
     async removeStack(stack: string) {
         this.note("removeStack", stack);
         this.stacks.delete(stack);
+    }
+    /** Operations a killed run left in the state, by stack. */
+    readonly pending = new Map<string, PendingOperation[]>();
+    async clearPendingOperations(stack: string) {
+        const ops = this.pending.get(stack) ?? [];
+        if (ops.length > 0) this.note("clearPendingOperations", stack, ` ${ops.length}`);
+        this.pending.delete(stack);
+        return ops;
     }
 }
 

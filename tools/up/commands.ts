@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import { EXIT, UsageError } from "../cli";
 import { UpError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
@@ -38,6 +40,8 @@ export interface Deps {
     readonly checkRegistry?: CheckRegistry;
     /** Asks the stack's cluster whether it answers, before the engine runs. @default the live cluster */
     readonly checkCluster?: CheckCluster;
+    /** Tells a lock a killed run left on this machine from a live one. @default this machine */
+    readonly lockHost?: LockHost;
 }
 
 export interface StackOptions {
@@ -187,20 +191,78 @@ export function engineHint(message: string, stack: string): string | undefined {
     return undefined;
 }
 
+/** A lock the engine named when it refused a run: its file (or URL), who took it, and when. */
+export interface StackLock {
+    /** A path for a file backend's lock, else the backend's URL of it. */
+    readonly where: string;
+    readonly local: boolean;
+    readonly owner: string;
+    readonly pid: number;
+    readonly since: string;
+}
+
+/** The lock named in the engine's "currently locked" refusal; undefined for any other message. */
+export function lockOf(message: string): StackLock | undefined {
+    if (!/currently locked/i.test(message)) return undefined;
+    const m = /^\s*(\S+?)(?:\?\S*)?: created by (\S+) \(pid (\d+)\) at (\S+)\s*$/m.exec(message);
+    if (!m) return undefined;
+    const [, url, owner, pid, since] = m;
+    const local = url.startsWith("file://");
+    return { where: local ? url.slice("file://".length) : url, local, owner, pid: Number(pid), since };
+}
+
 /**
  * The engine's "currently locked" refusal, as one line naming the lock's owner and its file. Undefined
  * when the message is not that refusal (or names no owner).
  */
 export function lockedLine(message: string, stack: string): string | undefined {
-    if (!/currently locked/i.test(message)) return undefined;
-    const m = /^\s*(\S+?)(?:\?\S*)?: created by (\S+) \(pid (\d+)\) at (\S+)\s*$/m.exec(message);
-    if (!m) return undefined;
-    const [, url, owner, pid, since] = m;
-    const lock = url.startsWith("file://") ? url.slice("file://".length) : url;
+    const lock = lockOf(message);
+    if (!lock) return undefined;
     return (
-        `launchpad: stack ${stack} is locked by another update, run by ${owner} (pid ${pid}) since ${since}; nothing was changed. ` +
-        `Wait for it to end; if that process is gone (a run was killed), delete the lock ${lock}, then run the command again.`
+        `launchpad: stack ${stack} is locked by another update, run by ${lock.owner} (pid ${lock.pid}) since ${lock.since}; nothing was changed. ` +
+        `Wait for it to end; if that process is gone (a run was killed), delete the lock ${lock.where}, then run the command again.`
     );
+}
+
+/** What launchpad may know of the machine to tell a lock left by a killed run from a live one. */
+export interface LockHost {
+    /** "user@host" as Pulumi writes a lock's owner on this machine. */
+    readonly owner: string;
+    readonly alive: (pid: number) => boolean;
+    readonly remove: (lockFile: string) => void;
+}
+
+const localLockHost: LockHost = {
+    owner: `${os.userInfo().username}@${os.hostname()}`,
+    alive: (pid) => {
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch (e) {
+            return (e as NodeJS.ErrnoException).code === "EPERM";
+        }
+    },
+    remove: (lockFile) => {
+        for (const f of [lockFile, `${lockFile}.attrs`]) fs.rmSync(f, { force: true });
+    },
+};
+
+/**
+ * Runs an engine operation; when it is refused by a file backend's lock that a run on this machine
+ * left behind when it was killed (its process is gone), removes that lock, says so, and runs it again.
+ * A lock of a live process, of another machine or of a remote backend is left to the user.
+ */
+async function recoveringStaleLock<T>(deps: Deps, stack: string, op: () => Promise<T>): Promise<T> {
+    try {
+        return await op();
+    } catch (err) {
+        const lock = lockOf(engineMessage(err));
+        const host = deps.lockHost ?? localLockHost;
+        if (!lock || !lock.local || lock.owner !== host.owner || host.alive(lock.pid)) throw err;
+        host.remove(lock.where);
+        deps.io.info(`launchpad: recovered: removed the lock of stack ${stack} that a killed run left (pid ${lock.pid}, since ${lock.since}; no such process now).`);
+        return op();
+    }
 }
 
 /** A file backend's lock race: the lock file of another run vanished while this run read it. */
@@ -264,6 +326,18 @@ async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile
     );
 }
 
+/**
+ * A run killed in the middle of an update leaves its unfinished operations in the state; the engine
+ * then warns on every later run and keeps them. They are dropped before the update, which applies
+ * each of those resources again (Kubernetes objects that were created are adopted), and said in one line.
+ */
+async function recoverPendingOperations(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    const cleared = await engine(() => recoveringStaleLock(deps, stack, () => ws.clearPendingOperations(stack)), "reading the stack's state", stack);
+    if (cleared.length === 0) return;
+    const ops = cleared.map((op) => `${op.type} ${op.urn.split("::").pop()}`).join(", ");
+    deps.io.info(`launchpad: recovered: a killed run left ${cleared.length === 1 ? "1 operation" : `${cleared.length} operations`} unfinished (${ops}); cleared from the state, this update applies them again.`);
+}
+
 /** The stack's pods that are not running and ready, one line per tier and cause. */
 async function stuckPods(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<string[]> {
     const config = async (key: string) => (await ws.getConfig(stack, `${NS}:${key}`))?.value;
@@ -318,8 +392,9 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         await checkRegistryLoginFirst(deps, stack, ws);
     }
     await checkClusterFirst(deps, stack, stackFile, ws, "up");
+    await recoverPendingOperations(deps, stack, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => ws.up(stack, deps.io.engine), "the update", stack, () => stuckPods(deps, stack, stackFile, ws));
+    const outputs = await engine(() => recoveringStaleLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
@@ -343,7 +418,7 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
         }
     }
     await checkClusterFirst(deps, stack, stackFile, ws, "preview");
-    await engine(() => ws.preview(stack, deps.io.engine), "the preview", stack);
+    await engine(() => recoveringStaleLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack);
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }
 
@@ -397,7 +472,7 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
         );
     }
     deps.io.info(`launchpad: destroying the app in ${stack}; the database's data is kept`);
-    await engine(() => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine), "the destroy", stack);
+    await engine(() => recoveringStaleLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine)), "the destroy", stack);
     deps.io.info(
         `launchpad: ${stack}'s app is gone. The database (its namespace, StatefulSet, Secret and volume claims) was kept and the next \`npm run up\` reuses it.\n` +
             `  To delete the data too: npm run down -- --delete-data${stack === DEV_STACK ? "" : ` --stack ${stack}`}`,

@@ -37,6 +37,17 @@ export interface Workspace {
     destroy(stack: string, opts: { readonly excludeProtected: boolean }, onOutput: EngineOutput): Promise<void>;
     /** Forgets the stack's state (its resources are gone with the cluster) but keeps Pulumi.<stack>.yaml. */
     removeStack(stack: string): Promise<void>;
+    /**
+     * Drops the operations a killed run left unfinished from the stack's state (a create, update or
+     * delete the engine was waiting for), and says which they were; none: the state is left untouched.
+     */
+    clearPendingOperations(stack: string): Promise<PendingOperation[]>;
+}
+
+/** An operation a killed run left unfinished in the state: "creating", "updating", "deleting", … */
+export interface PendingOperation {
+    readonly type: string;
+    readonly urn: string;
 }
 
 /** What the engine needs to know, resolved by the caller. */
@@ -101,6 +112,13 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
         async removeStack(name) {
             await ws.removeStack(name, { force: true, preserveConfig: true });
             stacks.delete(name);
+        },
+        async clearPendingOperations(name) {
+            const state = await ws.exportStack(name);
+            const pending = (state.deployment?.pending_operations ?? []) as { type: string; resource: { urn: string } }[];
+            if (pending.length === 0) return [];
+            await ws.importStack(name, { ...state, deployment: { ...state.deployment, pending_operations: [] } });
+            return pending.map((op) => ({ type: op.type, urn: op.resource.urn }));
         },
     };
 };
