@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
@@ -57,6 +58,55 @@ function lineOf(out: string, pattern: RegExp): string {
     const line = out.split("\n").find((x) => pattern.test(x));
     assert.ok(line, `no line matching ${pattern} in:\n${out}`);
     return line;
+}
+
+/** What must survive an interrupted run: the database's claim (same object, same volume) and its Secret. */
+async function dataOf(k: Kube): Promise<{ claim: string; volume: string; secret: string }> {
+    const [claim] = (await k.core.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE })).items;
+    const [secret] = (await k.core.listNamespacedSecret({ namespace: NAMESPACE })).items.filter((x) => x.metadata!.name!.startsWith("db-credentials"));
+    return { claim: claim.metadata!.uid!, volume: claim.spec!.volumeName!, secret: JSON.stringify(secret.data) };
+}
+
+/**
+ * `npm run up` in its own process group, sent `signal` (the whole group, as a terminal's Ctrl-C or a
+ * sleeping laptop's kill would reach it) once its output matches `when`; resolves when every process
+ * of the group has ended.
+ */
+async function interruptedUp(env: NodeJS.ProcessEnv, signal: NodeJS.Signals, when: RegExp): Promise<{ output: string; sent: boolean }> {
+    const child = spawn("npm", ["run", "--silent", "up", "--", "--stack", "testbed"], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let sent = false;
+    const watch = (d: Buffer) => {
+        output += d;
+        if (!sent && when.test(output)) {
+            sent = true;
+            process.kill(-child.pid!, signal);
+        }
+    };
+    child.stdout.on("data", watch);
+    child.stderr.on("data", watch);
+    await new Promise((resolve) => child.once("close", resolve));
+    const groupAlive = async () => {
+        try {
+            process.kill(-child.pid!, 0);
+            return true;
+        } catch {
+            return false;
+        }
+    };
+    for (let i = 0; i < 600 && (await groupAlive()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    return { output, sent };
+}
+
+/**
+ * The Pulumi plugins a SIGKILLed CLI leaves running (each runs in a process group of its own, so the
+ * kill of the CLI's group does not reach them): ended here, as a reboot would end them.
+ */
+function endOrphanedPlugins(): number {
+    const ps = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
+    const orphans = ps.split("\n").map((l) => /^\s*(\d+)\s+1\s+(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null && /pulumi-language-nodejs|pulumi-resource-|cmd\/dynamic-provider/.test(m[2]));
+    for (const m of orphans) process.kill(Number(m[1]), "SIGTERM");
+    return orphans.length;
 }
 
 /** What launchpad printed about the failure: its own lines, none of them a stack trace. */
@@ -191,6 +241,38 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
         assert.notEqual(after.spec!.template.spec!.containers[0].image, before.spec!.template.spec!.containers[0].image, "the rerun rolled out the new backend image");
         assert.equal(after.status?.availableReplicas, after.spec?.replicas, "and it is available");
         outcomes.push({ fault: "API server stopped while `npm run up` updated the backend, back after 15 s; then `npm run up` again", said, kept: "the rerun converged: the new backend image rolled out and available", seconds });
+    });
+
+    it("up interrupted by Ctrl-C while the backend rolls out: the next up converges, the data intact", async () => {
+        const data = await dataOf(k);
+        const t0 = Date.now();
+        // The rerun and the check of convergence happen with the change still in place.
+        const { interrupted, rerun, converged } = await withFileChanged("apps/backend/src/main.ts", (text) => `${text}\n// e2e: a change Ctrl-C interrupts\n`, async () => ({
+            interrupted: await interruptedUp(env, "SIGINT", /Deployment launchpad-backend-deployment\s+updating/),
+            rerun: await launchpad("up", [], env),
+            converged: await pulumi(["preview", "--expect-no-changes"], env),
+        }));
+        assert.ok(interrupted.sent, `the update reached the backend's Deployment:\n${interrupted.output}`);
+        ok(rerun, "npm run up after the interrupted one");
+        ok(converged, "pulumi preview --expect-no-changes: converged");
+        assert.deepEqual(await dataOf(k), data, "the same claim, volume and Secret");
+        const said = rerun.output.split("\n").find((l) => l.startsWith("launchpad: recovered")) ?? "(nothing to recover: Pulumi finished its running operations before it stopped)";
+        outcomes.push({ fault: "SIGINT (Ctrl-C) to `npm run up` while the backend rolled out; then `npm run up`", said, kept: "converged (preview: no changes); the database's claim, volume and Secret the same", seconds: (Date.now() - t0) / 1000 });
+    });
+
+    it("up killed (SIGKILL) while it creates the app again after down: the next up recovers the lock and the operations, the data intact", async () => {
+        const data = await dataOf(k);
+        ok(await launchpad("down", [], env), "npm run down (keeps the data)");
+        const t0 = Date.now();
+        const killed = await interruptedUp(env, "SIGKILL", /Deployment launchpad-\w+-deployment\s+creating/);
+        assert.ok(killed.sent, `the update reached the Deployments:\n${killed.output}`);
+        const orphans = endOrphanedPlugins();
+        const rerun = ok(await launchpad("up", [], env), "npm run up after the killed one");
+        const recovered = rerun.output.split("\n").filter((l) => l.startsWith("launchpad: recovered"));
+        assert.match(recovered[0] ?? "", /^launchpad: recovered: removed the lock of stack testbed that a killed run left \(pid \d+, since \S+; no such process now\)\.$/, rerun.output);
+        ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes: converged");
+        assert.deepEqual(await dataOf(k), data, "the retained claim, volume and Secret adopted again");
+        outcomes.push({ fault: `SIGKILL to \`npm run up\` while it created the app after \`npm run down\` (${orphans} orphaned Pulumi plugins ended); then \`npm run up\``, said: recovered.join(" "), kept: "converged (preview: no changes); the database's claim, volume and Secret the same as before down", seconds: (Date.now() - t0) / 1000 });
     });
 
     it("two ups at once: the second refuses, naming the lock's owner; the state stays whole", async () => {
