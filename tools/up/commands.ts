@@ -232,8 +232,15 @@ export interface LockHost {
     readonly remove: (lockFile: string) => void;
 }
 
-const localLockHost: LockHost = {
-    owner: `${os.userInfo().username}@${os.hostname()}`,
+/** This machine: a user without a name (no passwd entry) owns no lock launchpad would remove. */
+const localLockHost = (): LockHost => ({
+    owner: (() => {
+        try {
+            return `${os.userInfo().username}@${os.hostname()}`;
+        } catch {
+            return "";
+        }
+    })(),
     alive: (pid) => {
         try {
             process.kill(pid, 0);
@@ -245,7 +252,7 @@ const localLockHost: LockHost = {
     remove: (lockFile) => {
         for (const f of [lockFile, `${lockFile}.attrs`]) fs.rmSync(f, { force: true });
     },
-};
+});
 
 /**
  * Runs an engine operation; when it is refused by a file backend's lock that a run on this machine
@@ -257,8 +264,8 @@ async function recoveringStaleLock<T>(deps: Deps, stack: string, op: () => Promi
         return await op();
     } catch (err) {
         const lock = lockOf(engineMessage(err));
-        const host = deps.lockHost ?? localLockHost;
-        if (!lock || !lock.local || lock.owner !== host.owner || host.alive(lock.pid)) throw err;
+        const host = deps.lockHost ?? localLockHost();
+        if (!lock || !lock.local || host.owner === "" || lock.owner !== host.owner || host.alive(lock.pid)) throw err;
         host.remove(lock.where);
         deps.io.info(`launchpad: recovered: removed the lock of stack ${stack} that a killed run left (pid ${lock.pid}, since ${lock.since}; no such process now).`);
         return op();
