@@ -162,7 +162,11 @@ export function daemons(l: Layout, pki: Pki): Daemon[] {
                 `--cluster-signing-cert-file=${pki.ca}`,
                 `--cluster-signing-key-file=${pki.caKey}`,
                 "--use-service-account-credentials=true",
-                "--leader-elect=false",
+"--leader-elect=false",
+                // kwok does not set a pod Ready again once the node lifecycle controller has marked it
+                // NotReady; a grace period over the fault tests' API server outages (default 40 s) keeps
+                // them from leaving pods unready, and under the doctor test's 180 s wait for unreachable nodes.
+                "--node-monitor-grace-period=100s",
             ],
             ports: [PORTS.controllerManager],
             ready: healthy(PORTS.controllerManager),
