@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
+import { waitFor } from "../../tools/testbed/processes";
 import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, type Run, useTestbed, withFileChanged } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
@@ -94,7 +95,7 @@ async function interruptedUp(env: NodeJS.ProcessEnv, signal: NodeJS.Signals, whe
             return false;
         }
     };
-    for (let i = 0; i < 600 && (await groupAlive()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(async () => !(await groupAlive()), 60, 100);
     return { output, sent };
 }
 
