@@ -22,6 +22,12 @@ describe("npm run bench", () => {
         it("takes --engine for the real engine's rows on the testbed", () => {
             assert.deepEqual(parseArgs(["--engine", "--runs", "3"]), { runs: 3, suiteRuns: 1, only: undefined, write: true, help: false, engine: true });
         });
+        it("takes --load for the load run on the testbed, of 50 web services unless --services says otherwise", () => {
+            assert.equal(parseArgs(["--load"]).load, 50);
+            assert.equal(parseArgs(["--load", "--services", "5"]).load, 5);
+            assert.equal(parseArgs([]).load, undefined);
+            assert.throws(() => parseArgs(["--load", "--services", "0"]), /--services takes a whole number of 1 or more, not "0"/);
+        });
         it("rejects --runs 0 and an unknown flag with the usage", () => {
             assert.throws(() => parseArgs(["--runs", "0"]), /--runs takes a whole number of 1 or more, not "0"; usage: npm run bench/);
             assert.throws(() => parseArgs(["--fast"]), /unknown argument "--fast"/);

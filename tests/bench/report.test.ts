@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { checkBudgets, verdict } from "../../tools/bench/budget";
-import { BenchReport, CaseResult, engineSectionOf, formatBudgets, formatCases, formatSuite, formatTable, renderResults, withEngineSection } from "../../tools/bench/report";
+import { BenchReport, CaseResult, formatBudgets, formatCases, formatSuite, formatTable, renderResults, sectionsOf, withSections } from "../../tools/bench/report";
 import { summarize } from "../../tools/bench/stats";
 
 const result = (id: string, wallMs: number[], rssMiB?: number[], note?: string): CaseResult => ({
@@ -117,23 +117,32 @@ describe("bench/RESULTS.md", () => {
     });
 });
 
-describe("bench/RESULTS.md's real-engine section", () => {
+describe("bench/RESULTS.md's testbed sections", () => {
     const engine = "## The real engine\n\n| operation | launchpad |\n| --- | --: |\n| preview | 2.00 s |";
+    const load = "## Load\n\n| run | time |\n| --- | --: |\n| first up | 60 s |";
 
-    it("is added to a file without one, and replaced in a file with one", () => {
-        const once = withEngineSection("# Benchmark results\n\nthe mock-engine tables\n", engine);
-        assert.equal(engineSectionOf(once), engine);
+    it("are added to a file without them, and replaced in a file with them, each on its own", () => {
+        const once = withSections("# Benchmark results\n\nthe mock-engine tables\n", { engine });
+        assert.deepEqual(sectionsOf(once), { engine });
         assert.ok(once.startsWith("# Benchmark results\n\nthe mock-engine tables\n\n"));
-        const twice = withEngineSection(once, "## The real engine\n\nnewer");
-        assert.equal(engineSectionOf(twice), "## The real engine\n\nnewer");
-        assert.equal(twice.split("the mock-engine tables").length, 2, "the rest of the file is kept once");
+        const both = withSections(once, { load });
+        assert.deepEqual(sectionsOf(both), { engine, load });
+        const newer = withSections(both, { engine: "## The real engine\n\nnewer" });
+        assert.deepEqual(sectionsOf(newer), { engine: "## The real engine\n\nnewer", load });
+        assert.equal(newer.split("the mock-engine tables").length, 2, "the rest of the file is kept once");
     });
 
-    it("survives npm run bench rewriting the rest of the file, and is absent from a file that never had one", () => {
-        const old = withEngineSection("# Benchmark results\n\nold tables\n", engine);
-        const rewritten = withEngineSection("# Benchmark results\n\nnew tables\n", engineSectionOf(old));
+    it("keep their order whichever was written first", () => {
+        const loadFirst = withSections(withSections("# Benchmark results\n", { load }), { engine });
+        assert.ok(loadFirst.indexOf("## The real engine") < loadFirst.indexOf("## Load"));
+        assert.deepEqual(sectionsOf(loadFirst), { engine, load });
+    });
+
+    it("survive npm run bench rewriting the rest of the file, and are absent from a file that never had them", () => {
+        const old = withSections("# Benchmark results\n\nold tables\n", { engine, load });
+        const rewritten = withSections("# Benchmark results\n\nnew tables\n", sectionsOf(old));
         assert.ok(rewritten.includes("new tables") && !rewritten.includes("old tables"));
-        assert.equal(engineSectionOf(rewritten), engine);
-        assert.equal(engineSectionOf("# Benchmark results\n"), "");
+        assert.deepEqual(sectionsOf(rewritten), { engine, load });
+        assert.deepEqual(sectionsOf("# Benchmark results\n"), {});
     });
 });

@@ -17,7 +17,7 @@ import { Command, runOnce } from "./measure";
 import { summarize } from "./stats";
 import type { Outcome } from "../cli";
 import { RESULTS_FILE } from "./main";
-import { withEngineSection } from "./report";
+import { withSections } from "./report";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PLAIN = path.join(__dirname, "plain");
@@ -158,7 +158,7 @@ export async function runEngineBench(runs: number, write: boolean): Promise<Outc
                 "",
                 table,
             ].join("\n");
-            fs.writeFileSync(RESULTS_FILE, withEngineSection(fs.existsSync(RESULTS_FILE) ? fs.readFileSync(RESULTS_FILE, "utf8") : "# Benchmark results\n", section));
+            fs.writeFileSync(RESULTS_FILE, withSections(fs.existsSync(RESULTS_FILE) ? fs.readFileSync(RESULTS_FILE, "utf8") : "# Benchmark results\n", { engine: section }));
             out.push("", `wrote its section of ${path.relative(process.cwd(), RESULTS_FILE)}`);
         }
         return { code: results.every((r) => r.verdict !== "FAIL") ? 0 : 1, stdout: `${out.join("\n")}\n`, stderr: "" };

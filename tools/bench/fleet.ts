@@ -10,10 +10,13 @@ import { TierIdentity, WebService, fromSecret } from "../../components";
 /** An image pinned by digest, as ContainerImage's `ref` would give it. */
 export const FLEET_IMAGE = `registry.example.com/fleet/web@sha256:${"0".repeat(64)}`;
 
-/** Creates the fleet's shared objects and `count` WebServices named `web-1` … `web-<count>`. */
-export function createFleet(count: number): WebService[] {
+/** The kube context the fleet deploys to unless told otherwise (under mocks nothing is reached). */
+export const FLEET_CONTEXT = "kind-fleet";
+
+/** Creates the fleet's shared objects and `count` WebServices named `web-1` … `web-<count>`, on the cluster of `context`. */
+export function createFleet(count: number, context = FLEET_CONTEXT): WebService[] {
     if (!Number.isInteger(count) || count < 1) throw new Error(`a fleet needs a whole number of web services of 1 or more, not ${count}`);
-    const provider = new k8s.Provider("fleet-cluster", { context: "kind-fleet" });
+    const provider = new k8s.Provider("fleet-cluster", { context });
     const namespace = new k8s.core.v1.Namespace("fleet-namespace", { metadata: { name: "fleet" } }, { provider });
     const ns = namespace.metadata.name;
     const credentials = new k8s.core.v1.Secret("fleet-credentials", {

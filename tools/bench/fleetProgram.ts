@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createFleet } from "./fleet";
 
-// The benchmark's second Pulumi program (the first is index.ts): `bench:webServices` web services.
+// The benchmark's second Pulumi program (the first is index.ts): `bench:webServices` web services, on
+// the cluster of `bench:kubeContext` (the load run on the testbed: tools/bench/load.ts).
 // `npm run bench` starts it with tools/bench/host.js, compiled by tools/launch like index.ts.
 
-const count = new pulumi.Config("bench").requireNumber("webServices");
-export const services = createFleet(count).length;
+const config = new pulumi.Config("bench");
+export const services = createFleet(config.requireNumber("webServices"), config.get("kubeContext")).length;

@@ -12,14 +12,16 @@ import * as path from "path";
 import { Measured, checkBudgets } from "./budget";
 import { Case, benchCases, suiteCommand, typeCheckedTsconfig } from "./cases";
 import { runOnce } from "./measure";
-import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults, engineSectionOf, withEngineSection } from "./report";
+import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudgets, formatCases, formatMarginal, formatSuite, renderResults, sectionsOf, withSections } from "./report";
 import { linearFit, summarize } from "./stats";
 import { exitWith, Outcome, parseFlags, UsageError } from "../cli";
 
-export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)";
+export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)\n       npm run bench -- --load [--services N] [--no-write]   (N web services on the real engine, default 50)";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
+/** Web services of the load run unless `--services` says otherwise (issue 17: fifty). */
+export const LOAD_SERVICES = 50;
 
 export interface BenchArgs {
     /** Measured runs of each command, after one warm-up run. */
@@ -32,6 +34,8 @@ export interface BenchArgs {
     readonly help: boolean;
     /** The real-engine rows on the testbed instead (tools/bench/engine.ts). */
     readonly engine: boolean;
+    /** The load run on the testbed instead (tools/bench/load.ts), with this many web services. */
+    readonly load?: number;
 }
 
 function count(flags: Map<string, string[]>, flag: string, fallback: number, least: number): number {
@@ -43,7 +47,7 @@ function count(flags: Map<string, string[]>, flag: string, fallback: number, lea
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only"], switches: ["--no-write", "--help", "-h", "--engine"] }, USAGE);
+    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only", "--services"], switches: ["--no-write", "--help", "-h", "--engine", "--load"] }, USAGE);
     const only = flags.get("--only")?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
     return {
         runs: count(flags, "--runs", 5, 1),
@@ -52,6 +56,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         write: !flags.has("--no-write"),
         help: flags.has("--help") || flags.has("-h"),
         engine: flags.has("--engine"),
+        ...(flags.has("--load") ? { load: count(flags, "--services", LOAD_SERVICES, 1) } : {}),
     };
 }
 
@@ -160,6 +165,7 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
         throw error;
     }
     if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+    if (args.load !== undefined) return (require("./load") as typeof import("./load")).runLoadBench(args.load, args.write);
     if (args.engine) return (require("./engine") as typeof import("./engine")).runEngineBench(args.runs, args.write);
 
     const started = Date.now();
@@ -203,8 +209,8 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
     const complete = !args.only && failures.length === 0;
     if (args.write && complete) {
         fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-        const engine = fs.existsSync(RESULTS_FILE) ? engineSectionOf(fs.readFileSync(RESULTS_FILE, "utf8")) : "";
-        fs.writeFileSync(RESULTS_FILE, engine ? withEngineSection(renderResults(report), engine) : renderResults(report));
+        const kept = fs.existsSync(RESULTS_FILE) ? sectionsOf(fs.readFileSync(RESULTS_FILE, "utf8")) : {};
+        fs.writeFileSync(RESULTS_FILE, withSections(renderResults(report), kept));
         out.push("", `wrote ${path.relative(process.cwd(), RESULTS_FILE)} (${report.seconds.toFixed(0)} s)`);
     } else if (args.write) {
         out.push("", `${path.relative(process.cwd(), RESULTS_FILE)} left as it was: ${args.only ? "--only measures part of the benchmark" : "a command failed"}`);

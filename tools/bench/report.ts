@@ -187,18 +187,40 @@ const HOW = [
     "**test suite**: `mocha` with the project's .mocharc and a reporter that times each test file.",
 ];
 
-/** Where the real-engine section of bench/RESULTS.md starts; `npm run bench` keeps it when it rewrites the rest. */
-export const ENGINE_SECTION = "<!-- the real engine: written by npm run bench -- --engine -->";
+/**
+ * The sections of bench/RESULTS.md that runs on the testbed write, each after its marker, in this order
+ * after the mock-engine tables; `npm run bench` keeps them when it rewrites the rest.
+ */
+export const SECTIONS = {
+    engine: "<!-- the real engine: written by npm run bench -- --engine -->",
+    load: "<!-- load on the real engine: written by npm run bench -- --load -->",
+} as const;
+export type SectionName = keyof typeof SECTIONS;
 
-/** bench/RESULTS.md with its real-engine section replaced by `section` (or added at the end). */
-export function withEngineSection(results: string, section: string): string {
-    const at = results.indexOf(ENGINE_SECTION);
-    const before = (at >= 0 ? results.slice(0, at) : results).trimEnd();
-    return `${before}\n\n${ENGINE_SECTION}\n${section.trim()}\n`;
+/** The testbed sections of bench/RESULTS.md, and the rest of it (the mock-engine tables) before them. */
+function splitSections(results: string): { head: string; sections: Partial<Record<SectionName, string>> } {
+    const found = (Object.keys(SECTIONS) as SectionName[])
+        .map((name) => ({ name, at: results.indexOf(SECTIONS[name]) }))
+        .filter((f) => f.at >= 0)
+        .sort((a, b) => a.at - b.at);
+    const sections: Partial<Record<SectionName, string>> = {};
+    found.forEach((f, i) => {
+        sections[f.name] = results.slice(f.at + SECTIONS[f.name].length, found[i + 1]?.at ?? results.length).trim();
+    });
+    return { head: (found.length > 0 ? results.slice(0, found[0].at) : results).trimEnd(), sections };
 }
 
-/** The real-engine section of an existing bench/RESULTS.md (after its marker), for `npm run bench` to keep; empty when it has none. */
-export function engineSectionOf(results: string): string {
-    const at = results.indexOf(ENGINE_SECTION);
-    return at >= 0 ? results.slice(at + ENGINE_SECTION.length).trim() : "";
+/** `results` with the testbed sections given replaced (or added), every other section kept, in SECTIONS' order. */
+export function withSections(results: string, replace: Partial<Record<SectionName, string>>): string {
+    const { head, sections } = splitSections(results);
+    const merged = { ...sections, ...replace };
+    const parts = (Object.keys(SECTIONS) as SectionName[])
+        .filter((name) => merged[name])
+        .map((name) => `${SECTIONS[name]}\n${merged[name]!.trim()}\n`);
+    return [`${head}\n`, ...parts].join("\n");
+}
+
+/** The testbed sections of an existing bench/RESULTS.md, for `npm run bench` to keep. */
+export function sectionsOf(results: string): Partial<Record<SectionName, string>> {
+    return splitSections(results).sections;
 }

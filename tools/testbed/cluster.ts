@@ -16,7 +16,7 @@ interface Obj {
 export const VOLUME_LABEL = "launchpad.testbed/volume";
 
 /** A simulated node: an ordinary Node object whose status kwok keeps Ready, and on which it "runs" pods. */
-export function nodeObject(node: (typeof NODES)[number]): Obj {
+export function nodeObject(node: { name: string; cpu: string; memory: string; pods: string }): Obj {
     const resources = { cpu: node.cpu, memory: node.memory, pods: node.pods, "ephemeral-storage": "100Gi" };
     return {
         apiVersion: "v1",

@@ -1,0 +1,42 @@
+import * as assert from "node:assert/strict";
+import { LOAD_SERVICES } from "../../tools/bench/main";
+import { FLEET_NAMESPACE, LoadResult, runLoad, writeLoadSection } from "../../tools/bench/load";
+import { kube, releaseTestbed, useTestbed } from "./support";
+
+const MiB = 1024;
+/** Peak memory the load run may reach per process, about twice what it took when this test was written. */
+const LIMITS_KIB = { engine: 512 * MiB, program: 768 * MiB, "kubernetes provider": 512 * MiB } as const;
+
+describe(`e2e: load: ${LOAD_SERVICES} web services on the real engine`, function () {
+    this.timeout(20 * 60_000);
+    let env: NodeJS.ProcessEnv;
+
+    before(async () => {
+        env = await useTestbed();
+    });
+    after(releaseTestbed);
+
+    it(`rolls out ${LOAD_SERVICES} web services, changes nothing on a second up, destroys them all, within its memory limits; figures in bench/RESULTS.md`, async () => {
+        const k = await kube(env);
+        const result: LoadResult = await runLoad(env, LOAD_SERVICES, (line) => console.log(`      ${line}`), async () => {
+            const deployments = (await k.apps.listNamespacedDeployment({ namespace: FLEET_NAMESPACE })).items;
+            assert.equal(deployments.length, LOAD_SERVICES, "one Deployment per web service");
+            const notReady = deployments.filter((d) => d.status?.availableReplicas !== d.spec?.replicas || d.status?.updatedReplicas !== d.spec?.replicas);
+            assert.deepEqual(notReady.map((d) => d.metadata?.name), [], "every Deployment rolled out");
+            const services = (await k.core.listNamespacedService({ namespace: FLEET_NAMESPACE })).items;
+            assert.equal(services.length, LOAD_SERVICES, "one Service per web service");
+        });
+        assert.deepEqual(result.runs.map((r) => [r.id, r.code]), [["first-up", 0], ["noop-up", 0], ["destroy", 0]]);
+        const namespaces = (await k.core.listNamespace()).items.map((n) => n.metadata?.name);
+        assert.ok(!namespaces.includes(FLEET_NAMESPACE), "destroy removed the fleet's namespace");
+        for (const run of result.runs) {
+            for (const [role, limit] of Object.entries(LIMITS_KIB) as [keyof typeof LIMITS_KIB, number][]) {
+                const peak = run.memory[role];
+                if (role === "program" && run.id === "destroy") continue; // destroy runs no program
+                assert.ok(peak !== undefined && peak > 0, `${run.label}: the ${role}'s memory was sampled`);
+                assert.ok(peak <= limit, `${run.label}: the ${role} peaked at ${(peak / MiB).toFixed(0)} MiB, over its ${limit / MiB} MiB`);
+            }
+        }
+        writeLoadSection(result);
+    });
+});
