@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
@@ -116,6 +117,51 @@ function failure(r: Run, what: string): string {
     assert.ok(!/^\s+at .+\(.*:\d+:\d+\)$/m.test(r.output), `${what} printed a stack trace:\n${r.output}`);
     return r.output;
 }
+
+/** The file backend's folder of the testbed's stacks. */
+const stateDir = (env: NodeJS.ProcessEnv) => (env.PULUMI_BACKEND_URL as string).slice("file://".length);
+
+/**
+ * `npm run up` with the state folder on a disk of its own, in a private mount namespace (nothing
+ * changes for the host or any other process): "read-only" binds the folder read-only; a size in KiB
+ * puts a tmpfs of the state's size plus that much over it, with the state copied in, and copies what
+ * the run left there back afterwards, as a user's disk would keep it. `fill` (with the tmpfs) is called
+ * with a command that fills the disk from inside the namespace, once the output matches `fillWhen`.
+ */
+async function upWithStateDisk(env: NodeJS.ProcessEnv, disk: "read-only" | { spareKiB: number; fillWhen?: RegExp }): Promise<Run> {
+    const dir = stateDir(env);
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-state-"));
+    const script = disk === "read-only"
+        ? `mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && npm run --silent up -- --stack testbed`
+        : [
+              'mount --bind "$1" "$2"',
+              `mount -t tmpfs -o size=$(( $(du -sk "$1" | cut -f1) + ${disk.spareKiB} ))k tmpfs "$1"`,
+              'cp -a "$2/." "$1/"',
+              "npm run --silent up -- --stack testbed; code=$?",
+              'rm -f "$1/filler"; rm -rf "$2/.pulumi"; cp -a "$1/.pulumi" "$2/"',
+              "exit $code",
+          ].join("\n");
+    const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", script, "bash", dir, outside], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let filled = false;
+    const watch = (d: Buffer) => {
+        output += d;
+        if (disk !== "read-only" && disk.fillWhen && !filled && disk.fillWhen.test(output)) {
+            filled = true;
+            // unshare execs bash in the new namespace: its pid is the namespace's.
+            spawn("nsenter", ["--target", String(child.pid), "--mount", "--", "dd", "if=/dev/zero", `of=${dir}/filler`, "bs=1M"], { stdio: "ignore" });
+        }
+    };
+    child.stdout.on("data", watch);
+    child.stderr.on("data", watch);
+    const code = await new Promise<number>((resolve) => child.once("close", (c) => resolve(c ?? 1)));
+    fs.rmSync(outside, { recursive: true, force: true });
+    if (disk !== "read-only" && disk.fillWhen) assert.ok(filled, `the run reached the moment to fill the disk (${disk.fillWhen}):\n${output}`);
+    return { code, stdout: output, stderr: "", output };
+}
+
+/** The stack's state file: its bytes, to tell that a refused run did not touch it. */
+const stateFile = (env: NodeJS.ProcessEnv) => fs.readFileSync(path.join(stateDir(env), ".pulumi", "stacks", "launchpad", "testbed.json"));
 
 describe("e2e: faults on the real testbed: nothing changes, every failure says what to do", function () {
     this.timeout(30 * 60_000);
@@ -291,5 +337,47 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
         assert.ok(resources > 10, "the state still holds the app");
         ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes after both");
         outcomes.push({ fault: "two `npm run up` at once on the same stack", said: said.trim(), kept: `state whole (${resources} resources, exported and previewed with no changes)`, seconds });
+    });
+
+    it("state folder read-only: up stops before the update, in one line naming the folder, and changes nothing", async () => {
+        const [before, state] = [await namespaceVersions(k), stateFile(env)];
+        const { r, seconds } = await timed(() => upWithStateDisk(env, "read-only"));
+        const said = lineOf(failure(r, "npm run up with a read-only state folder"), /^launchpad: the state of stack testbed cannot be written/);
+        assert.equal(said, `launchpad: the state of stack testbed cannot be written in ${stateDir(env)}: read-only file system; nothing was changed. Make that folder writable (remount its disk read-write, or fix its owner and permissions), or set PULUMI_BACKEND_URL to one that is, then run npm run up -- --stack testbed again.`);
+        assert.deepEqual(await namespaceVersions(k), before);
+        assert.ok(stateFile(env).equals(state), "the state file is byte for byte the same");
+        outcomes.push({ fault: "the state folder on a read-only mount, then `npm run up`", said, kept: `all ${Object.keys(before).length} objects unchanged; the state file byte for byte the same`, seconds });
+    });
+
+    it("state disk nearly full: up stops before the update, saying how much room it needs, and changes nothing", async () => {
+        const [before, state] = [await namespaceVersions(k), stateFile(env)];
+        const { r, seconds } = await timed(() => upWithStateDisk(env, { spareKiB: 2048 }));
+        const said = lineOf(failure(r, "npm run up with 2 MiB free for the state"), /^launchpad: only /);
+        assert.match(said, new RegExp(`^launchpad: only \\d\\.\\d MiB is free on the disk that holds the state of stack testbed \\(${stateDir(env)}\\), and an update needs about \\d+\\.\\d MiB there to save it after each step; nothing was changed\\. Free space on that disk`));
+        assert.deepEqual(await namespaceVersions(k), before);
+        assert.ok(stateFile(env).equals(state), "the state file is byte for byte the same");
+        outcomes.push({ fault: "the state folder's disk with 2 MiB free, then `npm run up`", said, kept: `all ${Object.keys(before).length} objects unchanged; the state file byte for byte the same`, seconds });
+    });
+
+    it("state disk filling up in the middle of up: one line says where and why, the state stays whole, and the next up converges", async () => {
+        const data = await dataOf(k);
+        const t0 = Date.now();
+        const { failed: r, exported, rerun, converged } = await withFileChanged("apps/backend/src/main.ts", (text) => `${text}\n// e2e: a change a full disk interrupts\n`, async () => ({
+            // Room for the checks; filled while the backend's new image is built and pushed, before its step is saved.
+            failed: await upWithStateDisk(env, { spareKiB: 40 * 1024, fillWhen: /Image launchpad-backend-image-build\s+updating/ }),
+            exported: await pulumi(["stack", "export"], env),
+            rerun: await launchpad("up", [], env),
+            converged: await pulumi(["preview", "--expect-no-changes"], env),
+        }));
+        const said = lineOf(failure(r, "npm run up while the state's disk filled"), /^launchpad: the update of stack testbed (stopped|could not start)/);
+        assert.match(said, new RegExp(`its state could not be saved in ${stateDir(env)} \\(no space left on device\\)\\. The state saved before is whole`));
+        ok(exported, "pulumi stack export of the state the failed run left");
+        const resources = JSON.parse(exported.stdout).deployment.resources.length as number;
+        assert.ok(resources > 10, "the state the failed run left still holds the app");
+        ok(rerun, "npm run up once there is room again");
+        ok(converged, "pulumi preview --expect-no-changes: converged");
+        assert.deepEqual(await dataOf(k), data, "the same claim, volume and Secret");
+        const recovered = rerun.output.split("\n").find((l) => l.startsWith("launchpad: recovered")) ?? "";
+        outcomes.push({ fault: "the state folder's disk filled while `npm run up` built the backend's new image; then `npm run up` with room again", said, kept: `the state left whole (${resources} resources, exported); the rerun ${recovered ? `said "${recovered}" and ` : ""}converged (preview: no changes); the database's claim, volume and Secret the same`, seconds: (Date.now() - t0) / 1000 });
     });
 });

@@ -506,7 +506,7 @@ describe("up: operations a killed run left unfinished in the state", () => {
         assert.deepEqual(entries(h.journal, "ws").slice(-2), ["clearPendingOperations prod 2", "up prod"]);
         assert.ok(
             h.lines.includes(
-                "launchpad: recovered: a killed run left 2 operations unfinished (creating launchpad-backend-service, updating launchpad-database-statefulset); cleared from the state, this update applies them again.",
+                "launchpad: recovered: an interrupted run left 2 operations unfinished (creating launchpad-backend-service, updating launchpad-database-statefulset); cleared from the state, this update applies them again.",
             ),
             h.lines.join("\n"),
         );

@@ -341,6 +341,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         env: opts.env ?? {},
         nodeVersion: opts.nodeVersion ?? "22.11.0",
         checkCluster: async () => undefined,
+        checkStateDisk: () => ({ freeBytes: 64 * 1024 ** 3, stateBytes: 200 * 1024 }),
         checkRegistry: async (registry, credentials) => {
             journal.push(`registry: check ${registry} as ${credentials?.username ?? "(docker's login)"}`);
             return { status: "accepted", message: `${registry} accepted` };

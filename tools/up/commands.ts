@@ -8,7 +8,8 @@ import { CONFIG_KEYS } from "../../components/config";
 import { type CheckCluster, checkClusterLive, type ClusterRef } from "./cluster";
 import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
-import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
+import { type CheckStateDisk, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
+import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, localBackendDir, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
 import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../doctor/registry";
 
@@ -42,6 +43,8 @@ export interface Deps {
     readonly checkCluster?: CheckCluster;
     /** Tells a lock a killed run left on this machine from a live one. @default this machine */
     readonly lockHost?: LockHost;
+    /** Looks at the disk under a file backend's state before up and down. @default this machine's */
+    readonly checkStateDisk?: CheckStateDisk;
 }
 
 export interface StackOptions {
@@ -94,6 +97,12 @@ async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Ne
     io.info(`launchpad: stack ${stack} on ${stackFile.platform}, state in ${describeBackend(deps.repoRoot, backend)}`);
     if (isLocalBackend(backend) && stack !== DEV_STACK) {
         io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
+    }
+    if (isLocalBackend(backend) && need.command !== "preview") {
+        // up and down write the state after every step: a read-only or full disk would stop them halfway.
+        const dir = localBackendDir(backend);
+        const problem = stateDiskLine((deps.checkStateDisk ?? stateDiskLive)(dir, stack), dir, stack, need.command);
+        if (problem) throw new UpError(problem);
     }
     const settings = { repoRoot: deps.repoRoot, backendUrl: backend, passphrase: passphrase.value, color: deps.color ?? false };
     const ws = await engine(() => deps.openWorkspace(settings), "starting the Pulumi CLI", stack);
@@ -300,6 +309,8 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
         }
         const locked = lockedLine(message, stack);
         if (locked) throw new UpError(locked);
+        const unsaved = stateWriteFailureLine(message, what, stack);
+        if (unsaved) throw new UpError(unsaved);
         const hint = engineHint(message, stack);
         let causes = "";
         if (explain && ROLLOUT_FAILURE.test(message)) {
@@ -334,15 +345,15 @@ async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile
 }
 
 /**
- * A run killed in the middle of an update leaves its unfinished operations in the state; the engine
- * then warns on every later run and keeps them. They are dropped before the update, which applies
+ * A run killed in the middle of an update (or stopped by a full disk) leaves its unfinished operations
+ * in the state; the engine then warns on every later run and keeps them. They are dropped before the update, which applies
  * each of those resources again (Kubernetes objects that were created are adopted), and said in one line.
  */
 async function recoverPendingOperations(deps: Deps, stack: string, ws: Workspace): Promise<void> {
     const cleared = await engine(() => recoveringStaleLock(deps, stack, () => ws.clearPendingOperations(stack)), "reading the stack's state", stack);
     if (cleared.length === 0) return;
     const ops = cleared.map((op) => `${op.type} ${op.urn.split("::").pop()}`).join(", ");
-    deps.io.info(`launchpad: recovered: a killed run left ${cleared.length === 1 ? "1 operation" : `${cleared.length} operations`} unfinished (${ops}); cleared from the state, this update applies them again.`);
+    deps.io.info(`launchpad: recovered: an interrupted run left ${cleared.length === 1 ? "1 operation" : `${cleared.length} operations`} unfinished (${ops}); cleared from the state, this update applies them again.`);
 }
 
 /** The stack's pods that are not running and ready, one line per tier and cause. */
