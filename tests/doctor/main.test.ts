@@ -228,6 +228,15 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
         assert.match(out.stdout, /Would not work: 3 images cannot be pulled\./);
     });
 
+    it("logs in with the registry's Docker credential helper when neither the environment nor auths hold a login", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-helper-"));
+        await fs.writeFile(path.join(dir, "config.json"), JSON.stringify({ auths: {}, credHelpers: { [registry.host]: "fake" } }));
+        await fs.writeFile(path.join(dir, "docker-credential-fake"), '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"ci","Secret":"pw"}\' "$server"\n', { mode: 0o755 });
+        const out = await runDoctor(["--stack", "dev", "--json"], { loadStack: async () => withCluster(run) }, { DOCKER_CONFIG: dir, PATH: dir });
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        assert.ok((JSON.parse(out.stdout) as DoctorReport).images.every((i) => i.status === "found"));
+    });
+
     it("reports a mirrored image the registry lacks (404) without failing, since `pulumi up` pushes it", async () => {
         const emptyish = await startFakeRegistry({ auth: "bearer", users: { ci: "pw" }, repos: { "launchpad-frontend": ["dev"], "launchpad-backend": ["dev"] } });
         try {

@@ -12,7 +12,8 @@ import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
 import { checkIngressNamespace, checkNetworkPolicyEnforcement } from "./network";
-import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
+import { checkImage, credentialsFor, Credentials, helperCredentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
+import { ProcessRunner } from "../up/runner";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
 import { ManifestLike, nodeStates, scheduleWorkloads, schedulerWording, Workload, workloadsOf } from "./schedule";
 
@@ -74,10 +75,11 @@ function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
             return new LiveClusterSource(config.cluster);
         },
         checkImage: (image, credentials) => checkImage(image, { credentials }),
-        credentials: async (registry, config) =>
-            credentialsFor(registry, {
-                env, dockerConfig: await readDockerConfig(env), stackRegistry: config.registry?.server, stackUsername: config.registry?.username,
-            }),
+        credentials: async (registry, config) => {
+            const dockerConfig = await readDockerConfig(env);
+            return credentialsFor(registry, { env, dockerConfig, stackRegistry: config.registry?.server, stackUsername: config.registry?.username })
+                ?? helperCredentials(registry, dockerConfig, new ProcessRunner(env));
+        },
     };
 }
 
