@@ -71,7 +71,7 @@ describe("doctor: NetworkPolicy enforcement, from the pods of the network plugin
     it("warns on an AKS cluster without a network policy engine, naming az aks update --network-policy", () => {
         const c = enforcement([daemonPod("kube-proxy")], [node("aks-nodepool1-0", { labels: { "kubernetes.azure.com/cluster": "MC_rg_cluster_westeurope" } })]);
         assert.equal(c.status, "warning");
-        assert.match(c.message, /az aks update --resource-group RG --name CLUSTER --network-policy azure/);
+        assert.match(c.message, /az aks update --resource-group RG --name CLUSTER --network-policy calico/);
     });
 
     it("warns that flannel alone does not enforce them", () => {

@@ -49,7 +49,7 @@ export function providerOf(nodes: readonly KubeNode[]): Provider | undefined {
 const TURN_ON: Record<Provider, string> = {
     gke: "GKE: create the cluster with --enable-dataplane-v2, or gcloud container clusters update CLUSTER --update-addons=NetworkPolicy=ENABLED and then --enable-network-policy (docs/cloud/gke.md)",
     eks: `EKS: aws eks update-addon --cluster-name CLUSTER --addon-name vpc-cni --configuration-values '{"enableNetworkPolicy":"true"}' (docs/cloud/eks.md)`,
-    aks: "AKS: az aks update --resource-group RG --name CLUSTER --network-policy azure (or calico, or cilium with --network-dataplane cilium) (docs/cloud/aks.md)",
+    aks: "AKS: az aks update --resource-group RG --name CLUSTER --network-policy calico, or create the cluster with --network-dataplane cilium (docs/cloud/aks.md)",
 };
 
 const WHY = "so the app's NetworkPolicies are accepted but not enforced: any pod in the cluster can reach the database";
