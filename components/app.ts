@@ -186,6 +186,7 @@ export class App extends pulumi.ComponentResource {
             database: identity("database"),
             ingressNamespace: args.network.ingressNamespace,
             backendEgress: args.network.backendEgress,
+            acmeHttp01: args.ingress.tls?.issuer !== undefined,
         }, children);
 
         const ingress = new Ingress(`${name}-ingress`, {

@@ -23,7 +23,15 @@ export interface NetworkPoliciesArgs {
     readonly ingressNamespace: string;
     /** Where else the backend may connect. @default [] */
     readonly backendEgress?: readonly EgressRule[];
+    /**
+     * Let the ingress controller reach cert-manager's ACME HTTP-01 solver pods, which answer the
+     * certificate authority's challenge in the app's namespace while a certificate is issued. @default false
+     */
+    readonly acmeHttp01?: boolean;
 }
+
+/** The label cert-manager puts on its HTTP-01 solver pods, and the port they answer on (acmesolver). */
+export const ACME_SOLVER = { label: { "acme.cert-manager.io/http01-solver": "true" }, port: 8089 } as const;
 
 const namespaceNamed = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
 const pods = (identity: TierIdentity) => ({ podSelector: { matchLabels: labelsFor(identity) } });
@@ -51,6 +59,18 @@ export function fromIngressControllerSpec(tier: TierIdentity, ingressNamespace: 
         ...pods(tier),
         policyTypes: ["Ingress"],
         ingress: [{ from: [namespaceNamed(ingressNamespace)], ports: [{ protocol: "TCP", port: "http" }] }],
+    };
+}
+
+/**
+ * The ingress controller may reach cert-manager's HTTP-01 solver pods: the certificate authority (and
+ * cert-manager's own self-check) fetch the challenge through the Ingress, and default-deny would refuse it.
+ */
+export function acmeSolverSpec(ingressNamespace: string): NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: { ...ACME_SOLVER.label } },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [namespaceNamed(ingressNamespace)], ports: [{ protocol: "TCP", port: ACME_SOLVER.port }] }],
     };
 }
 
@@ -87,12 +107,14 @@ export function networkPolicySpecs(args: Omit<NetworkPoliciesArgs, "namespace" |
         "allow-ingress-to-backend": fromIngressControllerSpec(args.backend, args.ingressNamespace),
         "allow-backend-egress": backendEgressSpec(args.backend, args.database, args.backendEgress ?? []),
         "allow-backend-to-database": databaseIngressSpec(args.backend, args.database),
+        ...(args.acmeHttp01 ? { "allow-ingress-to-acme-solver": acmeSolverSpec(args.ingressNamespace) } : {}),
     };
 }
 
 /**
  * The app's network rules: deny everything by default, then allow exactly what the three tiers need
- * (the ingress controller to the web tiers, the backend to the database, DNS for the web tiers).
+ * (the ingress controller to the web tiers, the backend to the database, DNS for the web tiers), and,
+ * when cert-manager issues the certificate, the ingress controller to its HTTP-01 solver.
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -12,7 +12,7 @@ const statefulSet = (storageClassName?: string): ManifestLike => ({
 describe("doctor: IngressClass and StorageClass checks", () => {
     it("passes an Ingress whose class exists", () => {
         const [c] = checkIngressClasses([ingress("nginx")], [{ name: "nginx", isDefault: false, detail: "k8s.io/ingress-nginx" }]);
-        assert.deepEqual(c, { check: "ingressClass", name: "nginx", usedBy: ["Ingress/web"], ok: true, message: "IngressClass nginx exists (k8s.io/ingress-nginx)" });
+        assert.deepEqual(c, { check: "ingressClass", name: "nginx", usedBy: ["Ingress/web"], status: "ok", ok: true, message: "IngressClass nginx exists (k8s.io/ingress-nginx)" });
     });
 
     it("fails an Ingress whose class is missing, naming the classes there are and the setting to change", () => {
@@ -44,8 +44,9 @@ describe("doctor: IngressClass and StorageClass checks", () => {
         assert.equal(checkStorageClasses([statefulSet()], [{ name: "standard", isDefault: false }])[0].ok, false);
     });
 
-    it("does not second-guess storageClassName \"\", which asks for a pre-made volume", () => {
-        assert.equal(checkStorageClasses([statefulSet("")], [])[0].ok, true);
+    it("does not second-guess storageClassName \"\", which asks for a pre-made volume, and says it cannot tell", () => {
+        const [c] = checkStorageClasses([statefulSet("")], []);
+        assert.deepEqual([c.ok, c.status], [true, "unknown"]);
     });
 
     it("checks nothing for a stack without Ingresses or claims", () => {

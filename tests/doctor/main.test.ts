@@ -10,6 +10,8 @@ import { runStack, stackConfig } from "../../tools/harness";
 import { FakeServer, startFakeApiServer, startFakeRegistry, writeKubeconfig } from "./fakes";
 import { stackRun } from "../stackRuns";
 import { fixtureItems, fixturePath, loadFixture } from "./helpers";
+import { nodeObject } from "../../tools/testbed/cluster";
+import { NODES } from "../../tools/testbed/layout";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The dev stack as the program renders it under mocks, injected so each test skips the run. */
@@ -64,7 +66,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
             assert.ok(w.diagnosis.some((s) => s.startsWith("The cluster is unhealthy")));
         }
         assert.deepEqual(report.images, []);
-        assert.equal(report.skipped.length, 2);
+        assert.deepEqual(report.skipped.map((s) => s.split(":")[0]), ["images", "IngressClass and StorageClass", "NetworkPolicy enforcement and the ingress controller's namespace"]);
     });
 
     it("prints the shared explanation once for tiers that fail alike, in text", async () => {
@@ -172,10 +174,11 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
     let dockerConfigDir: string;
     let run: StackRun;
 
-    async function startApi(ingressClasses = [{ name: "nginx", controller: "k8s.io/ingress-nginx", isDefault: true }]): Promise<void> {
+    const kindPods = () => fixtureItems("pods-kind-full.json").filter((p) => !(p as { metadata: { name: string } }).metadata.name.startsWith("loadgen"));
+    async function startApi(ingressClasses = [{ name: "nginx", controller: "k8s.io/ingress-nginx", isDefault: true }], nodes: unknown[] = fixtureItems("nodes-kind.json"), pods: unknown[] = kindPods()): Promise<void> {
         api = await startFakeApiServer({
-            nodes: fixtureItems("nodes-kind.json"),
-            pods: fixtureItems("pods-kind-full.json").filter((p) => !(p as { metadata: { name: string } }).metadata.name.startsWith("loadgen")),
+            nodes,
+            pods,
             ingressClasses,
             storageClasses: [{ name: "standard", provisioner: "rancher.io/local-path", isDefault: true }],
             token,
@@ -212,6 +215,8 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
             ["launchpad-postgres", "found", true],
         ]);
         assert.deepEqual(report.routingAndStorage.map((c) => [c.check, c.name, c.ok]), [["ingressClass", "nginx", true], ["storageClass", "standard", true]]);
+        // kind's kindnet: enforcement depends on the kind version; ingress-nginx runs where ingressNamespace says.
+        assert.deepEqual(report.networkAndNodes.map((c) => [c.check, c.status]), [["architecture", "ok"], ["networkPolicy", "unknown"], ["ingressNamespace", "ok"]]);
         assert.deepEqual(report.skipped, []);
         assert.ok(registry.requests.some((r) => r.url.startsWith("/token")), "went through the token flow");
     });
@@ -221,6 +226,15 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
         assert.equal(out.code, 1);
         assert.match(out.stdout, /✗ .*launchpad-postgres: the token service refused the credentials for ci/);
         assert.match(out.stdout, /Would not work: 3 images cannot be pulled\./);
+    });
+
+    it("logs in with the registry's Docker credential helper when neither the environment nor auths hold a login", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-helper-"));
+        await fs.writeFile(path.join(dir, "config.json"), JSON.stringify({ auths: {}, credHelpers: { [registry.host]: "fake" } }));
+        await fs.writeFile(path.join(dir, "docker-credential-fake"), '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"ci","Secret":"pw"}\' "$server"\n', { mode: 0o755 });
+        const out = await runDoctor(["--stack", "dev", "--json"], { loadStack: async () => withCluster(run) }, { DOCKER_CONFIG: dir, PATH: dir });
+        assert.equal(out.code, 0, out.stdout + out.stderr);
+        assert.ok((JSON.parse(out.stdout) as DoctorReport).images.every((i) => i.status === "found"));
     });
 
     it("reports a mirrored image the registry lacks (404) without failing, since `pulumi up` pushes it", async () => {
@@ -258,5 +272,33 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
         const check = (JSON.parse(out.stdout) as DoctorReport).routingAndStorage.find((c) => c.check === "ingressClass")!;
         assert.equal(check.ok, false);
         assert.match(check.message, /IngressClass nginx does not exist, so the Ingress would never get an address \(the cluster has traefik \(default\)\)/);
+    });
+    it("exits 1 when every node is arm64 and the images are built for linux/amd64, naming the imagePlatform to set", async () => {
+        await api.close();
+        const arm64 = fixtureItems<{ metadata: { labels: Record<string, string> }; status: { nodeInfo: Record<string, string> } }>("nodes-kind.json").map((n) => ({
+            ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, "kubernetes.io/arch": "arm64" } }, status: { ...n.status, nodeInfo: { ...n.status.nodeInfo, architecture: "arm64" } },
+        }));
+        await startApi(undefined, arm64);
+        const out = await runDoctor(["--stack", "dev"], { loadStack: async () => withCluster(run) }, env());
+        assert.equal(out.code, 1, out.stdout);
+        assert.match(out.stdout, /\n {2}✗ the images are built for linux\/amd64 \(imagePlatform\), but the nodes the pods may run on are linux\/arm64 \(launchpad-control-plane\), .*: pulumi config set --stack dev imagePlatform linux\/arm64\n/);
+        assert.match(out.stdout, /Would not work: the images' platform does not match the nodes\.\n$/);
+    });
+
+    it("on the testbed's own nodes, with no network plugin or ingress controller pod, passes and notes what it cannot tell", async () => {
+        await api.close();
+        // The kwok nodes as tools/testbed makes them, Ready as kwok keeps them; no pod runs in kube-system or ingress-nginx there.
+        const nodes = NODES.map((n) => {
+            const o = nodeObject(n) as unknown as { status: Record<string, unknown> };
+            return { ...o, status: { ...o.status, conditions: [{ type: "Ready", status: "True" }] } };
+        });
+        await startApi(undefined, nodes, []);
+        const out = await runDoctor(["--stack", "dev"], { loadStack: async () => withCluster(run) }, env());
+        assert.equal(out.code, 0, out.stdout);
+        const section = out.stdout.split("Network and nodes\n")[1].split("\n\n")[0].split("\n");
+        assert.deepEqual(section.map((l) => l.slice(0, 3)), ["  ✓", "  ?", "  ?"]);
+        assert.match(section[0], /the platform of the nodes the pods may run on \(testbed-node-1, testbed-node-2\)$/);
+        assert.match(section[1], /cannot tell whether the cluster enforces NetworkPolicies/);
+        assert.match(section[2], /no pod runs in namespace ingress-nginx/);
     });
 });

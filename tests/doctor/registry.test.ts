@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
-import { MANIFEST_ACCEPT, checkImage, checkRegistryLogin, credentialsFor, defaultScheme, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { MANIFEST_ACCEPT, checkImage, checkRegistryLogin, credentialsFor, defaultScheme, helperCredentials, parseChallenge, parseImageRef } from "../../tools/doctor/registry";
+import { ProcessRunner, type Runner } from "../../tools/up/runner";
 import { FakeServer, startFakeRegistry } from "./fakes";
 
 const DIGEST = `sha256:${"b".repeat(64)}`;
@@ -53,6 +57,55 @@ describe("doctor: registry credentials", () => {
     it("falls back to the Docker config's auths, decoding the base64 auth field", () => {
         assert.deepEqual(credentialsFor("docker.io", { env: {}, dockerConfig }), { username: "hubuser", password: "hubpass" });
         assert.deepEqual(credentialsFor("ghcr.io", { env: {}, dockerConfig }), { username: "octo", password: "ghp_x" });
+    });
+});
+
+describe("doctor: a credential helper's login (gcloud, ecr-login, Docker Desktop)", () => {
+    /** A stand-in for the process boundary: answers `docker-credential-<helper> get` from a table. */
+    function helpers(answers: Record<string, { code?: number; stdout: string }>) {
+        const calls: { cmd: string; input?: string }[] = [];
+        const runner: Runner = {
+            run: async (cmd, _args, opts) => {
+                calls.push({ cmd, input: opts?.input });
+                const a = answers[cmd];
+                return a ? { code: a.code ?? 0, stdout: a.stdout, stderr: "" } : { code: 127, stdout: "", stderr: `${cmd}: not found` };
+            },
+            which: async () => undefined,
+        };
+        return { runner, calls };
+    }
+    const ar = "europe-docker.pkg.dev";
+
+    it("asks the registry's own helper from credHelpers, with the server on standard input", async () => {
+        const { runner, calls } = helpers({ "docker-credential-gcloud": { stdout: '{"ServerURL":"europe-docker.pkg.dev","Username":"oauth2accesstoken","Secret":"ya29.token"}' } });
+        const found = await helperCredentials(ar, { credHelpers: { [ar]: "gcloud" }, credsStore: "desktop" }, runner);
+        assert.deepEqual(found, { username: "oauth2accesstoken", password: "ya29.token" });
+        assert.deepEqual(calls, [{ cmd: "docker-credential-gcloud", input: ar }]);
+    });
+
+    it("falls back to credsStore, and asks for Docker Hub by its old index URL", async () => {
+        const { runner, calls } = helpers({ "docker-credential-desktop": { stdout: '{"Username":"hubuser","Secret":"hubpass"}' } });
+        assert.deepEqual(await helperCredentials("docker.io", { credsStore: "desktop" }, runner), { username: "hubuser", password: "hubpass" });
+        assert.equal(calls[0].input, "https://index.docker.io/v1/");
+    });
+
+    it("gives nothing without a helper, when the helper fails or is missing, or when it holds an identity token", async () => {
+        const { runner } = helpers({
+            "docker-credential-pass": { code: 1, stdout: "credentials not found in native keychain" },
+            "docker-credential-acr": { stdout: '{"Username":"<token>","Secret":"refresh-token"}' },
+        });
+        assert.equal(await helperCredentials(ar, { auths: {} }, runner), undefined);
+        assert.equal(await helperCredentials(ar, { credsStore: "pass" }, runner), undefined);
+        assert.equal(await helperCredentials(ar, { credsStore: "ecr-login" }, runner), undefined, "not installed: exit 127");
+        assert.equal(await helperCredentials(ar, { credsStore: "acr" }, runner), undefined);
+    });
+
+    it("runs a real helper program found on PATH", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-helper-"));
+        const helper = path.join(dir, "docker-credential-fake");
+        await fs.writeFile(helper, '#!/bin/sh\nread server\n[ "$1" = get ] && printf \'{"ServerURL":"%s","Username":"AWS","Secret":"ecr-token"}\' "$server"\n', { mode: 0o755 });
+        const found = await helperCredentials("123456789012.dkr.ecr.eu-west-1.amazonaws.com", { credsStore: "fake" }, new ProcessRunner({ PATH: dir }));
+        assert.deepEqual(found, { username: "AWS", password: "ecr-token" });
     });
 });
 

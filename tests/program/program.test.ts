@@ -222,6 +222,20 @@ for (const stack of listStacks()) {
             }
         });
 
+        it("lets the ingress controller reach cert-manager's HTTP-01 solver pods exactly when cert-manager issues the certificate", () => {
+            const solver = { "acme.cert-manager.io/http01-solver": "true", "acme.cert-manager.io/http-domain": "1234" };
+            const admitting = ofKind(run, "NetworkPolicy").filter((p) => p.spec.policyTypes.includes("Ingress") && selectorMatches(p.spec.podSelector, solver) && (p.spec.ingress ?? []).length > 0);
+            if (run.config.ingress.tls?.issuer) {
+                assert.equal(admitting.length, 1);
+                assert.deepEqual(admitting[0].spec.ingress, [{
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": run.config.network.ingressNamespace } } }],
+                    ports: [{ protocol: "TCP", port: 8089 }],
+                }]);
+            } else {
+                assert.deepEqual(admitting, [], "no issuer, no solver: default-deny keeps everything else out");
+            }
+        });
+
         it("spreads web pods across nodes and pauses before stopping so rolling updates drop no requests", () => {
             for (const deployment of ofKind(run, "Deployment")) {
                 const pod = podOf(deployment).spec;

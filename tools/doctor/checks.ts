@@ -1,17 +1,30 @@
 // Routing and storage: the IngressClass the stack's Ingress names and the StorageClass its database claims
-// must exist in the cluster (or a default must, when none is named). Pure.
+// must exist in the cluster (or a default must, when none is named). Pure. The other checks of what the
+// cluster offers (tools/doctor/network.ts, architecture.ts) report in the same shape.
 
 import type { ClassInfo } from "./cluster";
 import type { ManifestLike } from "./schedule";
 
 export interface ClusterCheck {
-    check: "ingressClass" | "storageClass";
-    /** The class asked for, or "(default)" when the object names none. */
+    check: "ingressClass" | "storageClass" | "networkPolicy" | "ingressNamespace" | "architecture";
+    /** What was looked for: the class asked for ("(default)" when the object names none), a namespace, a platform. */
     name: string;
-    /** The objects that ask for it, as Kind/name. */
+    /** The objects that need it, as Kind/name. */
     usedBy: string[];
+    /**
+     * "failed": the app would not work, and the doctor exits 1. "warning": it would work, but not as
+     * launchpad means it to (e.g. NetworkPolicies not enforced). "unknown": the doctor cannot tell.
+     */
+    status: "ok" | "warning" | "unknown" | "failed";
+    /** False only when status is "failed". */
     ok: boolean;
+    /** One line: what was found, why it matters, and what to do. */
     message: string;
+}
+
+/** A finding in the shape every cluster check reports. */
+export function finding(check: ClusterCheck["check"], name: string, usedBy: string[], status: ClusterCheck["status"], message: string): ClusterCheck {
+    return { check, name, usedBy, status, ok: status !== "failed", message };
 }
 
 interface Wanted { name: string | undefined; usedBy: string[] }
@@ -51,7 +64,7 @@ const STORAGE: ClassRule = {
 };
 
 function verdict(rule: ClassRule, { name, usedBy }: Wanted, classes: ClassInfo[]): ClusterCheck {
-    const result = (ok: boolean, shown: string, message: string): ClusterCheck => ({ check: rule.check, name: shown, usedBy, ok, message });
+    const result = (ok: boolean, shown: string, message: string): ClusterCheck => finding(rule.check, shown, usedBy, ok ? "ok" : "failed", message);
     if (name === undefined) {
         const def = classes.find((c) => c.isDefault);
         return def
@@ -87,7 +100,7 @@ export function checkStorageClasses(objects: readonly ManifestLike[], classes: C
     }
     return collect(claims).map((w) =>
         w.name === ""
-            ? { check: "storageClass", name: '""', usedBy: w.usedBy, ok: true, message: 'storageClassName "" asks for a pre-made PersistentVolume; the doctor cannot check that one exists' }
+            ? finding("storageClass", '""', w.usedBy, "unknown", 'storageClassName "" asks for a pre-made PersistentVolume; the doctor cannot check that one exists')
             : verdict(STORAGE, w, classes),
     );
 }

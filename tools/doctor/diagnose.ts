@@ -85,7 +85,7 @@ function sh(value: string): string {
 }
 
 /** `pulumi config set --path` reads "true"/"false" and integers as booleans and numbers; Kubernetes wants strings here. */
-function setPath(stack: string, path: string, value: string): string {
+export function setPath(stack: string, path: string, value: string): string {
     const typed = /^(true|false|[+-]?\d+)$/.test(value) ? " --type string" : "";
     return `pulumi config set --stack ${sh(stack)} --path ${sh(path)} ${sh(value)}${typed}`;
 }

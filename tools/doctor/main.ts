@@ -7,10 +7,13 @@
 // stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
 
 import { describeStackError, firstLine, readArgv, UsageError } from "../cli";
+import { checkArchitecture } from "./architecture";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
-import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
+import { checkIngressNamespace, checkNetworkPolicyEnforcement } from "./network";
+import { checkImage, credentialsFor, Credentials, helperCredentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
+import { ProcessRunner } from "../up/runner";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
 import { ManifestLike, nodeStates, scheduleWorkloads, schedulerWording, Workload, workloadsOf } from "./schedule";
 
@@ -22,6 +25,8 @@ export interface StackConfig {
     readonly ingress?: { readonly className?: string };
     readonly database?: { readonly image?: string; readonly storage?: { readonly className?: string } };
     readonly scheduling?: { readonly tolerations?: readonly unknown[] };
+    readonly imagePlatform?: string;
+    readonly network?: { readonly ingressNamespace?: string };
 }
 
 /** What tools/harness runStack returns, as far as the doctor reads it. */
@@ -70,10 +75,11 @@ function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
             return new LiveClusterSource(config.cluster);
         },
         checkImage: (image, credentials) => checkImage(image, { credentials }),
-        credentials: async (registry, config) =>
-            credentialsFor(registry, {
-                env, dockerConfig: await readDockerConfig(env), stackRegistry: config.registry?.server, stackUsername: config.registry?.username,
-            }),
+        credentials: async (registry, config) => {
+            const dockerConfig = await readDockerConfig(env);
+            return credentialsFor(registry, { env, dockerConfig, stackRegistry: config.registry?.server, stackUsername: config.registry?.username })
+                ?? helperCredentials(registry, dockerConfig, new ProcessRunner(env));
+        },
     };
 }
 
@@ -157,6 +163,22 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
         skipped.push("IngressClass and StorageClass: not in kubectl's node and pod dumps; run without --nodes to check them");
     }
 
+    // The stack's config carries every default (tools/harness), so a key is missing only from a hand-made StackRun.
+    const networkAndNodes: ClusterCheck[] = config.imagePlatform ? checkArchitecture(snapshot.nodes, verdicts, { stack: args.stack, imagePlatform: config.imagePlatform }) : [];
+    // Offline without --pods the doctor sees no pod at all, so it cannot tell what runs where.
+    if (source.live || args.pods) {
+        const byKind = (kind: string) => run.objects.filter((o) => o.kind === kind).map((o) => `${o.kind}/${o.metadata.name}`);
+        const policies = byKind("NetworkPolicy");
+        if (policies.length > 0) networkAndNodes.push(checkNetworkPolicyEnforcement(snapshot.pods, snapshot.nodes, policies));
+        const ingressNamespace = config.network?.ingressNamespace;
+        if (ingressNamespace) {
+            const appNamespaces = [...new Set(workloads.map((w) => w.namespace))];
+            networkAndNodes.push(checkIngressNamespace(snapshot.pods, { stack: args.stack, ingressNamespace, appNamespaces, usedBy: byKind("Ingress") }));
+        }
+    } else {
+        skipped.push("NetworkPolicy enforcement and the ingress controller's namespace: read from the pods that run; pass --pods, or run without --nodes");
+    }
+
     return buildReport({
         stack: args.stack,
         source: source.description,
@@ -164,6 +186,7 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
         workloads: verdicts.map((v) => workloadReport(v, diagnose(v, nodes, ctx))),
         images,
         routingAndStorage,
+        networkAndNodes,
         skipped,
     });
 }

@@ -8,6 +8,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseImageReference } from "../../policy/imageRef";
+import type { Runner } from "../up/runner";
 
 export const MANIFEST_ACCEPT = [
     "application/vnd.oci.image.index.v1+json",
@@ -44,7 +45,13 @@ export function parseImageRef(image: string): ImageRef {
 
 export interface Credentials { username: string; password: string }
 
-interface DockerConfig { auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }> }
+interface DockerConfig {
+    auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+    /** Registry host → credential helper (`docker-credential-<helper>`), e.g. what `gcloud auth configure-docker` writes. */
+    credHelpers?: Record<string, string>;
+    /** The helper that keeps every other login (Docker Desktop's "desktop", "osxkeychain", "pass"…). */
+    credsStore?: string;
+}
 
 /** The user's ~/.docker/config.json (or $DOCKER_CONFIG/config.json), if there is one. */
 export async function readDockerConfig(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): Promise<DockerConfig | undefined> {
@@ -64,7 +71,7 @@ function hostOf(key: string): string {
  * Credentials for one registry. For the stack's own registry, LAUNCHPAD_REGISTRY_PASSWORD with
  * LAUNCHPAD_REGISTRY_USERNAME (or the stack's registryUsername) when set: the stack's password is a
  * Pulumi secret only `pulumi` can decrypt. Otherwise the registry's entry in the Docker config's `auths`
- * (what `docker login` writes; credential helpers are not consulted).
+ * (what `docker login` writes); a credential helper's login comes from helperCredentials.
  */
 export function credentialsFor(
     registry: string,
@@ -88,6 +95,26 @@ export function credentialsFor(
         }
     }
     return undefined;
+}
+
+/**
+ * The login a Docker credential helper keeps for a registry, asked for as Docker asks: `docker-credential-<helper>
+ * get` with the server on standard input, JSON `{ "Username", "Secret" }` back. The registry's own entry in
+ * `credHelpers` first, then `credsStore`. Undefined when there is no helper, it fails, it knows no login, or it
+ * holds an identity token (Username "<token>"), which takes an OAuth exchange the doctor does not make.
+ */
+export async function helperCredentials(registry: string, dockerConfig: DockerConfig | undefined, runner: Runner): Promise<Credentials | undefined> {
+    const helper = dockerConfig?.credHelpers?.[registry] ?? dockerConfig?.credsStore;
+    if (!helper) return undefined;
+    const result = await runner.run(`docker-credential-${helper}`, ["get"], { input: registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry });
+    if (result.code !== 0) return undefined;
+    try {
+        const answer = JSON.parse(result.stdout) as { Username?: unknown; Secret?: unknown };
+        if (typeof answer.Username !== "string" || typeof answer.Secret !== "string" || answer.Username === "<token>") return undefined;
+        return { username: answer.Username, password: answer.Secret };
+    } catch {
+        return undefined;
+    }
 }
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (quoted values may hold commas). */

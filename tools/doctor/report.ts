@@ -48,6 +48,8 @@ export interface DoctorReport {
     workloads: WorkloadReport[];
     images: ImageReport[];
     routingAndStorage: ClusterCheck[];
+    /** NetworkPolicy enforcement, the ingress controller's namespace, the nodes' platform against the images'. */
+    networkAndNodes: ClusterCheck[];
     /** Checks not run, and why (offline files have no registry or classes). */
     skipped: string[];
     ok: boolean;
@@ -78,13 +80,15 @@ export function workloadReport(v: WorkloadVerdict, d: Diagnosis): WorkloadReport
 }
 
 export function buildReport(parts: Omit<DoctorReport, "ok">): DoctorReport {
-    const ok = parts.workloads.every((w) => w.ok) && parts.images.every((i) => !i.blocking) && parts.routingAndStorage.every((c) => c.ok);
+    const ok = parts.workloads.every((w) => w.ok) && parts.images.every((i) => !i.blocking) && [...parts.routingAndStorage, ...parts.networkAndNodes].every((c) => c.ok);
     return { ...parts, ok };
 }
 
 export function formatJson(report: DoctorReport): string {
     return `${JSON.stringify(report, null, 2)}\n`;
 }
+
+const MARKS: Record<ClusterCheck["status"], string> = { ok: "✓", failed: "✗", warning: "!", unknown: "?" };
 
 function indent(text: string, by: string): string {
     return text.split("\n").map((l) => (l ? by + l : l)).join("\n");
@@ -148,7 +152,11 @@ export function formatText(report: DoctorReport): string {
     }
     if (report.routingAndStorage.length) {
         out.push("", "Routing and storage");
-        for (const c of report.routingAndStorage) out.push(`  ${c.ok ? "✓" : "✗"} ${c.message}  [${c.usedBy.join(", ")}]`);
+        for (const c of report.routingAndStorage) out.push(`  ${MARKS[c.status]} ${c.message}  [${c.usedBy.join(", ")}]`);
+    }
+    if (report.networkAndNodes.length) {
+        out.push("", "Network and nodes");
+        for (const c of report.networkAndNodes) out.push(`  ${MARKS[c.status]} ${c.message}`);
     }
     if (report.skipped.length) {
         out.push("", "Not checked");
@@ -157,14 +165,18 @@ export function formatText(report: DoctorReport): string {
     const failing = report.workloads.filter((w) => !w.ok).length;
     const badImages = report.images.filter((i) => i.blocking).length;
     const badClasses = report.routingAndStorage.filter((c) => !c.ok).length;
+    const wrongPlatform = report.networkAndNodes.filter((c) => !c.ok && c.check === "architecture").length;
+    const warnings = report.networkAndNodes.filter((c) => c.status === "warning").length;
     out.push("");
     out.push(
         report.ok
-            ? "All good: every workload would schedule" + (report.images.length ? ", its images can be pulled" : "") + (report.routingAndStorage.length ? ", and its classes exist." : ".")
+            ? "All good: every workload would schedule" + (report.images.length ? ", its images can be pulled" : "") + (report.routingAndStorage.length ? ", and its classes exist" : "") +
+                  (warnings ? ` (${warnings} warning${warnings === 1 ? "" : "s"} under Network and nodes).` : ".")
             : `Would not work: ${[
                   failing ? `${failing} of ${report.workloads.length} workloads would not schedule` : "",
                   badImages ? `${badImages} image${badImages === 1 ? "" : "s"} cannot be pulled` : "",
                   badClasses ? `${badClasses} class${badClasses === 1 ? "" : "es"} missing` : "",
+                  wrongPlatform ? "the images' platform does not match the nodes" : "",
               ].filter(Boolean).join(", ")}.`,
     );
     return `${out.join("\n")}\n`;
