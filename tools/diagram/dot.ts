@@ -1,9 +1,21 @@
-import { COLORS } from "./mermaid";
-import { DiagramModel, DiagramNode, NodeKind } from "./model";
+import { COLORS, EDGE_COLORS } from "./mermaid";
+import { DiagramModel, DiagramNode, layering, NodeKind } from "./model";
 
-// The same picture as Graphviz DOT, for the SVG.
+// The same picture as Graphviz DOT, for the SVG: top to bottom, sized to be read at a README's width
+// (about 900 px), with every box wide enough for its text in whatever sans-serif font the viewer has.
 
 const FONT = "Helvetica";
+/** Text sizes in points; the SVG keeps them as user units, so they are pixels at 1:1. */
+export const FONT_SIZE = { title: 20, node: 15, edge: 14, namespace: 15 } as const;
+/**
+ * Width of one character as a share of the font size, on the safe side of the fonts a viewer may get
+ * for Helvetica. Measured in Chromium over the dev picture's lines, the widest line per character:
+ * Liberation Sans (Helvetica's metric twin) 0.52, bold 0.56; DejaVu Sans (the usual Linux fallback)
+ * 0.59, bold 0.66; even DejaVu Sans Mono 0.60.
+ */
+export const CHAR_WIDTH = { regular: 0.62, bold: 0.7 } as const;
+/** Space between a box's edge and its text, in points, on each side. */
+const PADDING = 14;
 
 /** Text safe inside a Graphviz HTML-like label. */
 function html(text: string): string {
@@ -26,35 +38,62 @@ const SHAPES: Record<NodeKind, string> = {
     note: "box",
 };
 
+/** The narrowest box, in points, that holds the node's text in a wide fallback font. */
+export function minimumWidth(n: DiagramNode): number {
+    const title = [...n.title].length * CHAR_WIDTH.bold * FONT_SIZE.node;
+    const details = Math.max(0, ...n.details.map((d) => [...d].length * CHAR_WIDTH.regular * FONT_SIZE.node));
+    // An oval or a cylinder's curved sides take room from the text.
+    const shape = SHAPES[n.kind] === "oval" ? 1.45 : 1;
+    return Math.ceil((Math.max(title, details) + 2 * PADDING) * shape);
+}
+
 function node(n: DiagramNode): string {
-    const label = [`<b>${html(n.title)}</b>`, ...n.details.map(html)].join('<br align="left"/>') + (n.details.length ? '<br align="left"/>' : "");
+    const label = [`<b>${html(n.title)}</b>`, ...n.details.map(html)].join("<br/>");
     const { fill, stroke } = COLORS[n.kind];
     const style = n.kind === "note" ? "dashed,filled" : SHAPES[n.kind] === "box" ? "rounded,filled" : "filled";
-    return `${n.id} [label=<${label}>, shape=${SHAPES[n.kind]}, style=${quoted(style)}, fillcolor=${quoted(fill)}, color=${quoted(stroke)}];`;
+    const width = (minimumWidth(n) / 72).toFixed(2);
+    return `${n.id} [label=<${label}>, shape=${SHAPES[n.kind]}, width=${width}, style=${quoted(style)}, fillcolor=${quoted(fill)}, color=${quoted(stroke)}];`;
 }
 
 /** DOT text of the model, ending with a newline. */
 export function toDot(model: DiagramModel): string {
     const lines = [
         "digraph launchpad {",
-        `  graph [rankdir=LR, label=${quoted(model.title)}, labelloc=t, fontname=${quoted(FONT)}, fontsize=16, nodesep=0.35, ranksep=0.6, pad=0.3];`,
-        `  node [fontname=${quoted(FONT)}, fontsize=11, margin="0.25,0.1", fontcolor="#202124", penwidth=1.2];`,
-        `  edge [fontname=${quoted(FONT)}, fontsize=10, color="#5f6368", fontcolor="#3c4043"];`,
+        `  graph [rankdir=TB, label=<<b>${html(model.title)}</b>>, labelloc=t, fontname=${quoted(FONT)}, fontsize=${FONT_SIZE.title}, nodesep=0.3, ranksep=0.45, pad=0.15, newrank=true];`,
+        `  node [fontname=${quoted(FONT)}, fontsize=${FONT_SIZE.node}, margin="${(PADDING / 72).toFixed(2)},0.11", fontcolor="#202124", penwidth=1.4];`,
+        `  edge [fontname=${quoted(FONT)}, fontsize=${FONT_SIZE.edge}, arrowsize=0.8];`,
     ];
     for (const n of model.nodes.filter((n) => !n.inNamespace)) lines.push(`  ${node(n)}`);
     lines.push("  subgraph cluster_namespace {");
-    lines.push(`    label=${quoted(model.namespace)}; style="rounded,dashed"; color="#326ce5"; fontcolor="#326ce5"; fontsize=13; bgcolor="#fafcff";`);
+    lines.push(`    label=${quoted(model.namespace)}; style="rounded,dashed"; color="#326ce5"; fontcolor="#326ce5"; fontsize=${FONT_SIZE.namespace}; bgcolor="#fafcff"; margin=14; labeljust=l;`);
     for (const n of model.nodes.filter((n) => n.inNamespace)) lines.push(`    ${node(n)}`);
     lines.push("  }");
-    const kindOf = new Map(model.nodes.map((n) => [n.id, n.kind]));
+    const heads = new Set<string>();
+    const edge = (tail: string, head: string, attributes: readonly string[]) => {
+        heads.add(head);
+        lines.push(`  ${tail} -> ${head} [${attributes.join(", ")}];`);
+    };
     for (const e of model.edges) {
+        const { color, style, penwidth } = EDGE_COLORS[e.kind];
         const attributes = [
             ...(e.label ? [`label=${quoted(` ${e.label} `)}`] : []),
-            ...(e.dashed ? ["style=dashed"] : []),
-            // Image pulls should not pull the registry into the middle of the traffic's left-to-right flow.
-            ...(kindOf.get(e.from) === "registry" ? ["constraint=false"] : []),
+            `color=${quoted(color)}`, `fontcolor=${quoted(color)}`, `penwidth=${penwidth}`,
+            ...(style === "dashed" ? ["style=dashed"] : []),
+            // Traffic sets the ranks. A Secret hangs below the workloads that read it (drawn from the
+            // reader, the arrow pointing back at it): in the row of the Services it would widen the picture.
+            ...(e.kind === "reference" ? ["weight=0", "dir=back"] : ["weight=4"]),
         ];
-        lines.push(`  ${e.from} -> ${e.to}${attributes.length ? ` [${attributes.join(", ")}]` : ""};`);
+        if (e.kind === "reference") edge(e.to, e.from, attributes);
+        else edge(e.from, e.to, attributes);
+    }
+    // Top to bottom: the browser and the ingress controller above the namespace, then what the edges
+    // say; the notes and the registry at the bottom, the registry under the notes rather than beside
+    // the namespace (a weight pulls it there).
+    for (const { above, below } of layering(model)) edge(above.id, below.id, ["style=invis", `weight=${above.kind === "note" ? 8 : 0}`]);
+    // Anything in the namespace that nothing points at would rise beside the browser. (Only those:
+    // an invisible edge across many ranks takes room of its own.)
+    for (const ingress of model.nodes.filter((n) => n.kind === "ingress")) {
+        for (const n of model.nodes.filter((n) => n.inNamespace && !heads.has(n.id))) edge(ingress.id, n.id, ["style=invis", "weight=0"]);
     }
     lines.push("}");
     return `${lines.join("\n")}\n`;

@@ -1,7 +1,8 @@
 // `npm run diagram -- --stack <name> [--out <dir>] [--print]`
 //
-// Draws the app as its users think of it — Ingress (host, paths) → Services (ports) → workloads
-// (replicas, image) → database (storage), inside the namespace, with the registry the images come
+// Draws the app as its users think of it, top to bottom — browser → ingress controller (host, paths)
+// → Services (ports) → workloads (replicas, where the image is built from) → database (storage),
+// inside the namespace, with the traffic its NetworkPolicies allow and the registry the images come
 // from — from the objects the stack would create (the program under mocks, as `render` runs it).
 // Writes `<dir>/<app>-<stack>.mmd` (Mermaid, for GitHub) and `<dir>/<app>-<stack>.svg` (Graphviz),
 // default dir `rendered/`; `--print` prints the Mermaid text instead of writing files.
@@ -14,7 +15,7 @@ import { describeStackError, exitWith, firstLine, loadStack, Outcome, parseFlags
 import { RenderInput, renderManifests, shownName } from "../render/render";
 import { toDot } from "./dot";
 import { toMermaid } from "./mermaid";
-import { buildModel } from "./model";
+import { buildModel, imageOrigins } from "./model";
 import { dotToSvg } from "./svg";
 
 export const USAGE = "usage: npm run diagram -- --stack <name> [--out <dir>] [--print]";
@@ -51,7 +52,7 @@ export function parseArgs(argv: readonly string[]): DiagramArgs {
 export function draw(input: DiagramInput, command: string): { mermaid: string; dot: string } {
     const manifests = renderManifests(input);
     const names = new Map(manifests.map((m) => [m.object, shownName(m.object, m.resource)]));
-    const model = buildModel(input.stack, manifests.map((m) => m.object), (o) => names.get(o) ?? o.metadata.name);
+    const model = buildModel(input.stack, manifests.map((m) => m.object), { shown: (o) => names.get(o) ?? o.metadata.name, origins: imageOrigins(input.resources) });
     return { mermaid: toMermaid(model, command), dot: toDot(model) };
 }
 

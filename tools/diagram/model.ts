@@ -1,9 +1,14 @@
+import { IMAGE_TYPE } from "../../components/image";
 import { podTemplateOf, WORKLOAD_KIND_NAMES } from "../../policy/podTemplates";
-import type { KubeObject } from "../harness";
+import type { KubeObject, RecordedResource } from "../harness";
+import { PLACEHOLDER_DIGEST } from "../render/render";
+import { NetworkView, readNetworkPolicies } from "./network";
 
-// The app as its users think of it — browser → Ingress (host, paths) → Services (ports) → workloads
-// (replicas, image) → database (storage), inside the namespace, with the registry the images come
-// from — built from the Kubernetes objects alone, so the picture cannot drift from the manifests.
+// The app as its users think of it — browser → ingress controller (host, paths) → Services (ports) →
+// workloads (replicas, image) → database (storage), inside the namespace, with the registry the images
+// come from — built from the Kubernetes objects alone, so the picture cannot drift from the manifests.
+// The traffic arrows are the routes (Ingress paths, Service selectors, the Service a tier's environment
+// names) as the NetworkPolicies judge them: allowed, or blocked.
 // A pure function: objects in, graph out; mermaid.ts and dot.ts only draw it.
 
 export type NodeKind = "user" | "ingress" | "service" | "workload" | "database" | "secret" | "registry" | "note";
@@ -14,7 +19,7 @@ export interface DiagramNode {
     readonly kind: NodeKind;
     /** First line, e.g. "Deployment backend". */
     readonly title: string;
-    /** Further lines, e.g. "replicas 2", "image launchpad-backend@sha256:…". */
+    /** Further lines, e.g. "replicas 2", "built from apps/backend". */
     readonly details: readonly string[];
     /** Drawn inside the namespace box. */
     readonly inNamespace: boolean;
@@ -24,9 +29,14 @@ export interface DiagramEdge {
     readonly from: string;
     readonly to: string;
     readonly label?: string;
-    /** A reference rather than traffic: secrets, image pulls. */
-    readonly dashed: boolean;
+    /**
+     * traffic: a connection the NetworkPolicies allow (or that none restricts); blocked: a route they
+     * refuse; reference: not a connection of the app (a workload reading a Secret).
+     */
+    readonly kind: EdgeKind;
 }
+
+export type EdgeKind = "traffic" | "blocked" | "reference";
 
 export interface DiagramModel {
     readonly title: string;
@@ -58,19 +68,37 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
 }
 
 /**
- * `ghcr.io/acme/launchpad-backend@sha256:…` → the registry it comes from (`ghcr.io/acme`), what to
- * show for it (`launchpad-backend@sha256:0123456789ab…`) and whether it is pinned by digest.
+ * `ghcr.io/acme/launchpad-backend@sha256:…` → the registry it comes from (`ghcr.io/acme`), its name
+ * (`ghcr.io/acme/launchpad-backend`, the key of `imageOrigins`), what to show for it
+ * (`launchpad-backend@sha256:0123456789ab…`) and whether it is pinned by digest. A digest that only
+ * `pulumi up` will know (the renderer's placeholder) is not shown: it says nothing about the image.
  */
-export function splitImage(image: string): { registry: string; shown: string; byDigest: boolean } {
+export function splitImage(image: string): { registry: string; name: string; shown: string; byDigest: boolean } {
     const at = image.indexOf("@");
     const name = at >= 0 ? image.slice(0, at) : image;
     const first = name.split("/")[0];
     const hasHost = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
     const slash = name.lastIndexOf("/");
     const registry = hasHost ? name.slice(0, slash) : "docker.io";
-    // A real digest is shortened; a placeholder stays whole, so it reads as one.
-    const shown = (hasHost ? image.slice(slash + 1) : image).replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "@sha256:$1…");
-    return { registry, shown, byDigest: at >= 0 };
+    const shown = (hasHost ? image.slice(slash + 1) : image)
+        .replace(`@${PLACEHOLDER_DIGEST}`, "")
+        .replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "@sha256:$1…");
+    return { registry, name, shown, byDigest: at >= 0 };
+}
+
+/**
+ * Where each image the program pushes comes from, by image name (registry and repository, no digest):
+ * "built from apps/backend" for a build, "mirrored from postgres:17" for a mirrored upstream image.
+ */
+export function imageOrigins(resources: readonly RecordedResource[]): Map<string, string> {
+    const origins = new Map<string, string>();
+    for (const r of resources.filter((r) => r.type === IMAGE_TYPE)) {
+        const { repository, build, mirror } = r.state as { repository?: string; build?: { context?: string }; mirror?: { source?: string } };
+        if (!repository) continue;
+        if (build?.context) origins.set(repository, `built from ${build.context}`);
+        else if (mirror?.source) origins.set(repository, `mirrored from ${mirror.source}`);
+    }
+    return origins;
 }
 
 /** NetworkPolicy → NetworkPolicies, Service → Services. */
@@ -131,11 +159,40 @@ function servicesReached(workload: KubeObject, services: KubeObject[]): { servic
     return found;
 }
 
-/**
- * Builds the picture's graph from a stack's Kubernetes objects. `shown` gives the name an object is
- * shown by (the renderer's, which knows which names Pulumi only picks at deploy).
- */
-export function buildModel(stack: string, objects: readonly KubeObject[], shown: (object: KubeObject) => string = labelOrName): DiagramModel {
+export interface ModelOptions {
+    /** The name an object is shown by (the renderer's, which knows which names Pulumi only picks at deploy). @default labelOrName */
+    readonly shown?: (object: KubeObject) => string;
+    /** Where images come from, by image name (see `imageOrigins`). @default none */
+    readonly origins?: ReadonlyMap<string, string>;
+}
+
+/** The note that says what the NetworkPolicies allow beyond the arrows, and what they deny. */
+function networkNote(view: NetworkView, workloads: readonly KubeObject[], shown: (o: KubeObject) => string, blocks: boolean): DiagramNode {
+    if (view.policies === 0) {
+        return { id: "network", kind: "note", title: "no NetworkPolicy", details: ["every pod may connect", "to every other"], inNamespace: true };
+    }
+    const details = ["allow the solid arrows"];
+    // Connections out of the namespace, grouped by destination: "and frontend, backend → kube-system :53 (DNS)".
+    const out = new Map<string, string[]>();
+    for (const w of workloads) {
+        for (const peer of view.outsideEgress(w)) {
+            const to = `${peer.where.replace(/^namespace /, "")}${peer.ports ? ` ${peer.ports}` : ""}${peer.ports === ":53" ? " (DNS)" : ""}`;
+            out.set(to, [...(out.get(to) ?? []), shown(w)]);
+        }
+    }
+    for (const [to, from] of out) details.push(`and ${from.join(", ")} → ${to}`);
+    const open = (direction: "Ingress" | "Egress") => workloads.filter((w) => !view.isolated(w, direction)).map(shown);
+    if (open("Ingress").length === 0 && open("Egress").length === 0) details.push("and deny all other traffic");
+    if (open("Ingress").length > 0) details.push(`but leave open to all: ${open("Ingress").join(", ")}`);
+    if (open("Egress").length > 0) details.push(`and let call anything: ${open("Egress").join(", ")}`);
+    if (blocks) details.push("and block the red dashed arrows");
+    return { id: "network", kind: "note", title: `${view.policies} ${plural("NetworkPolicy", view.policies)}`, details, inNamespace: true };
+}
+
+/** Builds the picture's graph from a stack's Kubernetes objects. */
+export function buildModel(stack: string, objects: readonly KubeObject[], options: ModelOptions = {}): DiagramModel {
+    const shown = options.shown ?? labelOrName;
+    const origins = options.origins ?? new Map<string, string>();
     const key = (o: KubeObject) => `${o.kind}/${shown(o)}/${o.metadata.name}`;
     const all = [...objects].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const ids = new Map<KubeObject, string>();
@@ -158,28 +215,43 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
     const workloads = ofKind(...WORKLOAD_KIND_NAMES);
     const autoscalers = ofKind("HorizontalPodAutoscaler");
     autoscalers.forEach((h) => drawn.add(h));
+    const policies = ofKind("NetworkPolicy");
+    policies.forEach((p) => drawn.add(p));
+    const network = readNetworkPolicies(policies, namespace);
+    const selected = (service: KubeObject) => workloads.filter((w) => selects(service.spec?.selector, podTemplateOf(w)?.metadata?.labels));
+    /** Traffic when the policies let `from` reach every workload behind the Service, else blocked. */
+    const judged = (service: KubeObject, reaches: (workload: KubeObject) => boolean): EdgeKind =>
+        selected(service).every(reaches) ? "traffic" : "blocked";
 
-    // Browser → Ingress → Services.
+    // Browser → ingress controller (configured by an Ingress) → Services. Its traffic comes from
+    // outside the namespace: a web tier's policies name where the controller runs.
     const ingresses = ofKind("Ingress");
+    const fromController = (w: KubeObject) => !network.isolated(w, "Ingress") || network.outsideIngress(w).length > 0;
+    const controllerNamespaces = new Set<string>();
     if (ingresses.length > 0) nodes.push({ id: "user", kind: "user", title: "browser", details: [], inNamespace: false });
     for (const ingress of ingresses) {
         drawn.add(ingress);
         const tlsHosts = new Set<string>((ingress.spec?.tls ?? []).flatMap((t: any) => t.hosts ?? []));
         const rules: any[] = ingress.spec?.rules ?? [];
+        const routed = rules.flatMap((r) => r.http?.paths ?? []).map((p: any) => services.find((s) => s.metadata.name === p.backend?.service?.name));
+        const admitted = [...new Set(routed.flatMap((s) => (s ? selected(s) : [])).flatMap((w) => network.outsideIngress(w).map((p) => p.where)))]
+            .filter((where) => where.startsWith("namespace ")).sort();
+        admitted.forEach((where) => controllerNamespaces.add(where));
         const details = [
             ...(ingress.spec?.ingressClassName ? [`class ${ingress.spec.ingressClassName}`] : []),
+            ...(admitted.length > 0 ? [`in ${admitted.join(" or ")}`] : []),
+            `Ingress ${shown(ingress)}`,
             ...rules.map((r) => `host ${r.host ?? "*"}`),
             ...(ingress.spec?.tls ?? []).map((t: any) => `TLS from Secret ${t.secretName ?? "(default)"}`),
         ];
-        nodes.push({ id: idOf(ingress), kind: "ingress", title: `Ingress ${shown(ingress)}`, details, inNamespace: true });
+        nodes.push({ id: idOf(ingress), kind: "ingress", title: "ingress controller", details, inNamespace: false });
         const urls = rules.map((r) => `${tlsHosts.has(r.host) ? "https" : "http"}://${r.host ?? "*"}`);
-        edges.push({ from: "user", to: idOf(ingress), label: urls.join(", ") || undefined, dashed: false });
+        edges.push({ from: "user", to: idOf(ingress), label: urls.join(", ") || undefined, kind: "traffic" });
         for (const rule of rules) {
             for (const p of rule.http?.paths ?? []) {
-                const name = p.backend?.service?.name;
-                const service = services.find((s) => s.metadata.name === name);
+                const service = services.find((s) => s.metadata.name === p.backend?.service?.name);
                 const label = `${rules.length > 1 ? rule.host ?? "*" : ""}${p.path ?? "/"}`;
-                if (service) edges.push({ from: idOf(ingress), to: idOf(service), label, dashed: false });
+                if (service) edges.push({ from: idOf(ingress), to: idOf(service), label, kind: judged(service, fromController) });
             }
         }
     }
@@ -191,27 +263,32 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
         if (service.spec?.clusterIP === "None") details.push("headless");
         if (service.spec?.type && service.spec.type !== "ClusterIP") details.push(service.spec.type);
         nodes.push({ id: idOf(service), kind: "service", title: `Service ${shown(service)}`, details, inNamespace: true });
-        for (const workload of workloads.filter((w) => selects(service.spec?.selector, podTemplateOf(w)?.metadata?.labels))) {
-            edges.push({ from: idOf(service), to: idOf(workload), dashed: false });
-        }
+        for (const workload of selected(service)) edges.push({ from: idOf(service), to: idOf(workload), kind: "traffic" });
     }
 
-    // Workloads: replicas, images, storage; the Services they call; the registry they pull from.
-    const registries = new Map<string, Map<string, boolean>>();
+    // Workloads: replicas, images, storage, who may connect; the Services they call; the registry they pull from.
+    const registries = new Map<string, Map<KubeObject, boolean>>();
+    /** Who the policies let connect to an isolated workload: "backend", "ingress controller", "namespace x". */
+    const sources = (workload: KubeObject) => [
+        ...workloads.filter((w) => network.allows({ workload: w }, workload)).map(shown),
+        ...network.outsideIngress(workload).map((p) => (controllerNamespaces.has(p.where) ? "ingress controller" : p.where)),
+    ].filter((s, i, list) => list.indexOf(s) === i);
     for (const workload of workloads) {
         drawn.add(workload);
         const claims: any[] = workload.kind === "StatefulSet" ? workload.spec?.volumeClaimTemplates ?? [] : [];
         const images = containersOf(workload).map((c) => splitImage(String(c.image)));
-        images.forEach((i) => registries.set(i.registry, (registries.get(i.registry) ?? new Map()).set(idOf(workload), i.byDigest)));
+        images.forEach((i) => registries.set(i.registry, (registries.get(i.registry) ?? new Map()).set(workload, i.byDigest)));
+        const from = sources(workload);
         const details = [
             ...[replicasText(workload, autoscalers)].filter((d): d is string => d !== undefined),
-            // Name and digest on two lines: a digest is long, and the placeholder should read whole.
-            ...images.flatMap((i) => (i.shown.includes("@") ? [`image ${i.shown.slice(0, i.shown.indexOf("@"))}`, i.shown.slice(i.shown.indexOf("@"))] : [`image ${i.shown}`])),
+            ...images.flatMap((i) => [`image ${i.shown}`, ...(origins.has(i.name) ? [origins.get(i.name)!] : [])]),
             ...claims.map(storageText),
+            ...(network.isolated(workload, "Ingress") ? [from.length > 0 ? `only from ${from.join(", ")}` : "no one may connect"] : []),
         ];
         nodes.push({ id: idOf(workload), kind: claims.length > 0 ? "database" : "workload", title: `${workload.kind} ${shown(workload)}`, details, inNamespace: true });
         for (const { service, via } of servicesReached(workload, services)) {
-            edges.push({ from: idOf(workload), to: idOf(service), label: via, dashed: false });
+            const kind = judged(service, (target) => network.allows({ workload }, target));
+            edges.push({ from: idOf(workload), to: idOf(service), label: kind === "blocked" ? `${via} (blocked)` : via, kind });
         }
     }
 
@@ -222,9 +299,11 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
         nodes.push({ id: idOf(secret), kind: "secret", title: `Secret ${shown(secret)}`, details: keys.length ? [`keys ${keys.join(", ")}`] : [], inNamespace: true });
         for (const workload of workloads) {
             const how = secretsUsed(workload).get(secret.metadata.name);
-            if (how) edges.push({ from: idOf(secret), to: idOf(workload), label: [...how].join(", "), dashed: true });
+            if (how) edges.push({ from: idOf(secret), to: idOf(workload), label: [...how].join(", "), kind: "reference" });
         }
     }
+
+    if (workloads.length > 0) nodes.push(networkNote(network, workloads, shown, edges.some((e) => e.kind === "blocked")));
 
     // Everything else the stack creates, counted, so nothing disappears from the picture silently.
     const rest = new Map<string, number>();
@@ -236,10 +315,25 @@ export function buildModel(stack: string, objects: readonly KubeObject[], shown:
 
     for (const [registry, users] of [...registries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const id = nodeId("registry", registry);
+        // Who pulls from it is said in words: arrows from below to every workload would cross the picture.
         const pinned = [...users.values()].every((byDigest) => byDigest);
-        nodes.push({ id, kind: "registry", title: `registry ${registry}`, details: [pinned ? "images pulled by digest" : "images pulled by tag"], inNamespace: false });
-        for (const user of users.keys()) edges.push({ from: id, to: user, dashed: true });
+        const details = [`images of ${[...users.keys()].map(shown).join(", ")}`, pinned ? "pulled by digest" : "pulled by tag"];
+        nodes.push({ id, kind: "registry", title: `registry ${registry}`, details, inNamespace: false });
     }
 
     return { title: `launchpad · stack ${stack}`, namespace: `namespace ${namespace}`, nodes, edges };
+}
+
+/**
+ * Pairs of nodes to draw one above the other where no edge says so: the notes below the workloads and
+ * Secrets, one under another, and the registries below the notes (the bottom of the picture).
+ */
+export function layering(model: DiagramModel): { above: DiagramNode; below: DiagramNode }[] {
+    const notes = model.nodes.filter((n) => n.inNamespace && n.kind === "note");
+    const pairs = (above: readonly DiagramNode[], below: readonly DiagramNode[]) => above.flatMap((a) => below.map((b) => ({ above: a, below: b })));
+    return [
+        ...pairs(model.nodes.filter((n) => n.kind === "workload" || n.kind === "database" || n.kind === "secret"), notes.slice(0, 1)),
+        ...notes.slice(1).flatMap((n, i) => pairs([notes[i]], [n])),
+        ...pairs(notes.slice(-1), model.nodes.filter((n) => n.kind === "registry")),
+    ];
 }
