@@ -1,10 +1,10 @@
+import { nodeVersionProblem } from "../launch/nodeVersion";
 import type { Runner } from "./runner";
 
 /** The programs launchpad's deploy commands may need, besides Node itself. */
 export type Tool = "pulumi" | "docker" | "kind" | "kubectl";
 
-/** The oldest Node major version the program and its tools support (package.json `engines`). */
-export const MIN_NODE_MAJOR = 22;
+import { MIN_NODE_MAJOR } from "../launch/nodeVersion";
 
 /** Why each tool is needed and how to get it: the text a user sees when it is missing. */
 export const TOOLS: Readonly<Record<Tool, { readonly why: string; readonly install: readonly string[] }>> = {
@@ -44,14 +44,13 @@ export interface Problem {
     readonly fix: readonly string[];
 }
 
-/** The Node.js problem for a `process.versions.node`-style version string, if it is too old. */
+/**
+ * The Node.js problem for a `process.versions.node`-style version string, if it is too old: the same
+ * line every command stops with on an old Node (tools/launch/nodeVersion.js), which names its fixes.
+ */
 export function nodeProblem(version: string): Problem | undefined {
-    const major = Number.parseInt(version.replace(/^v/, ""), 10);
-    if (Number.isFinite(major) && major >= MIN_NODE_MAJOR) return undefined;
-    return {
-        what: `node ${version} is too old: launchpad needs Node.js ${MIN_NODE_MAJOR} or newer`,
-        fix: [`nvm install ${MIN_NODE_MAJOR} && nvm use ${MIN_NODE_MAJOR}`, "or: https://nodejs.org/en/download"],
-    };
+    const what = nodeVersionProblem(version.startsWith("v") ? version : `v${version}`);
+    return what === undefined ? undefined : { what, fix: [] };
 }
 
 function missing(tool: Tool): Problem {
