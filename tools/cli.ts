@@ -4,6 +4,12 @@
 import { parseArgs } from "node:util";
 import type { StackRun } from "./harness";
 
+/**
+ * The stack every command uses without `--stack`: the one that runs on a laptop, the only one that gets a
+ * generated passphrase and the kind bootstrap by default.
+ */
+export const DEV_STACK = "dev";
+
 /** Exit codes every command uses. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 

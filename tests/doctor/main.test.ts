@@ -20,8 +20,11 @@ describe("doctor: the command line", () => {
     it("reads --stack, --nodes, --pods and --json, with or without '='", () => {
         assert.deepEqual(parseArgs(["--stack", "dev", "--nodes=n.json", "--pods", "p.json", "--json"]), { stack: "dev", nodes: "n.json", pods: "p.json", json: true });
     });
+    it("takes the dev stack when --stack is not given, as every command does", () => {
+        assert.deepEqual(parseArgs([]), { stack: "dev", json: false });
+        assert.deepEqual(parseArgs(["--json"]), { stack: "dev", json: true });
+    });
     const bad: [string[], RegExp][] = [
-        [[], /^--stack is required; usage: npm run doctor -- --stack <name>/],
         [["--stack"], /^--stack needs a value/],
         [["--stack", "--json"], /^--stack needs a value/],
         [["--stack", "dev", "--node", "n.json"], /^unknown argument --node; usage:/],
@@ -43,7 +46,7 @@ describe("doctor: the command line", () => {
     it("prints the usage for --help and exits 0", async () => {
         const out = await runDoctor(["--help"], inject);
         assert.equal(out.code, 0);
-        assert.match(out.stdout, /^usage: npm run doctor -- --stack <name>/);
+        assert.match(out.stdout, /^usage: npm run doctor -- \[--stack <name> \(default dev\)\]/);
     });
 });
 
@@ -155,11 +158,11 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
     });
 
     it("runs as a process: a usage error exits 2 with one line and no stack trace", () => {
-        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--nodes", "x.json"], { cwd: ROOT, encoding: "utf8" });
+        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--stack", "dev", "--pods", "x.json"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(res.status, 2);
         assert.equal(res.stdout, "");
         assert.equal(res.stderr.trim().split("\n").length, 1);
-        assert.match(res.stderr, /^doctor: --stack is required/);
+        assert.match(res.stderr, /^doctor: --pods needs --nodes/);
     });
 });
 

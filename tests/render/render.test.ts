@@ -169,7 +169,6 @@ describe("npm run render", () => {
 
     for (const [what, argv, message] of [
         ["an unknown flag", ["--stack", "dev", "--outdir", "elsewhere"], /^render: unknown argument "--outdir"; usage: /],
-        ["no stack", ["--check"], /^render: --stack is required; usage: /],
         ["a stack without a stack file", ["--stack", "staging"], /^render: unknown stack "staging": there is no Pulumi\.staging\.yaml \(stacks: .*dev.*\)$/],
         ["--out without a value", ["--stack", "dev", "--out"], /^render: --out needs a value; usage: /],
     ] as const) {
@@ -182,6 +181,15 @@ describe("npm run render", () => {
             assert.deepEqual(fs.readdirSync(out), []);
         });
     }
+
+    it("renders the dev stack when --stack is not given, as every command does", async () => {
+        const asked: string[] = [];
+        const out = tempDir();
+        const result = await runRender(["--out", out], { loadStack: async (stack) => (asked.push(stack), shop()) });
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(asked, ["dev"]);
+        assert.deepEqual(fs.readdirSync(out), ["dev"]);
+    });
 
     it("refuses invalid config with every problem on one line and exit code 2, writing nothing", async () => {
         const out = tempDir();

@@ -4,12 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_KEYS } from "../../components/config";
-import { UsageError } from "../cli";
+import { DEV_STACK, UsageError } from "../cli";
 import { UpError } from "./errors";
 import type { Platform } from "./prereqs";
 
-/** The stack that runs on a laptop: the only one that gets a generated passphrase and the kind bootstrap by default. */
-export const DEV_STACK = "dev";
+export { DEV_STACK } from "../cli";
 
 /** The project's config namespace (`launchpad:<key>` in Pulumi.<stack>.yaml). */
 export const NS = "launchpad";
