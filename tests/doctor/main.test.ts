@@ -121,17 +121,19 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         assert.match(out.stderr, /"eight" is not a Kubernetes quantity/);
     });
 
-    it("exits 2 with every config problem on one line when the stack's config is invalid", async () => {
-        const problems = [
-            { key: "frontendCpu", value: "lots", message: "is not a quantity", fix: "pulumi config set frontendCpu 50m" },
-            { key: "platform", value: "moon", message: 'must be one of "kind", "cloud"', fix: "pulumi config set platform cloud" },
-        ];
-        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], {
-            loadStack: async () => { throw Object.assign(new Error("stack \"dev\" has 2 config problems; nothing was created.\n  - ..."), { problems }); },
-        });
+    it("exits 2 listing every config problem on its own line with its fix, as the program does", async () => {
+        const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpd:frontendCpu": "lots" };
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], { loadStack: (name) => runStack(name, { config }) });
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, 'doctor: stack "dev" has 2 config problems: launchpad:frontendCpu = "lots": is not a quantity (fix: pulumi config set frontendCpu 50m); '
-            + 'launchpad:platform = "moon": must be one of "kind", "cloud" (fix: pulumi config set platform cloud)\n');
+        assert.equal(out.stdout, "");
+        assert.equal(
+            out.stderr,
+            'doctor: stack "dev" has 2 config problems; nothing was created.\n' +
+                '  - launchpad:backendReplicas = "-1": must be at least 0\n' +
+                "    fix: pulumi config set --stack dev backendReplicas 2\n" +
+                '  - launchpd:frontendCpu = "lots": is under "launchpd:", which no program reads; did you mean "launchpad:frontendCpu"?\n' +
+                '    fix: pulumi config rm --stack dev launchpd:frontendCpu && pulumi config set --stack dev frontendCpu "lots"\n',
+        );
     });
 });
 

@@ -191,14 +191,15 @@ describe("npm run render", () => {
         assert.deepEqual(fs.readdirSync(out), ["dev"]);
     });
 
-    it("refuses invalid config with every problem on one line and exit code 2, writing nothing", async () => {
+    it("refuses invalid config with every problem on its own line, as the program lists them, and exit code 2, writing nothing", async () => {
         const out = tempDir();
         const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpad:frontendReplica": "2" };
         const result = await runRender(["--stack", "dev", "--out", out], { loadStack: (stack) => runStack(stack, { config }) });
         assert.equal(result.code, 2);
-        assert.match(result.stderr, /^render: stack "dev" has 2 config problems: launchpad:.*\n$/);
-        assert.match(result.stderr, /launchpad:backendReplicas = "-1": must be at least 0 \(fix: pulumi config set backendReplicas 2\)/);
-        assert.match(result.stderr, /launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?/);
+        assert.match(result.stderr, /^render: stack "dev" has 2 config problems; nothing was created\.\n/);
+        assert.match(result.stderr, /\n {2}- launchpad:backendReplicas = "-1": must be at least 0\n {4}fix: pulumi config set --stack dev backendReplicas 2\n/);
+        assert.match(result.stderr, /\n {2}- launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?\n {4}fix: pulumi config rm --stack dev frontendReplica && /);
+        assert.equal(result.stderr.split("\n").length, 6, result.stderr);
         assert.deepEqual(fs.readdirSync(out), []);
     });
 
