@@ -4,7 +4,6 @@ import type { Runner } from "./runner";
 /** The programs launchpad's deploy commands may need, besides Node itself. */
 export type Tool = "pulumi" | "docker" | "kind" | "kubectl";
 
-import { MIN_NODE_MAJOR } from "../launch/nodeVersion";
 
 /** Why each tool is needed and how to get it: the text a user sees when it is missing. */
 export const TOOLS: Readonly<Record<Tool, { readonly why: string; readonly install: readonly string[] }>> = {
@@ -93,13 +92,19 @@ export async function checkPrerequisites(runner: Runner, tools: readonly Tool[],
     return problems;
 }
 
-/** The report printed when prerequisites are missing: one block per problem, each with how to fix it. */
-export function formatProblems(command: string, problems: readonly Problem[], stack = "dev"): string {
-    const count = problems.length === 1 ? "1 prerequisite is" : `${problems.length} prerequisites are`;
-    const lines = [`launchpad ${command}: ${count} not met; nothing was changed:`];
-    for (const p of problems) {
-        lines.push(`  - ${p.what}`);
-        for (const f of p.fix) lines.push(`      ${f}`);
+/**
+ * The report printed when prerequisites are missing: one block per problem, each with how to fix it;
+ * after the stack's config problems (already formatted), when there are any, so both show at once.
+ */
+export function formatProblems(command: string, problems: readonly Problem[], stack = "dev", configProblems?: string): string {
+    const lines = configProblems === undefined ? [] : [configProblems];
+    if (problems.length > 0) {
+        const count = problems.length === 1 ? "1 prerequisite is" : `${problems.length} prerequisites are`;
+        lines.push(`launchpad ${command}: ${count} not met; nothing was changed:`);
+        for (const p of problems) {
+            lines.push(`  - ${p.what}`);
+            for (const f of p.fix) lines.push(`      ${f}`);
+        }
     }
     lines.push(`Fix the above, then run \`npm run ${command}${stack === "dev" ? "" : ` -- --stack ${stack}`}\` again.`);
     return lines.join("\n");

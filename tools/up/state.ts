@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseStackFile } from "../stackFile";
 import { CONFIG_KEYS } from "../../components/config";
 import { DEV_STACK, UsageError } from "../cli";
 import { UpError } from "./errors";
@@ -117,13 +117,12 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
             .filter((s): s is string => s !== undefined);
         throw new UsageError(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Known stacks: ${known.join(", ") || "(none)"}.`);
     }
-    let doc: { config?: Record<string, unknown> } | null;
+    let config: Record<string, unknown>;
     try {
-        doc = parseYaml(fs.readFileSync(file, "utf8"));
+        config = parseStackFile(file).config ?? {};
     } catch (e) {
-        throw new UpError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
+        throw new UpError((e as Error).message);
     }
-    const config = doc?.config ?? {};
     const platform = config[`${NS}:platform`] ?? CONFIG_KEYS.platform.default;
     if (platform !== "kind" && platform !== "cloud") {
         throw new UpError(`Pulumi.${stack}.yaml: ${NS}:platform is ${JSON.stringify(platform)}; use "kind" or "cloud".`);
@@ -138,7 +137,7 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
  */
 export function stackFileSetting(stackFilePath: string, key: string): string | undefined {
     if (!fs.existsSync(stackFilePath)) return undefined;
-    const value = (parseYaml(fs.readFileSync(stackFilePath, "utf8"))?.config ?? {})[key];
+    const value = (parseStackFile(stackFilePath).config ?? {})[key];
     return value === undefined || value === null || typeof value === "object" ? undefined : String(value);
 }
 
