@@ -10,6 +10,7 @@ import { describeStackError, DEV_STACK, firstLine, readArgv, UsageError } from "
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
+import { KIND } from "../up/kind";
 import { checkImage, credentialsFor, Credentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
 import { ManifestLike, nodeStates, scheduleWorkloads, schedulerWording, Workload, workloadsOf } from "./schedule";
@@ -66,7 +67,8 @@ function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
         clusterSource: (args, config) => {
             if (args.nodes) return new FileClusterSource(args.nodes, args.pods);
             if (!config.cluster?.context) throw new UsageError(`stack ${args.stack} names no cluster context; set it, or pass --nodes`);
-            return new LiveClusterSource(config.cluster);
+            const kind = config.platform === "kind" && config.cluster.context === KIND.context;
+            return new LiveClusterSource({ ...config.cluster, ...(kind && { kindCluster: KIND.cluster }) });
         },
         checkImage: (image, credentials) => checkImage(image, { credentials }),
         credentials: async (registry, config) =>
