@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseStackFile } from "../stackFile";
-import { CONFIG_KEYS } from "../../components/config";
+import { CONFIG_KEYS, fixesFor, formatProblems } from "../../components/config";
 import { DEV_STACK, UsageError } from "../cli";
 import { UpError } from "./errors";
 import type { Platform } from "./prereqs";
@@ -125,7 +125,10 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
     }
     const platform = config[`${NS}:platform`] ?? CONFIG_KEYS.platform.default;
     if (platform !== "kind" && platform !== "cloud") {
-        throw new UpError(`Pulumi.${stack}.yaml: ${NS}:platform is ${JSON.stringify(platform)}; use "kind" or "cloud".`);
+        // The platform decides which tools and steps a command needs, so it is checked first, and said as every config problem is.
+        const oneOf = CONFIG_KEYS.platform.oneOf.map((p) => `"${p}"`).join(", ");
+        const problem = { key: "platform", value: String(platform), message: `must be one of ${oneOf}`, fix: fixesFor(stack).set("platform kind") };
+        throw new UpError(formatProblems(stack, [problem]));
     }
     const ctx = config[`${NS}:kubeContext`];
     return { path: file, exists: true, platform, kubeContext: typeof ctx === "string" ? ctx : undefined };
