@@ -16,8 +16,12 @@ function isSecret(key: string): boolean {
 // there); the image builds get it as an absolute path, since the engine runs their provider elsewhere.
 const projectRoot = process.cwd();
 
+const stack = pulumi.getStack();
+const stackFile = path.resolve(projectRoot, `Pulumi.${stack}.yaml`);
+
 const config = loadConfig(pulumi.runtime.allConfig(), {
-    stack: pulumi.getStack(),
+    stack,
+    stackFileText: fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined,
     isSecret,
     fileExists: (relative) => fs.existsSync(path.resolve(projectRoot, relative)),
 });

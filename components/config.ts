@@ -130,18 +130,32 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
+/**
+ * The one way every command shows config problems (the program under `pulumi up`, render, diagram,
+ * doctor, up and preview): a header, then each problem on its own line with its fix below it.
+ */
 export function formatProblems(stack: string, problems: readonly ConfigProblem[]): string {
     const count = problems.length === 1 ? "1 config problem" : `${problems.length} config problems`;
     const lines = problems.map((p) => {
         const shown = p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`;
-        return `  - ${PROJECT}:${p.key}${shown}: ${p.message}\n    fix: ${p.fix}`;
+        return `  - ${fullKeyOf(p.key)}${shown}: ${p.message}\n    fix: ${p.fix}`;
     });
     return `stack "${stack}" has ${count}; nothing was created.\n${lines.join("\n")}`;
 }
 
+/** A problem's key as the stack file writes it: `launchpad:<key>`, or a foreign key as it was given. */
+function fullKeyOf(key: string): string {
+    return key.includes(":") ? key : `${PROJECT}:${key}`;
+}
+
+/** Namespaces whose keys something reads besides launchpad: the Pulumi engine and the Kubernetes provider. */
+const OTHER_READERS = ["pulumi", "kubernetes"];
+
 /** What the loader needs besides the raw values. */
 export interface LoadContext {
     readonly stack: string;
+    /** The stack file as written (`Pulumi.<stack>.yaml`): problems are listed in its order. */
+    readonly stackFileText?: string;
     /** Whether `launchpad:<key>` was set with --secret. */
     readonly isSecret?: (key: string) => boolean;
     /** Whether a path relative to the project exists; build contexts are checked when given. */
@@ -159,20 +173,23 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
     const problems: ConfigProblem[] = [];
     const known = Object.keys(CONFIG_KEYS);
     const given = new Map<string, string>();
+    const { set, rm } = fixesFor(context.stack);
     for (const [fullKey, value] of Object.entries(raw)) {
         const [namespace, key] = splitKey(fullKey);
-        if (namespace !== PROJECT) continue;
-        if (!(key in CONFIG_KEYS)) {
+        const shown = context.isSecret?.(fullKey) ? undefined : value;
+        if (namespace === PROJECT && !(key in CONFIG_KEYS)) {
             const suggestion = closest(key, known);
             problems.push({
                 key,
-                value,
+                value: shown,
                 message: suggestion ? `is not a launchpad setting; did you mean "${suggestion}"?` : "is not a launchpad setting",
-                fix: suggestion ? `pulumi config rm ${key} && pulumi config set ${suggestion} ${JSON.stringify(value)}` : `pulumi config rm ${key} (see the README's config table)`,
+                fix: suggestion ? `${rm(key)} && ${set(settingOf(suggestion, value, shown === undefined))}` : `${rm(key)} (see the README's config table)`,
             });
-            continue;
+        } else if (namespace !== PROJECT && !OTHER_READERS.includes(namespace)) {
+            problems.push({ key: fullKey, value: shown, ...foreignKeyProblem(namespace, key, value, shown === undefined, context.stack) });
+        } else if (namespace === PROJECT) {
+            given.set(key, value);
         }
-        given.set(key, value);
     }
 
     const values = new Map<ConfigKey, unknown>();
@@ -184,7 +201,7 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
             key,
             value: spec.secret ? undefined : given.get(key),
             message,
-            fix: fix ?? `pulumi config set ${spec.secret ? "--secret " : ""}${key} ${spec.example}`,
+            fix: fix ?? set(`${spec.secret ? "--secret " : ""}${key} ${spec.example}`),
         });
     };
 
@@ -213,8 +230,46 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
     }
     crossChecks(values, given, context, report);
 
-    if (problems.length > 0) throw new ConfigError(context.stack, problems);
+    if (problems.length > 0) throw new ConfigError(context.stack, inStackFileOrder(problems, context.stackFileText, Object.keys(raw)));
     return build(values, context.stack);
+}
+
+/**
+ * A key under a namespace nothing reads (`launchpd:backendReplicas`): Pulumi passes it to the program,
+ * which would ignore it. Suggests the project's namespace when the prefix is a misspelling of it, and
+ * the closest launchpad key when the key itself is misspelt as well.
+ */
+function foreignKeyProblem(namespace: string, key: string, value: string, secret: boolean, stack: string): Omit<ConfigProblem, "key" | "value"> {
+    const { set, rm } = fixesFor(stack);
+    const nobody = `is under "${namespace}:", which no program reads`;
+    const drop = `${rm(`${namespace}:${key}`)} (see the README's config table)`;
+    if (closest(namespace, [PROJECT]) === undefined) return { message: `${nobody}; launchpad's settings are ${PROJECT}:<key>`, fix: drop };
+    const meant = key in CONFIG_KEYS ? key : closest(key, Object.keys(CONFIG_KEYS));
+    if (meant === undefined) return { message: `${nobody}; did you mean "${PROJECT}:"? ("${key}" is not a launchpad setting either)`, fix: drop };
+    return { message: `${nobody}; did you mean "${PROJECT}:${meant}"?`, fix: `${rm(`${namespace}:${key}`)} && ${set(settingOf(meant, value, secret))}` };
+}
+
+/** What a fix sets a value under its right key with: the value itself, unless it is a secret (then `--secret` and a placeholder). */
+function settingOf(key: string, value: string, secret: boolean): string {
+    const secretKey = secret || (CONFIG_KEYS as Record<string, KeySpec>)[key]?.secret === true;
+    return secretKey ? `--secret ${key} ${secret ? "<the value>" : JSON.stringify(value)}` : `${key} ${JSON.stringify(value)}`;
+}
+
+/**
+ * The problems in the order of their keys in the stack file, so they read top to bottom beside it; then
+ * those of keys the file does not hold, in the order of the raw config (`rawKeys`), and last those of
+ * keys that are missing altogether (a required key), in the order found.
+ */
+export function inStackFileOrder(problems: readonly ConfigProblem[], stackFileText: string | undefined, rawKeys: readonly string[] = []): ConfigProblem[] {
+    const position = (key: string) => {
+        const full = fullKeyOf(key);
+        const escaped = full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        const inFile = stackFileText?.search(new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*:`, "m")) ?? -1;
+        if (inFile >= 0) return inFile;
+        const inRaw = rawKeys.indexOf(full);
+        return inRaw >= 0 ? Number.MAX_SAFE_INTEGER / 2 + inRaw : Infinity;
+    };
+    return problems.map((p, i) => ({ p, i, at: position(p.key) })).sort((a, b) => a.at - b.at || a.i - b.i).map(({ p }) => p);
 }
 
 function splitKey(fullKey: string): [string, string] {
@@ -266,8 +321,20 @@ function checkValue(spec: KeySpec, value: unknown): string | undefined {
 
 type Report = (key: ConfigKey, message: string, fix?: string) => void;
 
+/** The fixes of one stack's problems. */
+interface Fixes {
+    readonly set: (rest: string) => string;
+    readonly rm: (key: string) => string;
+}
+
+/** `pulumi config set|rm --stack <stack> …`: every fix a config problem offers names its stack. */
+export function fixesFor(stack: string): Fixes {
+    return { set: (rest) => `pulumi config set --stack ${stack} ${rest}`, rm: (key) => `pulumi config rm --stack ${stack} ${key}` };
+}
+
 /** Rules that involve more than one key, or the world outside the config. */
 function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>, context: LoadContext, report: Report): void {
+    const { set } = fixesFor(context.stack);
     const platform = values.get("platform");
     if (platform === "cloud") {
         for (const key of ["kubeContext", "registry", "host"] as const) {
@@ -276,10 +343,10 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
     }
     const hasUser = given.has("registryUsername");
     const hasPassword = given.has("registryPassword");
-    if (hasUser && !hasPassword) report("registryPassword", "is missing: registryUsername is set, so the registry needs a password or token", "pulumi config set --secret registryPassword <token>");
-    if (hasPassword && !hasUser) report("registryUsername", "is missing: registryPassword is set but no user to log in as", "pulumi config set registryUsername <user>");
+    if (hasUser && !hasPassword) report("registryPassword", "is missing: registryUsername is set, so the registry needs a password or token", set("--secret registryPassword <token>"));
+    if (hasPassword && !hasUser) report("registryUsername", "is missing: registryPassword is set but no user to log in as", set("registryUsername <user>"));
     if (hasPassword && context.isSecret && !context.isSecret(`${PROJECT}:registryPassword`)) {
-        report("registryPassword", "is stored in plain text in the stack file", "pulumi config set --secret registryPassword <token> (this re-stores it encrypted)");
+        report("registryPassword", "is stored in plain text in the stack file", set("--secret registryPassword <token> (this re-stores it encrypted)"));
     }
 
     for (const prefix of ["frontend", "backend", "db"] as const) {
@@ -288,42 +355,42 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
         const request = parseQuantity(String(values.get(requestKey)));
         const limit = parseQuantity(String(values.get(limitKey)));
         if (request !== undefined && limit !== undefined && request > limit) {
-            report(limitKey, `is below ${requestKey} (${values.get(requestKey)}); a limit must be at least the request`, `pulumi config set ${limitKey} ${values.get(requestKey)}`);
+            report(limitKey, `is below ${requestKey} (${values.get(requestKey)}); a limit must be at least the request`, set(`${limitKey} ${values.get(requestKey)}`));
         }
     }
 
     const surge = values.get("maxSurge") as number | string | undefined;
     const unavailable = values.get("maxUnavailable") as number | string | undefined;
     if (surge !== undefined && unavailable !== undefined && isZeroIntOrPercent(surge) && isZeroIntOrPercent(unavailable)) {
-        report("maxSurge", "and maxUnavailable are both 0, so a rolling update could never replace a pod", "pulumi config set maxSurge 1");
+        report("maxSurge", "and maxUnavailable are both 0, so a rolling update could never replace a pod", set("maxSurge 1"));
     }
     if (values.has("frontendPath") && values.get("frontendPath") === values.get("backendPath")) {
-        report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, "pulumi config set backendPath /api");
+        report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, set("backendPath /api"));
     }
 
     if (values.get("autoscaling") === true) {
         for (const tier of ["frontend", "backend"] as const) {
             const min = values.get(`${tier}Replicas`) as number | undefined;
             const max = values.get(`${tier}MaxReplicas`) as number | undefined;
-            if (min === 0) report(`${tier}Replicas`, "is 0 with autoscaling on; the autoscaler needs at least 1 pod", `pulumi config set ${tier}Replicas 2`);
+            if (min === 0) report(`${tier}Replicas`, "is 0 with autoscaling on; the autoscaler needs at least 1 pod", set(`${tier}Replicas 2`));
             else if (min !== undefined && max !== undefined && min > max) {
-                report(`${tier}MaxReplicas`, `is below ${tier}Replicas (${min}), the autoscaler's minimum`, `pulumi config set ${tier}MaxReplicas ${min}`);
+                report(`${tier}MaxReplicas`, `is below ${tier}Replicas (${min}), the autoscaler's minimum`, set(`${tier}MaxReplicas ${min}`));
             }
         }
     }
-    checkDataLock(values, report);
+    checkDataLock(values, report, fixesFor(context.stack));
 
     const egress = values.get("backendEgress");
     if (Array.isArray(egress)) egress.forEach((rule, i) => {
         const problem = checkEgressRule(rule);
-        if (problem) report("backendEgress", `item ${i} ${problem}`, `pulumi config set --path 'backendEgress[${i}].cidr' 203.0.113.0/24`);
+        if (problem) report("backendEgress", `item ${i} ${problem}`, set(`--path 'backendEgress[${i}].cidr' 203.0.113.0/24`));
     });
 
     const nodeSelector = values.get("nodeSelector");
     if (typeof nodeSelector === "object" && nodeSelector !== null) {
         for (const [label, value] of Object.entries(nodeSelector)) {
             const problem = checkLabelKey(label) ?? (typeof value === "string" ? checkLabelValue(value) : "must map to a string");
-            if (problem) report("nodeSelector", `entry "${label}" ${problem}`, `pulumi config set --path 'nodeSelector.pool' apps`);
+            if (problem) report("nodeSelector", `entry "${label}" ${problem}`, set(`--path 'nodeSelector.pool' apps`));
         }
     }
     const tolerations = values.get("tolerations");
@@ -341,8 +408,8 @@ function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>
         for (const tier of ["frontend", "backend"] as const) {
             const buildContext = String(values.get(`${tier}Context`));
             const dockerfile = `${buildContext}/${String(values.get(`${tier}Dockerfile`))}`;
-            if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, `pulumi config set ${tier}Context apps/${tier}`);
-            else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, `pulumi config set ${tier}Dockerfile Dockerfile`);
+            if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, set(`${tier}Context apps/${tier}`));
+            else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, set(`${tier}Dockerfile Dockerfile`));
         }
     }
 }
@@ -354,7 +421,7 @@ export function dataLockOf(values: { appName: string; namespace: string; storage
 
 const dataLockKeys: Record<string, string> = { appName: "appName", namespace: "namespace", storageClass: "dbStorageClass", storageSize: "dbStorageSize" };
 
-function checkDataLock(values: Map<ConfigKey, unknown>, report: Report): void {
+function checkDataLock(values: Map<ConfigKey, unknown>, report: Report, { set, rm }: Fixes): void {
     const current = dataLockOf({
         appName: String(values.get("appName")),
         namespace: String(values.get("namespace")),
@@ -363,7 +430,7 @@ function checkDataLock(values: Map<ConfigKey, unknown>, report: Report): void {
     });
     const lock = values.get("dataLock") as string | undefined;
     if (lock === undefined) {
-        if (values.get("protect") === true) report("dataLock", "is required when protect is true: it records what the protected database's identity rests on", `pulumi config set dataLock "${current}"`);
+        if (values.get("protect") === true) report("dataLock", "is required when protect is true: it records what the protected database's identity rests on", set(`dataLock "${current}"`));
         return;
     }
     if (lock === current || values.get("allowDataReplacement") === true) return;
@@ -374,7 +441,7 @@ function checkDataLock(values: Map<ConfigKey, unknown>, report: Report): void {
     report(
         "dataLock",
         `differs from the config (${changes.join(", ")}): that change makes Kubernetes replace the database and its volume, and the data would be lost`,
-        `put the old value back; or, to replace the database on purpose, pulumi config set allowDataReplacement true for this deploy, then pulumi config set dataLock "${current}" and remove allowDataReplacement`,
+        `put the old value back; or, to replace the database on purpose, ${set("allowDataReplacement true")} for this deploy, then ${set(`dataLock "${current}"`)} and ${rm("allowDataReplacement")}`,
     );
 }
 

@@ -4,6 +4,12 @@
 import { parseArgs } from "node:util";
 import type { StackRun } from "./harness";
 
+/**
+ * The stack every command uses without `--stack`: the one that runs on a laptop, the only one that gets a
+ * generated passphrase and the kind bootstrap by default.
+ */
+export const DEV_STACK = "dev";
+
 /** Exit codes every command uses. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -76,21 +82,13 @@ export function firstLine(error: unknown): string {
 }
 
 /**
- * The harness's failures in one line: a ConfigError (it carries `problems`) lists every problem with
- * its fix; a StackFileError (unknown stack, missing or unreadable stack file) is one line already.
+ * The harness's failures: a ConfigError lists every problem with its fix, one per line, as the program
+ * itself does (components/config.ts formatProblems); a StackFileError (unknown stack, missing or
+ * unreadable stack file) says what and where already; anything else in one line.
  */
 export function describeStackError(stack: string, error: unknown): string {
-    const problems = (error as { problems?: unknown }).problems;
-    if (Array.isArray(problems) && problems.length > 0) {
-        const listed = problems.map((p: { key?: string; value?: string; message?: string; fix?: string }) => {
-            const value = p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`;
-            const fix = p.fix ? ` (fix: ${p.fix})` : "";
-            return `launchpad:${p.key}${value}: ${p.message}${fix}`;
-        });
-        const count = problems.length === 1 ? "1 config problem" : `${problems.length} config problems`;
-        return `stack "${stack}" has ${count}: ${listed.join("; ")}`;
-    }
-    if ((error as Error)?.name === "StackFileError") return firstLine(error);
+    const name = (error as Error)?.name;
+    if (name === "ConfigError" || name === "StackFileError") return String((error as Error).message);
     return `the program failed for stack "${stack}": ${firstLine(error)}`;
 }
 

@@ -82,7 +82,71 @@ describe("config loader", () => {
         assert.throws(attempt, (error: Error) => {
             assert.match(error.message, /stack "dev" has 1 config problem; nothing was created/);
             assert.match(error.message, /launchpad:backendReplicas = "two": must be a whole number/);
-            assert.match(error.message, /fix: pulumi config set backendReplicas 2/);
+            assert.match(error.message, /fix: pulumi config set --stack dev backendReplicas 2/);
+            return true;
+        });
+    });
+
+    it("names the stack in every fix it offers", () => {
+        const problems = problemsOf({
+            "launchpad:platform": "cloud", "launchpad:backendReplicas": "-1", "launchpad:frontendReplica": "2", "launchpad:registryUsername": "bot",
+            "launchpad:protect": "true", "launchpad:maxSurge": "0", "launchpad:maxUnavailable": "0", "launchpd:dbName": "x",
+        }, "prod");
+        assert.ok(problems.length >= 8, JSON.stringify(problems));
+        for (const problem of problems) {
+            for (const command of problem.fix.match(/pulumi config \w+/g) ?? []) assert.match(command, /^pulumi config (set|rm)$/);
+            const commands = [...problem.fix.matchAll(/pulumi config (set|rm)( --stack prod)?/g)];
+            assert.ok(commands.length > 0 || /Pulumi\.prod\.yaml/.test(problem.fix), `${problem.key}: ${problem.fix}`);
+            for (const c of commands) assert.equal(c[2], " --stack prod", `${problem.key}: ${problem.fix}`);
+        }
+    });
+
+    it("reports a key under a misspelt project prefix, which no program would read, with the key it meant", () => {
+        const [problem, ...rest] = problemsOf({ "launchpd:backendReplicas": "3" });
+        assert.deepEqual(rest, []);
+        assert.deepEqual(problem, {
+            key: "launchpd:backendReplicas",
+            value: "3",
+            message: 'is under "launchpd:", which no program reads; did you mean "launchpad:backendReplicas"?',
+            fix: 'pulumi config rm --stack dev launchpd:backendReplicas && pulumi config set --stack dev backendReplicas "3"',
+        });
+    });
+
+    it("suggests the key too when both the prefix and the key are misspelt, and only the prefix when the key is nothing like one", () => {
+        assert.equal(problemsOf({ "lanchpad:backendReplica": "3" })[0].message, 'is under "lanchpad:", which no program reads; did you mean "launchpad:backendReplicas"?');
+        assert.equal(
+            problemsOf({ "launchpd:zzzzzzzz": "3" })[0].message,
+            'is under "launchpd:", which no program reads; did you mean "launchpad:"? ("zzzzzzzz" is not a launchpad setting either)',
+        );
+        assert.deepEqual(problemsOf({ "acme:replicas": "3" })[0], {
+            key: "acme:replicas",
+            value: "3",
+            message: 'is under "acme:", which no program reads; launchpad\'s settings are launchpad:<key>',
+            fix: "pulumi config rm --stack dev acme:replicas (see the README's config table)",
+        });
+    });
+
+    it("shows the problem of a key under a foreign prefix with its full key, and hides a secret value", () => {
+        assert.throws(() => loadConfig({ "launchpd:registryPassword": "hunter2" }, { stack: "dev", isSecret: () => true }), (error: Error) => {
+            assert.match(error.message, /\n {2}- launchpd:registryPassword: is under "launchpd:"/);
+            assert.doesNotMatch(error.message, /hunter2/);
+            return true;
+        });
+    });
+
+    it("lists the problems in the order of the stack file, and missing keys after them", () => {
+        const stackFileText = [
+            "config:",
+            "  launchpad:platform: cloud",
+            "  launchpad:frontendReplica: 2",
+            "  launchpd:dbName: x",
+            '  "launchpad:backendReplicas": -1',
+            "",
+        ].join("\n");
+        const raw = { "launchpad:backendReplicas": "-1", "launchpd:dbName": "x", "launchpad:platform": "cloud", "launchpad:frontendReplica": "2" };
+        assert.throws(() => loadConfig(raw, { stack: "prod", stackFileText }), (error: ConfigError) => {
+            assert.deepEqual(error.problems.map((p) => p.key), ["frontendReplica", "launchpd:dbName", "backendReplicas", "kubeContext", "registry", "host"]);
+            assert.match(error.message, /\n {2}- launchpad:frontendReplica = "2": [^\n]*\n[^\n]*\n {2}- launchpd:dbName = "x": [^\n]*\n[^\n]*\n {2}- launchpad:backendReplicas = "-1": /);
             return true;
         });
     });

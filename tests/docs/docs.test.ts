@@ -51,3 +51,27 @@ describe("npm run docs", () => {
         assert.throws(() => withConfigTable("# App\n"), (e: Error) => e.message.includes(TABLE_BEGIN));
     });
 });
+
+describe("the README, for someone who follows it literally", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const { MIN_NODE_MAJOR } = require("../../tools/launch/nodeVersion") as { MIN_NODE_MAJOR: number };
+
+    it("says right under the two commands what to have before starting: Node, PostgreSQL for the tests, and what up needs", () => {
+        const afterCommands = readme.slice(readme.indexOf("npm run up                      #"));
+        const block = afterCommands.slice(0, afterCommands.indexOf("\n## "));
+        assert.match(block, /\*\*Before you start:\*\*/);
+        assert.ok(block.includes(`**Node.js ${MIN_NODE_MAJOR} or newer**`), "the Node version every command checks");
+        assert.match(block, /PostgreSQL 15\+ server binaries[\s\S]*apt-get install postgresql[\s\S]*brew install postgresql@/);
+        assert.match(block, /DATABASE_URL/);
+        assert.match(block, /For `npm run up`[\s\S]*\(#prerequisites\)/);
+    });
+
+    it("offers the live doctor to run before deploying only for a stack whose cluster exists before up (never dev's kind cluster)", () => {
+        const shown = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join("\n");
+        const doctorCommands = [...shown.matchAll(/npm run doctor[^\n#]*/g)].map((m) => m[0].trim());
+        assert.ok(doctorCommands.length > 0);
+        for (const command of doctorCommands) {
+            assert.ok(/--nodes|--stack (?!dev\b)\w/.test(command), `the README offers \`${command}\`, which on dev needs the cluster up creates`);
+        }
+    });
+});

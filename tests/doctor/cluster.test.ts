@@ -97,6 +97,18 @@ describe("doctor: the live cluster through a kubeconfig context (fake API server
         });
     });
 
+    it("says that a kind stack's cluster does not exist yet, and that `npm run up` creates it, instead of listing unrelated contexts", async () => {
+        const other = await writeKubeconfig(api, "minikube", token);
+        await assert.rejects(new LiveClusterSource({ context: "kind-launchpad", kubeconfig: other, kindCluster: "launchpad" }).read(), (e: Error) => {
+            assert.ok(e instanceof UsageError);
+            assert.equal(
+                e.message,
+                'the kind cluster "launchpad" does not exist yet (the kubeconfig has no context kind-launchpad); `npm run up` creates it, or pass --nodes to check against kubectl\'s dumps of another cluster',
+            );
+            return true;
+        });
+    });
+
     it("turns a refused request into one line naming the context", async () => {
         const badConfig = await writeKubeconfig(api, "kind-launchpad", "not-the-token");
         await assert.rejects(new LiveClusterSource({ context: "kind-launchpad", kubeconfig: badConfig }).read(), (e: Error) => {

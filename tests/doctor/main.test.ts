@@ -22,8 +22,11 @@ describe("doctor: the command line", () => {
     it("reads --stack, --nodes, --pods and --json, with or without '='", () => {
         assert.deepEqual(parseArgs(["--stack", "dev", "--nodes=n.json", "--pods", "p.json", "--json"]), { stack: "dev", nodes: "n.json", pods: "p.json", json: true });
     });
+    it("takes the dev stack when --stack is not given, as every command does", () => {
+        assert.deepEqual(parseArgs([]), { stack: "dev", json: false });
+        assert.deepEqual(parseArgs(["--json"]), { stack: "dev", json: true });
+    });
     const bad: [string[], RegExp][] = [
-        [[], /^--stack is required; usage: npm run doctor -- --stack <name>/],
         [["--stack"], /^--stack needs a value/],
         [["--stack", "--json"], /^--stack needs a value/],
         [["--stack", "dev", "--node", "n.json"], /^unknown argument --node; usage:/],
@@ -45,7 +48,7 @@ describe("doctor: the command line", () => {
     it("prints the usage for --help and exits 0", async () => {
         const out = await runDoctor(["--help"], inject);
         assert.equal(out.code, 0);
-        assert.match(out.stdout, /^usage: npm run doctor -- --stack <name>/);
+        assert.match(out.stdout, /^usage: npm run doctor -- \[--stack <name> \(default dev\)\]/);
     });
 });
 
@@ -120,17 +123,19 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         assert.match(out.stderr, /"eight" is not a Kubernetes quantity/);
     });
 
-    it("exits 2 with every config problem on one line when the stack's config is invalid", async () => {
-        const problems = [
-            { key: "frontendCpu", value: "lots", message: "is not a quantity", fix: "pulumi config set frontendCpu 50m" },
-            { key: "platform", value: "moon", message: 'must be one of "kind", "cloud"', fix: "pulumi config set platform cloud" },
-        ];
-        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], {
-            loadStack: async () => { throw Object.assign(new Error("stack \"dev\" has 2 config problems; nothing was created.\n  - ..."), { problems }); },
-        });
+    it("exits 2 listing every config problem on its own line with its fix, as the program does", async () => {
+        const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpd:frontendCpu": "lots" };
+        const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], { loadStack: (name) => runStack(name, { config }) });
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, 'doctor: stack "dev" has 2 config problems: launchpad:frontendCpu = "lots": is not a quantity (fix: pulumi config set frontendCpu 50m); '
-            + 'launchpad:platform = "moon": must be one of "kind", "cloud" (fix: pulumi config set platform cloud)\n');
+        assert.equal(out.stdout, "");
+        assert.equal(
+            out.stderr,
+            'doctor: stack "dev" has 2 config problems; nothing was created.\n' +
+                '  - launchpad:backendReplicas = "-1": must be at least 0\n' +
+                "    fix: pulumi config set --stack dev backendReplicas 2\n" +
+                '  - launchpd:frontendCpu = "lots": is under "launchpd:", which no program reads; did you mean "launchpad:frontendCpu"?\n' +
+                '    fix: pulumi config rm --stack dev launchpd:frontendCpu && pulumi config set --stack dev frontendCpu "lots"\n',
+        );
     });
 });
 
@@ -156,12 +161,26 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
         assert.equal((JSON.parse(res.stdout) as DoctorReport).ok, false);
     });
 
+    it("runs as a process: `doctor` on the dev stack before any kind cluster exists says so, and that `npm run up` creates it", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-no-kind-"));
+        const kubeconfig = path.join(dir, "config");
+        await fs.writeFile(kubeconfig, "apiVersion: v1\nkind: Config\nclusters:\n- name: work\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: work\n  context:\n    cluster: work\n    user: me\ncurrent-context: work\nusers:\n- name: me\n  user: {}\n");
+        try {
+            const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--stack", "dev"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, KUBECONFIG: kubeconfig } });
+            assert.equal(res.status, 2, res.stderr);
+            assert.equal(res.stdout, "");
+            assert.equal(res.stderr, 'doctor: the kind cluster "launchpad" does not exist yet (the kubeconfig has no context kind-launchpad); `npm run up` creates it, or pass --nodes to check against kubectl\'s dumps of another cluster\n');
+        } finally {
+            await fs.rm(dir, { recursive: true, force: true });
+        }
+    });
+
     it("runs as a process: a usage error exits 2 with one line and no stack trace", () => {
-        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--nodes", "x.json"], { cwd: ROOT, encoding: "utf8" });
+        const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--stack", "dev", "--pods", "x.json"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(res.status, 2);
         assert.equal(res.stdout, "");
         assert.equal(res.stderr.trim().split("\n").length, 1);
-        assert.match(res.stderr, /^doctor: --stack is required/);
+        assert.match(res.stderr, /^doctor: --pods needs --nodes/);
     });
 });
 

@@ -25,8 +25,8 @@ describe("deploying: compiled by tools/launch, type-checked by the build", () =>
         assert.equal(tsconfig.compilerOptions.noEmit, true);
         assert.ok(tsconfig.include.includes("tools/launch/*.js"), "the launcher's JavaScript is checked through its JSDoc");
     });
-    it("has npm run build, which npm test runs first, type-check and then compile the program to bin/", () => {
-        assert.equal(scripts.build, "tsc && node tools/launch/compile.js");
+    it("has npm run build, which npm test runs first, check the Node version, type-check and then compile the program to bin/", () => {
+        assert.equal(scripts.build, "node tools/launch/nodeVersion.js && tsc && node tools/launch/compile.js");
         assert.match(scripts.test, /^npm run build && /);
     });
     it("lets no script call tsc with --noCheck (it would check nothing)", () => {

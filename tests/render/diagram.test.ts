@@ -418,6 +418,13 @@ describe("npm run diagram", () => {
         assert.match(result.stdout, /\nflowchart TB\n[\s\S]*Deployment web/);
     });
 
+    it("draws the dev stack when --stack is not given, as every command does", async () => {
+        const asked: string[] = [];
+        const result = await runDiagram(["--print"], { loadStack: async (stack) => (asked.push(stack), shop()) });
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(asked, ["dev"]);
+    });
+
     it("refuses an unknown stack with one line and exit code 2", async () => {
         const result = await runDiagram(["--stack", "staging"]);
         assert.equal(result.code, 2);

@@ -169,7 +169,6 @@ describe("npm run render", () => {
 
     for (const [what, argv, message] of [
         ["an unknown flag", ["--stack", "dev", "--outdir", "elsewhere"], /^render: unknown argument "--outdir"; usage: /],
-        ["no stack", ["--check"], /^render: --stack is required; usage: /],
         ["a stack without a stack file", ["--stack", "staging"], /^render: unknown stack "staging": there is no Pulumi\.staging\.yaml \(stacks: .*dev.*\)$/],
         ["--out without a value", ["--stack", "dev", "--out"], /^render: --out needs a value; usage: /],
     ] as const) {
@@ -183,14 +182,24 @@ describe("npm run render", () => {
         });
     }
 
-    it("refuses invalid config with every problem on one line and exit code 2, writing nothing", async () => {
+    it("renders the dev stack when --stack is not given, as every command does", async () => {
+        const asked: string[] = [];
+        const out = tempDir();
+        const result = await runRender(["--out", out], { loadStack: async (stack) => (asked.push(stack), shop()) });
+        assert.equal(result.code, 0, result.stderr);
+        assert.deepEqual(asked, ["dev"]);
+        assert.deepEqual(fs.readdirSync(out), ["dev"]);
+    });
+
+    it("refuses invalid config with every problem on its own line, as the program lists them, and exit code 2, writing nothing", async () => {
         const out = tempDir();
         const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpad:frontendReplica": "2" };
         const result = await runRender(["--stack", "dev", "--out", out], { loadStack: (stack) => runStack(stack, { config }) });
         assert.equal(result.code, 2);
-        assert.match(result.stderr, /^render: stack "dev" has 2 config problems: launchpad:.*\n$/);
-        assert.match(result.stderr, /launchpad:backendReplicas = "-1": must be at least 0 \(fix: pulumi config set backendReplicas 2\)/);
-        assert.match(result.stderr, /launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?/);
+        assert.match(result.stderr, /^render: stack "dev" has 2 config problems; nothing was created\.\n/);
+        assert.match(result.stderr, /\n {2}- launchpad:backendReplicas = "-1": must be at least 0\n {4}fix: pulumi config set --stack dev backendReplicas 2\n/);
+        assert.match(result.stderr, /\n {2}- launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?\n {4}fix: pulumi config rm --stack dev frontendReplica && /);
+        assert.equal(result.stderr.split("\n").length, 6, result.stderr);
         assert.deepEqual(fs.readdirSync(out), []);
     });
 

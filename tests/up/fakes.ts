@@ -303,9 +303,15 @@ export function tempProject(files: Record<string, string> = {}): string {
     const defaults: Record<string, string> = {
         "Pulumi.yaml": "name: launchpad\nruntime: nodejs\n",
         "Pulumi.dev.yaml": 'config:\n  launchpad:platform: kind\n  launchpad:registry: localhost:5001\n  launchpad:host: launchpad.localhost\n',
-        "Pulumi.prod.yaml": 'config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  launchpad:registry: registry.example.com/team\n',
+        "Pulumi.prod.yaml": 'config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  launchpad:registry: registry.example.com/team\n  launchpad:host: app.example.com\n',
+        // The build contexts the config names, which up checks before it starts.
+        "apps/frontend/Dockerfile": "FROM scratch\n",
+        "apps/backend/Dockerfile": "FROM scratch\n",
     };
-    for (const [name, text] of Object.entries({ ...defaults, ...files })) fs.writeFileSync(path.join(root, name), text);
+    for (const [name, text] of Object.entries({ ...defaults, ...files })) {
+        fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+        fs.writeFileSync(path.join(root, name), text);
+    }
     return root;
 }
 

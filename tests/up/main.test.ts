@@ -92,6 +92,81 @@ describe("up: main's exit codes", () => {
     });
 });
 
+describe("up and preview: the stack's config first, then the tools, reported together", () => {
+    const brokenDev = [
+        "config:",
+        "  launchpad:backendReplicas: -1",
+        "  launchpd:frontendReplicas: 2",
+        "  launchpad:frontendCpuu: 100m",
+        "",
+    ].join("\n");
+    for (const command of ["up", "preview"] as const) {
+        it(`${command} on a machine without the tools lists the config problems in the stack file's order, then the missing tools, and exits 1`, async () => {
+            const c = capture();
+            const machine = new FakeMachine(freshMachine({ installed: new Set() }));
+            const code = await main([command], { runner: machine, repoRoot: tempProject({ "Pulumi.dev.yaml": brokenDev }), env: {} }, c.output);
+            assert.equal(code, 1);
+            const err = c.err.join("");
+            assert.equal(
+                err.split("\n").slice(0, 8).join("\n"),
+                [
+                    'stack "dev" has 3 config problems; nothing was created.',
+                    '  - launchpad:backendReplicas = "-1": must be at least 0',
+                    "    fix: pulumi config set --stack dev backendReplicas 2",
+                    '  - launchpd:frontendReplicas = "2": is under "launchpd:", which no program reads; did you mean "launchpad:frontendReplicas"?',
+                    '    fix: pulumi config rm --stack dev launchpd:frontendReplicas && pulumi config set --stack dev frontendReplicas "2"',
+                    '  - launchpad:frontendCpuu = "100m": is not a launchpad setting; did you mean "frontendCpu"?',
+                    '    fix: pulumi config rm --stack dev frontendCpuu && pulumi config set --stack dev frontendCpu "100m"',
+                    `launchpad ${command}: 4 prerequisites are not met; nothing was changed:`,
+                ].join("\n"),
+            );
+            for (const tool of ["pulumi", "docker", "kind", "kubectl"]) assert.match(err, new RegExp(`\n  - ${tool} is not installed: `));
+            assert.match(err, new RegExp(`\nFix the above, then run \`npm run ${command}\` again\.\n$`));
+            assert.deepEqual(c.out, [], "nothing ran");
+        });
+    }
+
+    it("up with every tool present still stops on a config problem, naming the stack in each fix, before it changes anything", async () => {
+        const c = capture();
+        const machine = new FakeMachine(freshMachine());
+        const root = tempProject({ "Pulumi.prod.yaml": "config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  launchpad:registry: registry.example.com/team\n" });
+        const code = await main(["up", "--stack", "prod"], { runner: machine, repoRoot: root, env: { PULUMI_CONFIG_PASSPHRASE: "x" } }, c.output);
+        assert.equal(code, 1);
+        assert.equal(
+            c.err.join(""),
+            'stack "prod" has 1 config problem; nothing was created.\n' +
+                "  - launchpad:host: is required when platform is cloud (there is no sensible default for a cloud cluster)\n" +
+                "    fix: pulumi config set --stack prod host app.example.com\n" +
+                "Fix the above, then run `npm run up -- --stack prod` again.\n",
+        );
+        assert.deepEqual(machine.mutations(), []);
+    });
+
+    it("counts the registry login CI passes in the environment as the stack's config", async () => {
+        const c = capture();
+        const root = tempProject({ "Pulumi.prod.yaml": "config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: prod-cluster\n  launchpad:registry: registry.example.com/team\n  launchpad:host: app.example.com\n  launchpad:registryUsername: ci-bot\n" });
+        const runner = new FakeMachine(freshMachine({ installed: new Set() }));
+        await main(["up", "--stack", "prod"], { runner, repoRoot: root, env: { LAUNCHPAD_REGISTRY_PASSWORD: "token" } }, c.output);
+        assert.doesNotMatch(c.err.join(""), /config problem/);
+        const d = capture();
+        await main(["up", "--stack", "prod"], { runner, repoRoot: root, env: {} }, d.output);
+        assert.match(d.err.join(""), /launchpad:registryPassword: is missing: registryUsername is set/);
+    });
+
+    it("names the file, line and column of a YAML mistake, with the lines, and exits 1", async () => {
+        const c = capture();
+        const root = tempProject({ "Pulumi.dev.yaml": "config:\n  launchpad:platform: kind\n  launchpad:backendReplicas: 2\n  launchpad:backendReplicas: 3\n" });
+        assert.equal(await main(["preview"], { runner: new FakeMachine(freshMachine()), repoRoot: root, env: {} }, c.output), 1);
+        assert.equal(
+            c.err.join(""),
+            'Pulumi.dev.yaml:4:3: the key "launchpad:backendReplicas" is given twice (first on line 3); keep one of the lines in Pulumi.dev.yaml\n' +
+                "  3 |   launchpad:backendReplicas: 2\n" +
+                "  4 |   launchpad:backendReplicas: 3\n" +
+                "    |   ^\n",
+        );
+    });
+});
+
 describe("up: the real CLI on a machine without the tools", () => {
     it("prints exactly which tools are missing and how to get them, and exits non-zero", function () {
         this.timeout(120_000);

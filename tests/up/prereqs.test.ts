@@ -12,10 +12,9 @@ describe("up: prerequisite checks", () => {
     });
 
     it("rejects Node 20 with the version found and how to get 22", () => {
-        assert.deepEqual(nodeProblem("20.11.1"), {
-            what: "node 20.11.1 is too old: launchpad needs Node.js 22 or newer",
-            fix: ["nvm install 22 && nvm use 22", "or: https://nodejs.org/en/download"],
-        });
+        const problem = nodeProblem("20.11.1");
+        assert.match(problem?.what ?? "", /^launchpad needs Node\.js 22 or newer, but this is Node\.js v20\.11\.1\. Get it with nvm \(nvm install 22 && nvm use 22\), an installer from https:\/\/nodejs\.org\/en\/download, or without either: npm install --prefix ~\/\.cache\/node22 node-\w+-\w+@22 /);
+        assert.deepEqual(problem?.fix, []);
     });
 
     it("says what pulumi is for and how to install it", async () => {
@@ -62,7 +61,7 @@ describe("up: prerequisite checks", () => {
     it("reports every problem at once, Node first, in a fixed order", async () => {
         const problems = await checkPrerequisites(none(), all, "18.19.0");
         assert.deepEqual(
-            problems.map((p) => p.what.split(" ")[0]),
+            problems.map((p) => (p.what.startsWith("launchpad needs Node.js") ? "node" : p.what.split(" ")[0])),
             ["node", "pulumi", "docker", "kind", "kubectl"],
         );
     });

@@ -121,7 +121,9 @@ describe("up: reading a stack file", () => {
 
     it("rejects a platform other than kind or cloud", () => {
         const root = tempProject({ "Pulumi.dev.yaml": "config:\n  launchpad:platform: minikube\n" });
-        assert.throws(() => readStackFile(root, "dev"), /launchpad:platform is "minikube"; use "kind" or "cloud"/);
+        assert.throws(() => readStackFile(root, "dev"), {
+            message: 'stack "dev" has 1 config problem; nothing was created.\n  - launchpad:platform = "minikube": must be one of "kind", "cloud"\n    fix: pulumi config set --stack dev platform kind',
+        });
     });
 });
 

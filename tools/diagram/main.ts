@@ -1,4 +1,4 @@
-// `npm run diagram -- --stack <name> [--out <dir>] [--print]`
+// `npm run diagram -- [--stack <name>] [--out <dir>] [--print]` (default stack dev)
 //
 // Draws the app as its users think of it, top to bottom — browser → ingress controller (host, paths)
 // → Services (ports) → workloads (replicas, where the image is built from) → database (storage),
@@ -11,14 +11,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_KEYS } from "../../components/config";
-import { describeStackError, exitWith, firstLine, loadStack, Outcome, parseFlags, UsageError } from "../cli";
+import { describeStackError, DEV_STACK, exitWith, firstLine, loadStack, Outcome, parseFlags, UsageError } from "../cli";
 import { RenderInput, renderManifests, shownName } from "../render/render";
 import { toDot } from "./dot";
 import { toMermaid } from "./mermaid";
 import { buildModel, imageOrigins } from "./model";
 import { dotToSvg } from "./svg";
 
-export const USAGE = "usage: npm run diagram -- --stack <name> [--out <dir>] [--print]";
+export const USAGE = "usage: npm run diagram -- [--stack <name> (default dev)] [--out <dir>] [--print]";
 
 /** A run of the program; `config.appName` names the files. */
 export type DiagramInput = RenderInput & { readonly config?: { readonly appName?: string } };
@@ -44,8 +44,7 @@ export function parseArgs(argv: readonly string[]): DiagramArgs {
     const stack = flags.get("--stack") ?? [];
     const out = flags.get("--out") ?? ["rendered"];
     if (stack.length > 1 || out.length > 1) throw new UsageError(`--stack and --out are given once; ${USAGE}`);
-    if (stack.length === 0 && !help) throw new UsageError(`--stack is required; ${USAGE}`);
-    return { stack: stack[0] ?? "", out: out[0], print: flags.has("--print"), help };
+    return { stack: stack[0] ?? DEV_STACK, out: out[0], print: flags.has("--print"), help };
 }
 
 /** The picture of a run: Mermaid text and DOT, both from one model. */

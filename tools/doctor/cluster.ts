@@ -115,10 +115,18 @@ function oneLine(e: unknown): string {
     return `${String(err.message ?? e).split("\n")[0]}${cause ? ` (${cause})` : ""}`;
 }
 
+/** Which cluster to read: a kubeconfig context (in a file, or the default kubeconfig). */
+export interface LiveCluster {
+    readonly context: string;
+    readonly kubeconfig?: string;
+    /** The kind cluster behind the context, when `npm run up` creates it (a kind stack): a missing context then means it does not exist yet. */
+    readonly kindCluster?: string;
+}
+
 /** The live cluster behind a kubeconfig context: nodes, running pods, IngressClasses and StorageClasses. */
 export class LiveClusterSource implements ClusterSource {
     readonly live = true;
-    constructor(readonly cluster: { context: string; kubeconfig?: string }, private readonly load = loadKubernetesClient) {}
+    constructor(readonly cluster: LiveCluster, private readonly load = loadKubernetesClient) {}
 
     get description(): string {
         return `context ${this.cluster.context}${this.cluster.kubeconfig ? ` in ${this.cluster.kubeconfig}` : ""}`;
@@ -132,6 +140,11 @@ export class LiveClusterSource implements ClusterSource {
             else kc.loadFromDefault();
         } catch (e) {
             throw new UsageError(`cannot load kubeconfig ${this.cluster.kubeconfig ?? "(default)"}: ${oneLine(e)}`);
+        }
+        if (!kc.getContextObject(this.cluster.context) && this.cluster.kindCluster !== undefined) {
+            throw new UsageError(
+                `the kind cluster "${this.cluster.kindCluster}" does not exist yet (the kubeconfig has no context ${this.cluster.context}); \`npm run up\` creates it, or pass --nodes to check against kubectl's dumps of another cluster`,
+            );
         }
         if (!kc.getContextObject(this.cluster.context)) {
             const known = kc.getContexts().map((c) => c.name);
@@ -170,7 +183,8 @@ export class LiveClusterSource implements ClusterSource {
                 })),
             };
         } catch (e) {
-            throw new UsageError(`cannot read the cluster through ${this.description}: ${oneLine(e)}`);
+            const kind = this.cluster.kindCluster === undefined ? "" : `; if the kind cluster "${this.cluster.kindCluster}" is stopped, \`npm run up\` starts it`;
+            throw new UsageError(`cannot read the cluster through ${this.description}: ${oneLine(e)}${kind}`);
         }
     }
 }

@@ -1,4 +1,4 @@
-// `npm run doctor -- --stack <name> [--nodes <file>] [--pods <file>] [--json]`
+// `npm run doctor -- [--stack <name>] [--nodes <file>] [--pods <file>] [--json]`
 //
 // Says before deploying what will not schedule, pull or route, and what to change. The workloads come
 // from the program itself, run under Pulumi mocks with the stack's config (tools/harness); the cluster
@@ -6,11 +6,12 @@
 // Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
 // stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
 
-import { describeStackError, firstLine, readArgv, UsageError } from "../cli";
+import { describeStackError, DEV_STACK, firstLine, readArgv, UsageError } from "../cli";
 import { checkArchitecture } from "./architecture";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
+import { KIND } from "../up/kind";
 import { checkIngressNamespace, checkNetworkPolicyEnforcement } from "./network";
 import { checkImage, credentialsFor, Credentials, helperCredentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
 import { ProcessRunner } from "../up/runner";
@@ -45,7 +46,7 @@ export interface DoctorDeps {
     credentials(registry: string, config: StackConfig): Promise<Credentials | undefined>;
 }
 
-export const USAGE = "usage: npm run doctor -- --stack <name> [--nodes <kubectl get nodes -o json file>] [--pods <kubectl get pods -A -o json file>] [--json]";
+export const USAGE = "usage: npm run doctor -- [--stack <name> (default dev)] [--nodes <kubectl get nodes -o json file>] [--pods <kubectl get pods -A -o json file>] [--json]";
 
 /** Parses the command line; throws UsageError with a one-line message. */
 export function parseArgs(argv: string[]): DoctorArgs {
@@ -54,9 +55,8 @@ export function parseArgs(argv: string[]): DoctorArgs {
         throw new UsageError(read.problem === "no value" ? `${read.flag} needs a value; ${USAGE}` : `unknown argument ${read.arg}; ${USAGE}`);
     }
     const last = (flag: string) => read.flags.get(flag)?.at(-1);
-    const args: DoctorArgs = { stack: last("--stack") ?? "", json: read.flags.has("--json") };
+    const args: DoctorArgs = { stack: last("--stack") ?? DEV_STACK, json: read.flags.has("--json") };
     if (read.flags.has("--help") || read.flags.has("-h")) return { ...args, help: true };
-    if (!args.stack) throw new UsageError(`--stack is required; ${USAGE}`);
     const nodes = last("--nodes"), pods = last("--pods");
     if (pods && !nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
     return { ...args, ...(nodes && { nodes }), ...(pods && { pods }) };
@@ -72,7 +72,8 @@ function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
         clusterSource: (args, config) => {
             if (args.nodes) return new FileClusterSource(args.nodes, args.pods);
             if (!config.cluster?.context) throw new UsageError(`stack ${args.stack} names no cluster context; set it, or pass --nodes`);
-            return new LiveClusterSource(config.cluster);
+            const kind = config.platform === "kind" && config.cluster.context === KIND.context;
+            return new LiveClusterSource({ ...config.cluster, ...(kind && { kindCluster: KIND.cluster }) });
         },
         checkImage: (image, credentials) => checkImage(image, { credentials }),
         credentials: async (registry, config) => {

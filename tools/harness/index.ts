@@ -1,17 +1,14 @@
-import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { LaunchpadConfig, PROJECT, loadConfig } from "../../components/config";
 import { RecordedResource, RecordingMocks, installMocks, isSecretValue } from "./mocks";
+import { ROOT, stackConfig, stackSecretKeys } from "../stackFile";
 
 export { RecordedResource, RecordedOptions, placeholderDigest, stableHash } from "./mocks";
 
 // Runs launchpad's own program (index.ts) under Pulumi mocks with a stack file's config, the way
 // `pulumi up` would run it but with no engine, cluster or Docker, and returns what it would create.
 
-/** The repository root: where Pulumi.yaml and index.ts live. */
-export const ROOT = path.resolve(__dirname, "..", "..");
 
 /** A Kubernetes object as it would be applied. */
 export interface KubeObject {
@@ -37,74 +34,7 @@ export interface StackRun {
 /** What stands where a secret value was. */
 export const REDACTED = "[secret]";
 
-/** A usage problem such as an unknown stack: one line, no stack trace. */
-export class StackFileError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "StackFileError";
-    }
-}
-
-/** Stacks that have a committed `Pulumi.<stack>.yaml`. */
-export function listStacks(root = ROOT): string[] {
-    return fs.readdirSync(root)
-        .map((file) => /^Pulumi\.(.+)\.ya?ml$/.exec(file)?.[1])
-        .filter((stack): stack is string => stack !== undefined)
-        .sort();
-}
-
-function configString(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/** What the mocked program sees for a value the stack file holds encrypted (`secure:`). */
-export const ENCRYPTED_STAND_IN = "stand-in-for-an-encrypted-value";
-
-function isEncrypted(value: unknown): boolean {
-    return typeof value === "object" && value !== null && "secure" in value;
-}
-
-/** Pulumi.<stack>.yaml (or .yml) in the project, if there is one. */
-function stackFileOf(stack: string, root: string): string | undefined {
-    return ["yaml", "yml"].map((ext) => path.join(root, `Pulumi.${stack}.${ext}`)).find((file) => fs.existsSync(file));
-}
-
-/** The keys a stack file holds encrypted: the engine hands them to the program as secrets. */
-export function stackSecretKeys(stack: string, root = ROOT): string[] {
-    const stackFile = stackFileOf(stack, root);
-    if (!stackFile) return [];
-    const parsed = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
-    return Object.entries<unknown>(parsed.config ?? {}).filter(([, value]) => isEncrypted(value)).map(([key]) => key);
-}
-
-/**
- * The config map Pulumi would hand the program: Pulumi.yaml's declared defaults, overlaid by the
- * stack file's values (objects and lists as JSON, as the CLI passes them).
- */
-export function stackConfig(stack: string, root = ROOT): Record<string, string> {
-    const stackFile = stackFileOf(stack, root);
-    if (!stackFile) {
-        throw new StackFileError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml (stacks: ${listStacks(root).join(", ") || "none"})`);
-    }
-    const config: Record<string, string> = {};
-    const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
-    for (const [key, declaration] of Object.entries<any>(project.config ?? {})) {
-        const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
-        if (declaration && typeof declaration === "object" && "default" in declaration) config[fullKey] = configString(declaration.default);
-    }
-    let parsed: any;
-    try {
-        parsed = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
-    } catch (error) {
-        throw new StackFileError(`${path.basename(stackFile)} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
-    }
-    for (const [key, value] of Object.entries<any>(parsed.config ?? {})) {
-        // An encrypted value (the testbed's registry password) stays encrypted: the mocked program sees a
-        // stand-in, marked secret by stackSecretKeys, as the engine would mark the decrypted value.
-        config[key] = isEncrypted(value) ? ENCRYPTED_STAND_IN : configString(value);
-    }
-    return config;
-}
+export { ENCRYPTED_STAND_IN, listStacks, ROOT, StackFileError, stackConfig, stackFileOf, stackSecretKeys } from "../stackFile";
 
 /** Keeps the shape of a secret (its keys) and hides every value in it. */
 function redact(value: unknown): unknown {

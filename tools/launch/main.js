@@ -3,6 +3,8 @@
 // The program Pulumi runs (Pulumi.yaml `main`): launchpad's index.ts, compiled to bin/ where it changed
 // since the last run, then loaded. Its exports are the stack's outputs. See ./program.js.
 
+// First: on a Node.js too old for launchpad, this stops with one line before the SDK is loaded.
+require("./nodeVersion");
 const path = require("path");
 const { launch } = require("./program");
 

@@ -1,4 +1,4 @@
-// `npm run render -- --stack <name> [--out <dir>] [--check]` (or `--all` for every stack file)
+// `npm run render -- [--stack <name>] [--out <dir>] [--check]` (default stack dev; `--all` for every stack file)
 //
 // Writes every Kubernetes object a stack would create, one YAML file per object under
 // `<dir>/<stack>/` (default `rendered/`), by running the program under Pulumi mocks: no cluster,
@@ -8,10 +8,10 @@
 
 import * as path from "path";
 import { checkObject } from "./check";
-import { describeStackError, exitWith, firstLine, loadStack, Outcome, parseFlags, stacks, UsageError } from "../cli";
+import { describeStackError, DEV_STACK, exitWith, firstLine, loadStack, Outcome, parseFlags, stacks, UsageError } from "../cli";
 import { Manifest, RenderInput, renderManifests, writeManifests } from "./render";
 
-export const USAGE = "usage: npm run render -- (--stack <name> | --all) [--out <dir>] [--check]";
+export const USAGE = "usage: npm run render -- [--stack <name> (default dev) | --all] [--out <dir>] [--check]";
 
 export interface RenderArgs {
     readonly stacks: readonly string[];
@@ -39,7 +39,7 @@ export function parseArgs(argv: readonly string[], listStacks: () => string[] = 
         chosen = listStacks();
         if (chosen.length === 0) throw new UsageError("--all found no Pulumi.<stack>.yaml");
     }
-    if (chosen.length === 0 && !help) throw new UsageError(`--stack is required; ${USAGE}`);
+    if (chosen.length === 0) chosen = [DEV_STACK];
     return { stacks: [...new Set(chosen)], out: out[0], check: flags.has("--check"), help };
 }
 

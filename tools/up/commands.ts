@@ -1,10 +1,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { EXIT, UsageError } from "../cli";
 import { UpError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
-import { CONFIG_KEYS } from "../../components/config";
+import { CONFIG_KEYS, ConfigError, loadConfig } from "../../components/config";
+import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
 import { type CheckCluster, checkClusterLive, type ClusterRef } from "./cluster";
 import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
@@ -78,11 +80,41 @@ interface Prepared {
     readonly passphrase: Passphrase;
 }
 
-/** Prerequisites, passphrase and workspace, in that order, before anything is changed. */
+/**
+ * The stack's config problems as the program would report them (formatted), or undefined: checked from
+ * the stack file, Pulumi.yaml's defaults and the config CI passes in the environment, before any tool
+ * is needed, so that a config mistake shows on a machine without them too.
+ */
+export function stackConfigProblems(deps: Pick<Deps, "repoRoot" | "env">, stack: string, stackFile: StackFile): string | undefined {
+    const raw = stackFile.exists ? stackConfig(stack, deps.repoRoot) : projectDefaults(deps.repoRoot);
+    const secrets = new Set(stackFile.exists ? stackSecretKeys(stack, deps.repoRoot) : []);
+    for (const c of CONFIG_FROM_ENV) {
+        const value = deps.env[c.env];
+        if (value === undefined || value === "") continue;
+        raw[c.key] = value;
+        if (c.secret) secrets.add(c.key);
+    }
+    try {
+        loadConfig(raw, {
+            stack,
+            stackFileText: stackFile.exists ? fs.readFileSync(stackFile.path, "utf8") : undefined,
+            isSecret: (key) => secrets.has(key),
+            fileExists: (relative) => fs.existsSync(path.resolve(deps.repoRoot, relative)),
+        });
+        return undefined;
+    } catch (error) {
+        if (error instanceof ConfigError) return error.message;
+        if (error instanceof StackFileError) throw new UpError(error.message);
+        throw error;
+    }
+}
+
+/** Config (for up and preview) and prerequisites, reported together; then passphrase and workspace; before anything is changed. */
 async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Need): Promise<Prepared> {
     const { io, env } = deps;
+    const config = need.command === "down" ? undefined : stackConfigProblems(deps, stack, stackFile);
     const problems = await checkPrerequisites(deps.runner, requiredTools(need), deps.nodeVersion);
-    if (problems.length > 0) throw new UpError(formatProblems(need.command, problems, stack));
+    if (config !== undefined || problems.length > 0) throw new UpError(formatProblems(need.command, problems, stack, config));
 
     if (isTruthy(env.CI) && stack !== DEV_STACK && !env.PULUMI_BACKEND_URL) {
         throw new UpError(

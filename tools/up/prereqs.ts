@@ -1,10 +1,9 @@
+import { nodeVersionProblem } from "../launch/nodeVersion";
 import type { Runner } from "./runner";
 
 /** The programs launchpad's deploy commands may need, besides Node itself. */
 export type Tool = "pulumi" | "docker" | "kind" | "kubectl";
 
-/** The oldest Node major version the program and its tools support (package.json `engines`). */
-export const MIN_NODE_MAJOR = 22;
 
 /** Why each tool is needed and how to get it: the text a user sees when it is missing. */
 export const TOOLS: Readonly<Record<Tool, { readonly why: string; readonly install: readonly string[] }>> = {
@@ -44,14 +43,13 @@ export interface Problem {
     readonly fix: readonly string[];
 }
 
-/** The Node.js problem for a `process.versions.node`-style version string, if it is too old. */
+/**
+ * The Node.js problem for a `process.versions.node`-style version string, if it is too old: the same
+ * line every command stops with on an old Node (tools/launch/nodeVersion.js), which names its fixes.
+ */
 export function nodeProblem(version: string): Problem | undefined {
-    const major = Number.parseInt(version.replace(/^v/, ""), 10);
-    if (Number.isFinite(major) && major >= MIN_NODE_MAJOR) return undefined;
-    return {
-        what: `node ${version} is too old: launchpad needs Node.js ${MIN_NODE_MAJOR} or newer`,
-        fix: [`nvm install ${MIN_NODE_MAJOR} && nvm use ${MIN_NODE_MAJOR}`, "or: https://nodejs.org/en/download"],
-    };
+    const what = nodeVersionProblem(version.startsWith("v") ? version : `v${version}`);
+    return what === undefined ? undefined : { what, fix: [] };
 }
 
 function missing(tool: Tool): Problem {
@@ -94,13 +92,19 @@ export async function checkPrerequisites(runner: Runner, tools: readonly Tool[],
     return problems;
 }
 
-/** The report printed when prerequisites are missing: one block per problem, each with how to fix it. */
-export function formatProblems(command: string, problems: readonly Problem[], stack = "dev"): string {
-    const count = problems.length === 1 ? "1 prerequisite is" : `${problems.length} prerequisites are`;
-    const lines = [`launchpad ${command}: ${count} not met; nothing was changed:`];
-    for (const p of problems) {
-        lines.push(`  - ${p.what}`);
-        for (const f of p.fix) lines.push(`      ${f}`);
+/**
+ * The report printed when prerequisites are missing: one block per problem, each with how to fix it;
+ * after the stack's config problems (already formatted), when there are any, so both show at once.
+ */
+export function formatProblems(command: string, problems: readonly Problem[], stack = "dev", configProblems?: string): string {
+    const lines = configProblems === undefined ? [] : [configProblems];
+    if (problems.length > 0) {
+        const count = problems.length === 1 ? "1 prerequisite is" : `${problems.length} prerequisites are`;
+        lines.push(`launchpad ${command}: ${count} not met; nothing was changed:`);
+        for (const p of problems) {
+            lines.push(`  - ${p.what}`);
+            for (const f of p.fix) lines.push(`      ${f}`);
+        }
     }
     lines.push(`Fix the above, then run \`npm run ${command}${stack === "dev" ? "" : ` -- --stack ${stack}`}\` again.`);
     return lines.join("\n");

@@ -2,14 +2,13 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
-import { CONFIG_KEYS } from "../../components/config";
-import { UsageError } from "../cli";
+import { parseStackFile } from "../stackFile";
+import { CONFIG_KEYS, fixesFor, formatProblems } from "../../components/config";
+import { DEV_STACK, UsageError } from "../cli";
 import { UpError } from "./errors";
 import type { Platform } from "./prereqs";
 
-/** The stack that runs on a laptop: the only one that gets a generated passphrase and the kind bootstrap by default. */
-export const DEV_STACK = "dev";
+export { DEV_STACK } from "../cli";
 
 /** The project's config namespace (`launchpad:<key>` in Pulumi.<stack>.yaml). */
 export const NS = "launchpad";
@@ -118,16 +117,18 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
             .filter((s): s is string => s !== undefined);
         throw new UsageError(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Known stacks: ${known.join(", ") || "(none)"}.`);
     }
-    let doc: { config?: Record<string, unknown> } | null;
+    let config: Record<string, unknown>;
     try {
-        doc = parseYaml(fs.readFileSync(file, "utf8"));
+        config = parseStackFile(file).config ?? {};
     } catch (e) {
-        throw new UpError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
+        throw new UpError((e as Error).message);
     }
-    const config = doc?.config ?? {};
     const platform = config[`${NS}:platform`] ?? CONFIG_KEYS.platform.default;
     if (platform !== "kind" && platform !== "cloud") {
-        throw new UpError(`Pulumi.${stack}.yaml: ${NS}:platform is ${JSON.stringify(platform)}; use "kind" or "cloud".`);
+        // The platform decides which tools and steps a command needs, so it is checked first, and said as every config problem is.
+        const oneOf = CONFIG_KEYS.platform.oneOf.map((p) => `"${p}"`).join(", ");
+        const problem = { key: "platform", value: String(platform), message: `must be one of ${oneOf}`, fix: fixesFor(stack).set("platform kind") };
+        throw new UpError(formatProblems(stack, [problem]));
     }
     const ctx = config[`${NS}:kubeContext`];
     return { path: file, exists: true, platform, kubeContext: typeof ctx === "string" ? ctx : undefined };
@@ -139,7 +140,7 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
  */
 export function stackFileSetting(stackFilePath: string, key: string): string | undefined {
     if (!fs.existsSync(stackFilePath)) return undefined;
-    const value = (parseYaml(fs.readFileSync(stackFilePath, "utf8"))?.config ?? {})[key];
+    const value = (parseStackFile(stackFilePath).config ?? {})[key];
     return value === undefined || value === null || typeof value === "object" ? undefined : String(value);
 }
 

