@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { LOAD_SERVICES } from "../../tools/bench/main";
 import { FLEET_NAMESPACE, LoadResult, runLoad, writeLoadSection } from "../../tools/bench/load";
+import { waitFor } from "../../tools/testbed/processes";
 import { kube, releaseTestbed, useTestbed } from "./support";
 
 const MiB = 1024;
@@ -19,10 +20,18 @@ describe(`e2e: load: ${LOAD_SERVICES} web services on the real engine`, function
     it(`rolls out ${LOAD_SERVICES} web services, changes nothing on a second up, destroys them all, within its memory limits; figures in bench/RESULTS.md`, async () => {
         const k = await kube(env);
         const result: LoadResult = await runLoad(env, LOAD_SERVICES, (line) => console.log(`      ${line}`), async () => {
-            const deployments = (await k.apps.listNamespacedDeployment({ namespace: FLEET_NAMESPACE })).items;
-            assert.equal(deployments.length, LOAD_SERVICES, "one Deployment per web service");
-            const notReady = deployments.filter((d) => d.status?.availableReplicas !== d.spec?.replicas || d.status?.updatedReplicas !== d.spec?.replicas);
-            assert.deepEqual(notReady.map((d) => d.metadata?.name), [], "every Deployment rolled out");
+            // The engine awaited each rollout; the Deployments' own status follows within moments (the
+            // deployment controller writes it after the ReplicaSet's, and a busy testbed lags).
+            let notReady: string[] = [];
+            const rolledOut = await waitFor(async () => {
+                const deployments = (await k.apps.listNamespacedDeployment({ namespace: FLEET_NAMESPACE })).items;
+                assert.equal(deployments.length, LOAD_SERVICES, "one Deployment per web service");
+                notReady = deployments
+                    .filter((d) => d.status?.availableReplicas !== d.spec?.replicas || d.status?.updatedReplicas !== d.spec?.replicas)
+                    .map((d) => `${d.metadata?.name}: ${JSON.stringify({ ...d.status, conditions: d.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}`) })}`);
+                return notReady.length === 0;
+            }, 60, 1000);
+            assert.ok(rolledOut, `every Deployment rolled out; not after 60 s:\n${notReady.join("\n")}`);
             const services = (await k.core.listNamespacedService({ namespace: FLEET_NAMESPACE })).items;
             assert.equal(services.length, LOAD_SERVICES, "one Service per web service");
         });

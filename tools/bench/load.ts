@@ -100,6 +100,7 @@ export async function runLoad(env: NodeJS.ProcessEnv, services: number, log: (li
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const node = fleetNode();
     const runs: LoadRun[] = [];
+    let gone = false;
     await objects.create(node as never).catch((error: { code?: number }) => {
         if (error.code !== 409) throw error; // a node left by an interrupted run is used as it is
     });
@@ -121,12 +122,14 @@ export async function runLoad(env: NodeJS.ProcessEnv, services: number, log: (li
         const destroy = await measuredPulumi("destroy", "`pulumi destroy`", ["destroy", "--yes", "--skip-preview"], env);
         runs.push(destroy);
         if (destroy.code !== 0) throw failed(destroy);
-        await must(["pulumi", "stack", "rm", "--yes", FLEET_STACK, "--non-interactive"], env, "pulumi stack rm fleet");
+        gone = true;
     } finally {
-        if (runs.some((r) => r.code !== 0)) {
-            // Leave nothing of a failed run behind for the next one.
+        // Whatever failed, nothing of the run is left for the next one: its objects (while their node is
+        // still there to let their pods go), then the stack.
+        if (!gone) {
             await must(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", FLEET_STACK, "--non-interactive"], env, "pulumi destroy (clean-up)").catch((e: Error) => log(`load: clean-up: ${e.message}`));
         }
+        await must(["pulumi", "stack", "rm", "--yes", FLEET_STACK, "--non-interactive"], env, "pulumi stack rm fleet").catch((e: Error) => log(`load: clean-up: ${e.message}`));
         await objects.delete(node as never).catch(() => undefined);
     }
     return { services, runs };
