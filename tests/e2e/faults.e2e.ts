@@ -279,7 +279,7 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
         let said: string;
         if (first.r.code !== 0) {
             failure(first.r, "npm run up while the API server went away");
-            said = lineOf(first.r.output, /The cluster is not reachable|does not answer/);
+            said = lineOf(first.r.output, /The cluster of context launchpad-testbed is not reachable|does not answer/);
         } else {
             said = "(the update rode through the outage: the provider retried until the API server was back)";
         }

@@ -398,6 +398,10 @@ describe("up: engine failures", () => {
         assert.match(engineHint("error: failed to decrypt: incorrect passphrase", "prod") ?? "", /PULUMI_CONFIG_PASSPHRASE is not the passphrase prod's secrets/);
         assert.match(engineHint('error: context "kind-launchpad" does not exist', "dev") ?? "", /npm run up` \(re\)creates the kind platform/);
         assert.match(engineHint("dial tcp 10.0.0.1:443: i/o timeout", "prod") ?? "", /launchpad:kubeContext/);
+        assert.equal(
+            engineHint("dial tcp 10.0.0.1:443: connect: connection refused", "prod", "gke_acme_prod"),
+            "The cluster of context gke_acme_prod is not reachable: check that `kubectl --context gke_acme_prod get nodes` works, or launchpad:kubeContext (and launchpad:kubeconfig) in Pulumi.prod.yaml; then run the command again.",
+        );
         assert.match(engineHint("the stack is currently locked by 1 lock(s)", "dev") ?? "", /remove the lock/);
         const engineSaid = [
             "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",

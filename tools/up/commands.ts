@@ -212,7 +212,7 @@ export function engineMessage(err: unknown): string {
 }
 
 /** Adds what to do about the engine failures people meet most. */
-export function engineHint(message: string, stack: string): string | undefined {
+export function engineHint(message: string, stack: string, context?: string): string | undefined {
     if (/incorrect passphrase|failed to decrypt|could not decrypt|message authentication failed/i.test(message)) {
         return stack === DEV_STACK
             ? "The passphrase does not open this stack's secrets: the dev stack uses .launchpad/passphrase unless PULUMI_CONFIG_PASSPHRASE is set."
@@ -221,7 +221,9 @@ export function engineHint(message: string, stack: string): string | undefined {
     if (/context "?[^"\s]*"? (does not exist|not found)|no configuration has been provided|connection refused|Unable to connect to the server|dial tcp/i.test(message)) {
         return stack === DEV_STACK
             ? `The cluster is not reachable: \`npm run up\` (re)creates the kind platform; is Docker running? Check with: kubectl --context ${KIND.context} get nodes`
-            : `The cluster is not reachable: check ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml, and that \`kubectl --context <it> get nodes\` works.`;
+            : context
+              ? `The cluster of context ${context} is not reachable: check that \`kubectl --context ${context} get nodes\` works, or ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml; then run the command again.`
+              : `The cluster is not reachable: check ${NS}:kubeContext (and ${NS}:kubeconfig) in Pulumi.${stack}.yaml, and that \`kubectl --context <it> get nodes\` works.`;
     }
     if (ROLLOUT_FAILURE.test(message)) {
         return `A workload could not start; the cause is above. \`npm run doctor -- --stack ${stack}\` checks every tier against the cluster's nodes, taints, capacity and registry before you try again, and says which config key to change.`;
@@ -324,7 +326,7 @@ const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu
  * rollout failed, `explain` adds what the cluster says about the pods: the engine itself only reports
  * a timeout (seen with the Kubernetes provider 4.25 on a real API server), not that no node fits.
  */
-async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>): Promise<T> {
+async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>, context?: string): Promise<T> {
     try {
         return await op().catch(async (err: unknown) => {
             // Two runs that take a file backend's lock at the same moment can both fail reading each
@@ -343,7 +345,7 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
         if (locked) throw new UpError(locked);
         const unsaved = stateWriteFailureLine(message, what, stack);
         if (unsaved) throw new UpError(unsaved);
-        const hint = engineHint(message, stack);
+        const hint = engineHint(message, stack, context);
         let causes = "";
         if (explain && ROLLOUT_FAILURE.test(message)) {
             const lines = await explain().catch((e: unknown) => [`(the cluster could not be asked: ${String((e as Error).message ?? e).split("\n")[0]})`]);
@@ -366,10 +368,10 @@ async function clusterOf(stack: string, stackFile: StackFile, ws: Workspace): Pr
  * Stops, changing nothing, when the stack's cluster does not answer: the Kubernetes provider would
  * otherwise preview against nothing and report every object unchanged, or fail deep in an update.
  */
-async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace, command: "up" | "preview"): Promise<void> {
+async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace, command: "up" | "preview"): Promise<ClusterRef> {
     const where = await clusterOf(stack, stackFile, ws);
     const why = await (deps.checkCluster ?? checkClusterLive)(where);
-    if (why === undefined) return;
+    if (why === undefined) return where;
     throw new UpError(
         `launchpad: the cluster of context ${where.context} does not answer: ${why}; nothing was changed. Start it, or check that ` +
             `\`kubectl --context ${where.context} get nodes\` works, then run npm run ${command} -- --stack ${stack} again.`,
@@ -441,10 +443,10 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
         await checkRegistryLoginFirst(deps, stack, ws);
     }
-    await checkClusterFirst(deps, stack, stackFile, ws, "up");
+    const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => recoveringStaleLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws));
+    const outputs = await engine(() => recoveringStaleLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
