@@ -1,9 +1,9 @@
 // @ts-check
 "use strict";
 // The program Pulumi runs (Pulumi.yaml `main`): launchpad's index.ts, compiled to bin/ where it changed
-// since the last run, then loaded. Its exports are the stack's outputs. See ./program.js.
+// since the last run, then loaded. Its exports are the stack's outputs. See ./program.js (`start`).
 
 const path = require("path");
-const { launch } = require("./program");
+const { start } = require("./program");
 
-module.exports = launch(path.resolve(__dirname, "..", ".."), "index.ts");
+module.exports = start(path.resolve(__dirname, "..", ".."), "index.ts");
