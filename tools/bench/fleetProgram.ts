@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createFleet } from "./fleet";
 
 // The benchmark's second Pulumi program (the first is index.ts): `bench:webServices` web services.
-// `npm run bench` starts it with tools/bench/host.js, compiled by tools/launch like index.ts.
+// `npm run bench` starts it through Pulumi's runtime entry with tools/bench/launch.js, as index.ts is started.
 
 const count = new pulumi.Config("bench").requireNumber("webServices");
 export const services = createFleet(count).length;
