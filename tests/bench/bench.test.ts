@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { FLEET_SIZES, benchCases, cleanEnvironment, fleetResources, parseHostReport, projectEntry, renderCommandLine, typeCheckedTsconfig } from "../../tools/bench/cases";
+import { EngineRuns, FLEET_SIZES, benchCases, cleanEnvironment, fleetResources, projectEntry, renderCommandLine, runtimeArgv, typeCheckedTsconfig } from "../../tools/bench/cases";
+import type { EngineRun } from "../../tools/bench/fakeEngine";
+import { compileCacheDir } from "../../tools/launch/program";
 import { createFleet } from "../../tools/bench/fleet";
 import { marginalCost, parseArgs } from "../../tools/bench/main";
 import { summarize } from "../../tools/bench/stats";
@@ -38,38 +40,49 @@ describe("npm run bench", () => {
     });
 
     describe("the commands", () => {
-        const cases = benchCases({ root: ROOT, devConfig: { "launchpad:platform": "kind" }, renderOut: "/tmp/out", typeChecked: "/tmp/tsconfig.typecheck.json" });
+        /** What the fake engine will report for the next run; every run takes it. */
+        let next: EngineRun = { resources: 0, errors: [] };
+        const engine: EngineRuns = { address: "127.0.0.1:5000", takeRun: () => next };
+        const options = { root: ROOT, renderOut: "/tmp/out", typeChecked: "/tmp/tsconfig.typecheck.json", scratch: "/tmp/scratch", engine };
+        const cases = benchCases({ ...options, devConfig: { "launchpad:platform": "kind" } });
         const byId = new Map(cases.map((c) => [c.id, c]));
+        const runtimeFlags = (id: string) => byId.get(id)!.command.argv.slice(2);
 
-        it("measures the floor, the dev program five ways, a minimal program, render and every fleet size", () => {
-            assert.deepEqual(cases.map((c) => c.id), ["floor", "dev", "devFresh", "devTsNode", "devTypeChecked", "devRuntime", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        it("measures the floor with and without the cache, the dev program five ways, a minimal program, render and every fleet size", () => {
+            assert.deepEqual(cases.map((c) => c.id), ["floor", "floorCache", "dev", "devNpm", "devFresh", "devTsNode", "devTypeChecked", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        });
+        it("starts each program as the language host does for pulumi preview: Pulumi's runtime entry, the engine's addresses, project, stack, folder and entry", () => {
+            const argv = byId.get("dev")!.command.argv;
+            assert.equal(argv[0], process.execPath);
+            assert.equal(argv[1], require.resolve("@pulumi/pulumi/cmd/run", { paths: [ROOT] }));
+            assert.deepEqual(runtimeFlags("dev"), [
+                "--monitor", "127.0.0.1:5000", "--engine", "127.0.0.1:5000", "--project", "launchpad", "--root-directory", ROOT,
+                "--stack", "dev", "--pwd", path.join(ROOT, "tools", "launch"), "--dry-run", "--parallel", "16", "main.js",
+            ]);
+            // A folder (Pulumi.yaml without main) runs as ".", in that folder.
+            assert.deepEqual(runtimeArgv(ROOT, "x", "a:1", "s", ".").slice(-6), ["--pwd", ROOT, "--dry-run", "--parallel", "16", "."]);
         });
         it("starts the dev program as Pulumi.yaml says: its main, with ts-node only if the runtime option typescript is on", () => {
-            assert.deepEqual(projectEntry(ROOT), { main: "tools/launch/main.js", typescript: false });
-            assert.deepEqual(byId.get("dev")!.command.argv.slice(1), [path.join("tools", "bench", "host.js"), "tools/launch/main.js", "dev"]);
+            assert.deepEqual(projectEntry(ROOT), { name: "launchpad", main: "tools/launch/main.js", typescript: false });
             assert.equal(byId.get("dev")!.command.env.PULUMI_NODEJS_TYPESCRIPT, undefined);
-            assert.equal(byId.get("devRuntime")!.command.env.PULUMI_NODEJS_TYPESCRIPT, undefined);
-            const typescript = benchCases({ root: ROOT, devConfig: {}, renderOut: "/tmp/out", typeChecked: "/tmp/t.json", entry: { main: ".", typescript: true } });
+            const typescript = benchCases({ ...options, devConfig: {}, entry: { name: "x", main: ".", typescript: true } });
             assert.equal(typescript.find((c) => c.id === "dev")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
         });
-        it("loads the ts-node variants through ts-node, transpile-only or type-checked, and the synthetic programs through tools/launch", () => {
+        it("gives the npm run preview row the compile cache tools/up gives the engine, and the floor's reference row one of its own", () => {
+            assert.equal(byId.get("devNpm")!.command.env.NODE_COMPILE_CACHE, compileCacheDir(ROOT));
+            assert.equal(byId.get("floorCache")!.command.env.NODE_COMPILE_CACHE, path.join("/tmp/scratch", "floor-cache"));
+            for (const id of ["floor", "dev", "devFresh", "fleet1"]) assert.equal(byId.get(id)!.command.env.NODE_COMPILE_CACHE, undefined, id);
+        });
+        it("loads the ts-node variants through ts-node, transpile-only or type-checked, and the synthetic programs through tools/bench/launch.js", () => {
             assert.equal(byId.get("devTsNode")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
             assert.equal(byId.get("devTsNode")!.command.env.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
+            assert.equal(runtimeFlags("devTsNode").at(-1), "index.ts");
             assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
             assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
-            assert.deepEqual(byId.get("devFresh")!.command.argv.slice(2, 4), ["--launch", "--fresh"]);
-            for (const id of ["minimal", "fleet1", "fleet100"]) assert.equal(byId.get(id)!.command.argv[2], "--launch", id);
-        });
-        it("reads Pulumi.yaml's runtime option typescript as the language host does: on unless it says false", () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-"));
-            try {
-                fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: x\nruntime: nodejs\n");
-                assert.deepEqual(projectEntry(dir), { main: ".", typescript: true });
-                fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: x\nmain: bin/index.js\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
-                assert.deepEqual(projectEntry(dir), { main: "bin/index.js", typescript: false });
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+            assert.deepEqual(runtimeFlags("devFresh").slice(-3), ["launch.js", "--fresh", "index.ts"]);
+            assert.deepEqual(runtimeFlags("minimal").slice(-2), ["launch.js", path.join("tools", "bench", "minimalProgram.ts")]);
+            for (const id of ["fleet1", "fleet100"]) assert.deepEqual(runtimeFlags(id).slice(-2), ["launch.js", path.join("tools", "bench", "fleetProgram.ts")], id);
+            assert.deepEqual(runtimeFlags("floor").slice(-1), ["floorProgram.js"]);
         });
         it("hands the program its stack config the way the Pulumi CLI does, in PULUMI_CONFIG", () => {
             assert.deepEqual(JSON.parse(byId.get("dev")!.command.env.PULUMI_CONFIG!), { "launchpad:platform": "kind" });
@@ -97,33 +110,30 @@ describe("npm run bench", () => {
             assert.equal(render.env.BENCH_RENDER_OUT, "/tmp/out");
             assert.match(render.argv[2], /--stack dev --out "\$BENCH_RENDER_OUT"$/);
         });
-        it("counts a host run that registered the wrong number of resources as failed", () => {
+        it("counts a run as failed when the engine saw the wrong number of resources, an error logged, or the program exited non-zero", () => {
             const fleet = byId.get("fleet10")!;
-            const run = (stdout: string) => ({ wallMs: 1, code: 0, stdout, stderr: "" });
-            assert.equal(fleet.check(run(`bench-host {"resources":${fleetResources(10)}}\n`)), undefined);
-            assert.equal(fleet.check(run('bench-host {"resources":3}\n')), "registered 3 resources, expected 55");
-            assert.match(fleet.check({ wallMs: 1, code: 1, stdout: "", stderr: "TSError: boom\n" })!, /exited 1: TSError: boom/);
-        });
-    });
-
-    describe("the host's report", () => {
-        it("reads the last bench-host line among the program's own output", () => {
-            assert.deepEqual(parseHostReport('Diagnostics:\nbench-host {"resources":33}\n'), { resources: 33 });
-        });
-        it("is absent when the host printed none or garbage", () => {
-            assert.equal(parseHostReport("crashed\n"), undefined);
-            assert.equal(parseHostReport("bench-host {nope\n"), undefined);
-            assert.equal(parseHostReport('bench-host {"count":1}\n'), undefined);
+            const run = { wallMs: 1, code: 0, stdout: "", stderr: "" };
+            next = { resources: fleetResources(10), errors: [] };
+            assert.equal(fleet.check(run), undefined);
+            next = { resources: 3, errors: [] };
+            assert.equal(fleet.check(run), "registered 3 resources, expected 55");
+            next = { resources: fleetResources(10), errors: ["Running program failed"] };
+            assert.equal(fleet.check(run), "logged an error: Running program failed");
+            assert.match(fleet.check({ ...run, code: 32, stderr: "TypeError: boom\n" })!, /exited 32: TypeError: boom/);
+            next = { resources: 1, errors: [] };
+            assert.equal(byId.get("dev")!.check(run), "registered 1 resources, expected more than the Stack");
+            assert.equal(byId.get("floor")!.check(run), undefined);
         });
     });
 
     describe("the environment of measured processes", () => {
         it("drops what changes how Pulumi or ts-node load a program, and puts node_modules/.bin first", () => {
-            const env = cleanEnvironment("/repo", { HOME: "/home/me", PATH: "/usr/bin", PULUMI_NODEJS_TRANSPILE_ONLY: "true", TS_NODE_SWC: "true", NODE_OPTIONS: "--inspect" });
+            const env = cleanEnvironment("/repo", { HOME: "/home/me", PATH: "/usr/bin", PULUMI_NODEJS_TRANSPILE_ONLY: "true", TS_NODE_SWC: "true", NODE_OPTIONS: "--inspect", NODE_COMPILE_CACHE: "/tmp/cache" });
             assert.equal(env.HOME, "/home/me");
             assert.equal(env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
             assert.equal(env.TS_NODE_SWC, undefined);
             assert.equal(env.NODE_OPTIONS, undefined);
+            assert.equal(env.NODE_COMPILE_CACHE, undefined);
             assert.equal(env.PATH!.split(path.delimiter)[0], path.join("/repo", "node_modules", ".bin"));
         });
         it("runs render as package.json's script says, or as documented when there is none", () => {

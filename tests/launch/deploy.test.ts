@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ROOT, listStacks, runStack, stackConfig } from "../../tools/harness";
 import { compareRuns } from "../../tools/bench/idempotency";
-import { Case, benchCases, parseHostReport } from "../../tools/bench/cases";
+import { Case, benchCases } from "../../tools/bench/cases";
+import { EngineRun, FakeEngine, startFakeEngine } from "../../tools/bench/fakeEngine";
 import { Run, runOnce } from "../../tools/bench/measure";
 import { compileProgram } from "../../tools/launch/program";
 import { stackRun } from "../stackRuns";
@@ -14,14 +15,22 @@ import { stackRun } from "../stackRuns";
 describe("the program as deployed (tools/launch's JavaScript)", () => {
     let outDir: string;
     let outFile: string;
-    let runtime: Promise<Run>;
+    let runtime: Promise<{ run: Run; seen: EngineRun }>;
     let runtimeCase: Case;
-    before(() => {
-        // The benchmark's "through cmd/run" command (Pulumi's own runtime entry with Pulumi.yaml's main and
-        // runtime options), in another process: it runs on the other core while the comparisons below run
-        // in this one. That case neither renders nor type-checks, so those two paths are never used.
-        runtimeCase = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused" }).find((c) => c.id === "devRuntime")!;
-        runtime = runOnce(runtimeCase.command);
+    let engine: FakeEngine;
+    before(async () => {
+        // The benchmark's dev command (Pulumi's own runtime entry with Pulumi.yaml's main and runtime options,
+        // as the language host starts it, against the bench's fake engine), in another process: it runs on
+        // the other core while the comparisons below run in this one. That case neither renders, nor
+        // type-checks, nor uses the scratch folder, so those paths are never used.
+        engine = await startFakeEngine();
+        const seen: EngineRun[] = [];
+        const recording = { address: engine.address, takeRun: () => { const run = engine.takeRun(); seen.push(run); return run; } };
+        runtimeCase = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused", scratch: "/unused", engine: recording }).find((c) => c.id === "dev")!;
+        runtime = runOnce(runtimeCase.command).then((run) => ({ run, problem: runtimeCase.check(run) })).then(({ run, problem }) => {
+            assert.equal(problem, undefined);
+            return { run, seen: seen[0] };
+        });
 
         fs.mkdirSync(path.join(ROOT, "bin"), { recursive: true });
         outDir = fs.mkdtempSync(path.join(ROOT, "bin", ".test-"));
@@ -29,7 +38,8 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     });
     after(async () => {
         fs.rmSync(outDir, { recursive: true, force: true });
-        await runtime;
+        await runtime.catch(() => undefined);
+        await engine.stop();
     });
 
     for (const stack of listStacks()) {
@@ -43,13 +53,13 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
         });
     }
 
-    it("starts through Pulumi's own runtime entry (cmd/run) with typescript off, and registers the dev stack", async function () {
+    it("starts through Pulumi's own runtime entry (cmd/run) with typescript off, and registers the dev stack over gRPC", async function () {
         this.timeout(60_000);
         const expected = (await stackRun("dev")).resources.length;
-        const finished = await runtime;
-        assert.equal(runtimeCase.check(finished), undefined);
-        assert.equal(finished.code, 0, finished.stderr);
+        const { run, seen } = await runtime;
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(seen.errors, []);
         // The runtime adds the root Stack resource, which runStack's mocks never see.
-        assert.deepEqual(parseHostReport(finished.stdout), { resources: expected + 1 });
+        assert.equal(seen.resources, expected + 1);
     });
 });

@@ -3,8 +3,12 @@ import * as path from "path";
 import * as ts from "typescript";
 import * as YAML from "yaml";
 import { Command, Run } from "./measure";
+import type { FakeEngine } from "./fakeEngine";
+import { compileCacheDir } from "../launch/program";
 
-// The commands `npm run bench` measures, each a whole process started the way a user or Pulumi starts it.
+// The commands `npm run bench` measures, each a whole process started the way a user or Pulumi starts it:
+// the programs through Pulumi's runtime entry (cmd/run) as the language host starts it for `pulumi
+// preview`, talking over gRPC to the bench's fake engine (tools/bench/fakeEngine.ts).
 
 /** Sizes of the synthetic app, in web services. */
 export const FLEET_SIZES = [1, 10, 50, 100] as const;
@@ -26,18 +30,6 @@ export interface Case {
     readonly note?: string;
 }
 
-/** The line tools/bench/host.js prints on exit. */
-export function parseHostReport(stdout: string): { resources: number } | undefined {
-    const line = stdout.split("\n").reverse().find((l) => l.startsWith("bench-host "));
-    if (!line) return undefined;
-    try {
-        const parsed = JSON.parse(line.slice("bench-host ".length));
-        return typeof parsed?.resources === "number" ? { resources: parsed.resources } : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
 function lastLines(text: string, count = 5): string {
     return text.trim().split("\n").slice(-count).join("\n");
 }
@@ -47,29 +39,31 @@ function exitedCleanly(run: Run): string | undefined {
     return run.code === 0 ? undefined : `exited ${run.code}: ${lastLines(run.stderr || run.stdout)}`;
 }
 
-/** Exit 0 and the host registered `expected` resources (or any, when unknown). */
-function hostRegistered(expected?: number) {
+/** Exit 0, nothing logged as an error, and the fake engine saw `expected` resources (or any, when unknown). */
+function engineRegistered(engine: EngineRuns, expected?: number) {
     return (run: Run): string | undefined => {
+        // Taken whatever the exit code, so that the next run starts afresh.
+        const seen = engine.takeRun();
         const failed = exitedCleanly(run);
         if (failed) return failed;
-        const report = parseHostReport(run.stdout);
-        if (!report) return `printed no bench-host line: ${lastLines(run.stderr || run.stdout)}`;
-        if (expected !== undefined ? report.resources !== expected : report.resources === 0) {
-            return `registered ${report.resources} resources, expected ${expected ?? "some"}`;
+        if (seen.errors.length > 0) return `logged an error: ${seen.errors[0]}`;
+        if (expected !== undefined ? seen.resources !== expected : seen.resources <= 1) {
+            return `registered ${seen.resources} resources, expected ${expected ?? "more than the Stack"}`;
         }
         return undefined;
     };
 }
 
 /**
- * The environment of every measured process: the caller's, less whatever changes how Pulumi or ts-node
- * load a program (a user's PULUMI_NODEJS_TRANSPILE_ONLY would change the very thing measured), with
+ * The environment of every measured process: the caller's, less whatever changes how Pulumi, ts-node or
+ * Node load a program (a user's PULUMI_NODEJS_TRANSPILE_ONLY or NODE_COMPILE_CACHE would change the very
+ * thing measured), with
  * the project's node_modules/.bin on PATH as npm puts it.
  */
 export function cleanEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const clean: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(env)) {
-        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS") continue;
+        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS" || key === "NODE_COMPILE_CACHE") continue;
         clean[key] = value;
     }
     clean.PATH = [path.join(root, "node_modules", ".bin"), path.dirname(process.execPath), env.PATH].filter(Boolean).join(path.delimiter);
@@ -102,8 +96,10 @@ export function typeCheckedTsconfig(root: string, dir: string): string {
     return out;
 }
 
-/** How Pulumi starts the project's program: Pulumi.yaml's `main` and runtime option `typescript`. */
+/** How Pulumi starts the project's program: Pulumi.yaml's name, `main` and runtime option `typescript`. */
 export interface ProjectEntry {
+    /** The project's name (`--project`). */
+    readonly name: string;
     /** The program, relative to the project: `main`, or "." (package.json's main). */
     readonly main: string;
     /** Whether the runtime registers ts-node (the language host's PULUMI_NODEJS_TYPESCRIPT). */
@@ -113,8 +109,15 @@ export interface ProjectEntry {
 export function projectEntry(root: string): ProjectEntry {
     const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
     const option = project.runtime?.options?.typescript;
-    return { main: typeof project.main === "string" ? project.main : ".", typescript: option === undefined ? true : option === true || option === "true" };
+    return {
+        name: String(project.name),
+        main: typeof project.main === "string" ? project.main : ".",
+        typescript: option === undefined ? true : option === true || option === "true",
+    };
 }
+
+/** The fake engine's side of the measured runs (tools/bench/fakeEngine.ts). */
+export type EngineRuns = Pick<FakeEngine, "address" | "takeRun">;
 
 export interface CaseOptions {
     readonly root: string;
@@ -124,63 +127,99 @@ export interface CaseOptions {
     readonly renderOut: string;
     /** A tsconfig that type-checks (typeCheckedTsconfig). */
     readonly typeChecked: string;
+    /** A folder for the compile cache of the rows that start with an empty or a separate one. */
+    readonly scratch: string;
+    /** The engine the programs talk to. */
+    readonly engine: EngineRuns;
     /** @default projectEntry(root) */
     readonly entry?: ProjectEntry;
 }
 
-export function benchCases({ root, devConfig, renderOut, typeChecked, entry = projectEntry(root) }: CaseOptions): Case[] {
+/**
+ * The command line the language host runs for `pulumi preview` (tools/testbed/langhost's runArgs, as
+ * Pulumi's own host): node, Pulumi's runtime entry from the project's @pulumi/pulumi, the engine's
+ * addresses, the project and stack, the program's folder, and its entry point (`main`'s file name, or
+ * "." for a folder), then the program's own arguments.
+ */
+export function runtimeArgv(root: string, project: string, engine: string, stack: string, main: string, args: readonly string[] = []): string[] {
+    const runPath = require.resolve("@pulumi/pulumi/cmd/run", { paths: [root] });
+    const isFile = /\.[cm]?[jt]s$/.test(main);
+    const folder = path.resolve(root, isFile ? path.dirname(main) : main);
+    return [
+        process.execPath, runPath,
+        "--monitor", engine, "--engine", engine,
+        "--project", project, "--root-directory", root, "--stack", stack, "--pwd", folder,
+        "--dry-run", "--parallel", "16",
+        isFile ? path.basename(main) : ".", ...args,
+    ];
+}
+
+export function benchCases({ root, devConfig, renderOut, typeChecked, scratch, engine, entry = projectEntry(root) }: CaseOptions): Case[] {
     const env = cleanEnvironment(root);
-    const node = process.execPath;
-    const host = path.join("tools", "bench", "host.js");
     const program = (extra: NodeJS.ProcessEnv, config: Readonly<Record<string, string>>): NodeJS.ProcessEnv => ({
         ...env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_CONFIG_SECRET_KEYS: "[]", ...extra,
     });
+    const runtime = (stack: string, main: string, args: readonly string[] = []) => runtimeArgv(root, entry.name, engine.address, stack, main, args);
     // What the language host tells the runtime, from Pulumi.yaml.
     const asDeployed = entry.typescript ? { PULUMI_NODEJS_TYPESCRIPT: "true" } : {};
     const throughTsNode = { PULUMI_NODEJS_TYPESCRIPT: "true" };
+    // tools/bench/launch.js: a benchmark program started as Pulumi.yaml's main starts index.ts.
+    const launcher = path.join("tools", "bench", "launch.js");
+    const floorProgram = path.join("tools", "bench", "floorProgram.js");
+    const registered = (expected?: number) => engineRegistered(engine, expected);
     const cases: Case[] = [
         {
             id: "floor",
-            label: "floor: require @pulumi/pulumi and @pulumi/kubernetes",
-            command: { argv: [node, "-e", "require('@pulumi/pulumi'); require('@pulumi/kubernetes')"], cwd: root, env },
-            check: exitedCleanly,
+            label: "floor: a program that only loads @pulumi/pulumi and @pulumi/kubernetes",
+            command: { argv: runtime("dev", floorProgram), cwd: root, env: program({}, {}) },
+            check: registered(1),
+            note: "the Stack alone",
+        },
+        {
+            id: "floorCache",
+            label: "the floor, with NODE_COMPILE_CACHE set",
+            command: { argv: runtime("dev", floorProgram), cwd: root, env: program({ NODE_COMPILE_CACHE: path.join(scratch, "floor-cache") }, {}) },
+            check: registered(1),
+            note: "for reference",
         },
         {
             id: "dev",
-            label: "dev program, as deployed (Pulumi.yaml's main, bin/ current)",
-            command: { argv: [node, host, entry.main, "dev"], cwd: root, env: program(asDeployed, devConfig) },
-            check: hostRegistered(),
+            label: "dev program, as `pulumi preview` starts it",
+            command: { argv: runtime("dev", entry.main), cwd: root, env: program(asDeployed, devConfig) },
+            check: registered(),
             note: `main: ${entry.main}`,
+        },
+        {
+            id: "devNpm",
+            label: "dev program, as `npm run preview` starts it",
+            command: { argv: runtime("dev", entry.main), cwd: root, env: program({ ...asDeployed, NODE_COMPILE_CACHE: compileCacheDir(root) }, devConfig) },
+            check: registered(),
+            note: "NODE_COMPILE_CACHE from tools/up",
         },
         {
             id: "devFresh",
             label: "dev program, first run on a fresh clone (compiles all of it)",
-            command: { argv: [node, host, "--launch", "--fresh", "index.ts", "dev"], cwd: root, env: program({}, devConfig) },
-            check: hostRegistered(),
+            command: { argv: runtime("dev", launcher, ["--fresh", "index.ts"]), cwd: root, env: program({}, devConfig) },
+            check: registered(),
+            note: "empty bin/ and compile cache",
         },
         {
             id: "devTsNode",
             label: "dev program through ts-node, transpile-only (swc)",
-            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, devConfig) },
-            check: hostRegistered(),
+            command: { argv: runtime("dev", "index.ts"), cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, devConfig) },
+            check: registered(),
         },
         {
             id: "devTypeChecked",
             label: "dev program through ts-node, type-checked",
-            command: { argv: [node, host, "index.ts", "dev"], cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TSCONFIG_PATH: typeChecked }, devConfig) },
-            check: hostRegistered(),
-        },
-        {
-            id: "devRuntime",
-            label: "dev program through Pulumi's runtime entry (cmd/run)",
-            command: { argv: [node, host, "--runtime", entry.main, "dev"], cwd: root, env: program(asDeployed, devConfig) },
-            check: hostRegistered(),
+            command: { argv: runtime("dev", "index.ts"), cwd: root, env: program({ ...throughTsNode, PULUMI_NODEJS_TSCONFIG_PATH: typeChecked }, devConfig) },
+            check: registered(),
         },
         {
             id: "minimal",
-            label: "minimal TypeScript program (one Namespace), as deployed",
-            command: { argv: [node, host, "--launch", path.join("tools", "bench", "minimalProgram.ts"), "bench"], cwd: root, env: program({}, {}) },
-            check: hostRegistered(2),
+            label: "minimal TypeScript program (one Namespace), started like the dev program",
+            command: { argv: runtime("bench", launcher, [path.join("tools", "bench", "minimalProgram.ts")]), cwd: root, env: program({}, {}) },
+            check: registered(2),
             note: "Stack + Namespace",
         },
         {
@@ -194,8 +233,8 @@ export function benchCases({ root, devConfig, renderOut, typeChecked, entry = pr
         cases.push({
             id: `fleet${services}`,
             label: `fleet of ${services} web service${services === 1 ? "" : "s"}`,
-            command: { argv: [node, host, "--launch", path.join("tools", "bench", "fleetProgram.ts"), "bench"], cwd: root, env: program({}, { "bench:webServices": String(services) }) },
-            check: hostRegistered(fleetResources(services)),
+            command: { argv: runtime("bench", launcher, [path.join("tools", "bench", "fleetProgram.ts")]), cwd: root, env: program({}, { "bench:webServices": String(services) }) },
+            check: registered(fleetResources(services)),
             note: `${fleetResources(services)} resources`,
             services,
         });

@@ -1,8 +1,9 @@
 // `npm run bench [-- --runs N] [--suite-runs N] [--only id,id] [--no-write]`
 //
-// Measures whole processes (wall time, peak memory): the floor (the two SDKs alone), the dev stack's
-// program as `pulumi up` loads it, `npm run render`, synthetic apps of 1 to 100 web services, and the
-// test suite; checks the budgets of issue 7 and writes bench/RESULTS.md. Each command runs once to warm
+// Measures whole processes (wall time, peak memory): the floor (a program of the two SDKs alone), the dev
+// stack's program as `pulumi preview` starts it (Pulumi's runtime entry, against a fake engine),
+// `npm run render`, synthetic apps of 1 to 100 web services, and the test suite; checks the budgets of
+// issues 7 and 18 and writes bench/RESULTS.md. Each command runs once to warm
 // up, then `--runs` times (default 5), the commands taking turns so that a busy moment on the machine
 // slows all of them alike. Exit 0: every budget passes. 1: a budget fails or a command failed. 2: usage.
 
@@ -16,7 +17,7 @@ import { BenchReport, CaseResult, Marginal, SuiteResult, SuiteTimes, formatBudge
 import { linearFit, summarize } from "./stats";
 import { exitWith, Outcome, parseFlags, UsageError } from "../cli";
 
-export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)\n       npm run bench -- --load [--services N] [--no-write]   (N web services on the real engine, default 50)";
+export const USAGE = "usage: npm run bench -- [--runs N] [--suite-runs N] [--only id,id] [--no-write]\n       npm run bench -- --engine [--runs N] [--no-write]   (the real engine on the testbed)\n       npm run bench -- --load [--services N] [--no-write]   (N web services on the real engine, default 50)\n       npm run bench -- --host-share [--runs N] [--stack S] [--project DIR]   (the program's share of a no-op pulumi preview; testbed env sourced)";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 export const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
@@ -36,6 +37,8 @@ export interface BenchArgs {
     readonly engine: boolean;
     /** The load run on the testbed instead (tools/bench/load.ts), with this many web services. */
     readonly load?: number;
+    /** The program's share of a no-op `pulumi preview` instead (tools/bench/hostShare.ts), on this stack in this project. */
+    readonly hostShare?: { readonly stack: string; readonly project: string };
 }
 
 function count(flags: Map<string, string[]>, flag: string, fallback: number, least: number): number {
@@ -47,7 +50,9 @@ function count(flags: Map<string, string[]>, flag: string, fallback: number, lea
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only", "--services"], switches: ["--no-write", "--help", "-h", "--engine", "--load"] }, USAGE);
+    const flags = parseFlags(argv, { values: ["--runs", "--suite-runs", "--only", "--services", "--stack", "--project"], switches: ["--no-write", "--help", "-h", "--engine", "--load", "--host-share"] }, USAGE);
+    const last = (flag: string) => flags.get(flag)?.at(-1);
+    if (!flags.has("--host-share") && (flags.has("--stack") || flags.has("--project"))) throw new UsageError(`--stack and --project go with --host-share; ${USAGE}`);
     const only = flags.get("--only")?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
     return {
         runs: count(flags, "--runs", 5, 1),
@@ -57,6 +62,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         help: flags.has("--help") || flags.has("-h"),
         engine: flags.has("--engine"),
         ...(flags.has("--load") ? { load: count(flags, "--services", LOAD_SERVICES, 1) } : {}),
+        ...(flags.has("--host-share") ? { hostShare: { stack: last("--stack") ?? "testbed", project: last("--project") ?? ROOT } } : {}),
     };
 }
 
@@ -139,12 +145,14 @@ async function measureSuite(runs: number): Promise<SuiteResult | string> {
     return { wallMs: summarize(walls), passed: times!.passed, failed: times!.failed, loadMs: times!.loadMs, files: times!.files };
 }
 
-/** Measures the commands `--only` chose (all by default) in a scratch folder it removes after. */
+/** Measures the commands `--only` chose (all by default) in a scratch folder it removes after, against the fake engine. */
 async function measureChosen(args: BenchArgs): Promise<Outcome | { chosen: Case[]; samples: Map<Case, Samples>; suiteRuns: number }> {
     const harness = require("../harness") as typeof import("../harness");
+    const { startFakeEngine } = require("./fakeEngine") as typeof import("./fakeEngine");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-bench-"));
+    const engine = await startFakeEngine();
     try {
-        const all = benchCases({ root: ROOT, devConfig: harness.stackConfig("dev"), renderOut: path.join(scratch, "rendered"), typeChecked: typeCheckedTsconfig(ROOT, scratch) });
+        const all = benchCases({ root: ROOT, devConfig: harness.stackConfig("dev"), renderOut: path.join(scratch, "rendered"), typeChecked: typeCheckedTsconfig(ROOT, scratch), scratch, engine });
         const unknown = (args.only ?? []).filter((id) => id !== "suite" && !all.some((c) => c.id === id));
         if (unknown.length > 0) return { code: 2, stdout: "", stderr: `bench: unknown command ${unknown.join(", ")}; ids: ${all.map((c) => c.id).join(", ")}, suite\n` };
         const chosen = all.filter((c) => !args.only || c.id === "floor" || args.only.includes(c.id));
@@ -152,6 +160,7 @@ async function measureChosen(args: BenchArgs): Promise<Outcome | { chosen: Case[
         progress(`bench: ${chosen.length} commands × (1 warm-up + ${args.runs} runs)${suiteRuns ? `, then the test suite × ${suiteRuns}` : ""}`);
         return { chosen, samples: await measureCases(chosen, args.runs), suiteRuns };
     } finally {
+        await engine.stop();
         fs.rmSync(scratch, { recursive: true, force: true });
     }
 }
@@ -167,6 +176,7 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
     if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
     if (args.load !== undefined) return (require("./load") as typeof import("./load")).runLoadBench(args.load, args.write);
     if (args.engine) return (require("./engine") as typeof import("./engine")).runEngineBench(args.runs, args.write);
+    if (args.hostShare) return (require("./hostShare") as typeof import("./hostShare")).runHostShare({ runs: args.runs, ...args.hostShare });
 
     const started = Date.now();
     const loadBefore = os.loadavg();
@@ -183,7 +193,7 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
     const marginal = marginalCost(chosen.filter((c) => c.services !== undefined && results.has(c.id)).map((c) => ({ services: c.services!, result: results.get(c.id)! })));
     const suiteResult = typeof suite === "object" ? suite : undefined;
     const measured: Measured = {
-        devProgram: relative("dev"),
+        devProgram: relative("devNpm"),
         perServiceTime: marginal?.time.slope,
         perServiceMemory: marginal?.memory?.slope,
         render: relative("render"),

@@ -233,4 +233,44 @@ function launch(root, entry, options) {
     return require(outFile);
 }
 
-module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, launch, relativeRequires };
+/**
+ * Where Node keeps the compiled code of the modules a deployment loads: inside the project's gitignored
+ * `.launchpad/`, beside the local state, because it belongs to this machine (and this Node version).
+ * @param {string} root
+ */
+function compileCacheDir(root) {
+    return path.join(root, ".launchpad", "compile-cache");
+}
+
+/**
+ * Turns on Node's on-disk compile cache (`module.enableCompileCache`) for every module loaded from now
+ * on: the SDKs' thousand-odd files, which Node would otherwise parse and compile again on every
+ * `preview` and `up`, are read back as code V8 already compiled. Node checks each entry against the
+ * file's contents, so an upgraded package or an edited file is simply compiled again. When the
+ * engine was started with NODE_COMPILE_CACHE (tools/up does), the cache is on already and this does
+ * nothing. Older Node versions without the API run as before.
+ * @param {string} dir
+ */
+function enableCompileCache(dir) {
+    const nodeModule = require("module");
+    if (typeof nodeModule.enableCompileCache === "function") nodeModule.enableCompileCache(dir);
+}
+
+/**
+ * What Pulumi.yaml's `main` does under Pulumi's runtime entry: the compile cache on, stack traces
+ * formatted once per distinct frame (./stackTraces.js), then the program launched.
+ * @param {string} root @param {string} entry
+ * @param {CompileOptions & { compileCache?: string }} [options] `compileCache`: the cache's folder
+ *   @default compileCacheDir(root)
+ * @returns {unknown}
+ */
+function start(root, entry, options = {}) {
+    const { compileCache = compileCacheDir(root), ...compile } = options;
+    enableCompileCache(compileCache);
+    const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
+    const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
+    installCachedStackTraces(sourceMapSupport, promiseStacks);
+    return launch(root, entry, compile);
+}
+
+module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, launch, relativeRequires, start };

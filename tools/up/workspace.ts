@@ -1,4 +1,5 @@
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { compileCacheDir } from "../launch/program";
 
 /** A config value as Pulumi stores it; `secret` values are encrypted with the stack's passphrase. */
 export interface ConfigEntry {
@@ -70,6 +71,9 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             PULUMI_BACKEND_URL: settings.backendUrl,
             PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "true",
+            // Node's compile cache for the program's whole process, from Pulumi's runtime entry on (the
+            // program turns it on itself only once it runs): tools/launch/program.js, enableCompileCache.
+            NODE_COMPILE_CACHE: compileCacheDir(settings.repoRoot),
         },
     });
     const color = settings.color ? "always" : "never";
