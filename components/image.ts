@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./config";
+import { DynamicResource } from "./dynamicResource";
 
 // An image in a registry, built or mirrored through the Docker CLI by a Pulumi dynamic provider.
 //
@@ -306,11 +307,11 @@ export type ImageArgs = Omit<ImageInputs, "login"> & {
 };
 
 /** An image pushed to a registry, built or mirrored by the Docker CLI; `ref` pins what was pushed. */
-export class Image extends pulumi.dynamic.Resource {
+export class Image extends DynamicResource {
     declare public readonly ref: pulumi.Output<string>;
     declare public readonly digest: pulumi.Output<string>;
 
     constructor(name: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, digest: undefined, ref: undefined }, opts, PROJECT, "Image");
+        super("Image", provider, name, { ...args, digest: undefined, ref: undefined }, opts);
     }
 }

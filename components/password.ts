@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./config";
+import { DynamicResource } from "./dynamicResource";
 
 // A generated password as a Pulumi dynamic resource. Pulumi serializes the provider into the state and
 // runs it in another process, so it uses only Node's built-ins, required inside the functions.
@@ -39,10 +40,10 @@ export interface PasswordArgs {
 }
 
 /** A random alphanumeric password, a Pulumi secret from creation on, stable for the life of the stack. */
-export class Password extends pulumi.dynamic.Resource {
+export class Password extends DynamicResource {
     declare public readonly result: pulumi.Output<string>;
 
     constructor(name: string, args: PasswordArgs = {}, opts?: pulumi.CustomResourceOptions) {
-        super(passwordProvider, name, { length: args.length ?? 32, result: undefined }, { ...opts, additionalSecretOutputs: ["result"] }, PROJECT, "Password");
+        super("Password", passwordProvider, name, { length: args.length ?? 32, result: undefined }, { ...opts, additionalSecretOutputs: ["result"] });
     }
 }

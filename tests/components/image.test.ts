@@ -292,7 +292,7 @@ describe("the providers as Pulumi serializes them into the state", () => {
         new ContainerImage("web", { registry: { server: "ghcr.io/acme", username: "ci-bot", password: "s3cret-pa55" }, repository: "web", build: { context: "apps/frontend" } });
         new Database("db", { namespace: "ns", identity: { partOf: "a", instance: "a-test", name: "db", component: "database" }, image: "x@sha256:0", storage: { size: "1Gi" } });
         await settled();
-        // The text dynamic.Resource computed (pulumi.runtime.serializeFunction) and sent as __provider.
+        // The text sent as __provider (components/dynamicResource.ts, as pulumi.dynamic.Resource computes it).
         serialized = new Map(mocks.resources.filter((r) => r.type === IMAGE_TYPE || r.type === PASSWORD_TYPE).map((r) => [r.type, r.inputs.__provider]));
         assert.equal(serialized.size, 2);
     });
