@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -51,16 +51,25 @@ describe("launch: an unsupported Node.js stops every command with one line", () 
         });
         after(() => fs.rmSync(bin, { recursive: true, force: true }));
 
+        interface Result { status: number | null; stdout: string; stderr: string }
+
         /** Runs a command with the old `node` first on PATH (npm itself still comes from this Node's folder). */
-        const run = (command: string, args: string[]) =>
-            spawnSync(command, args, {
-                cwd: ROOT,
-                encoding: "utf8",
-                timeout: 110_000,
-                env: { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), NODE_OPTIONS: "" },
+        const run = (command: string, args: string[]): Promise<Result> =>
+            new Promise((resolve, reject) => {
+                const child = spawn(command, args, {
+                    cwd: ROOT,
+                    timeout: 110_000,
+                    env: { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), NODE_OPTIONS: "" },
+                });
+                let stdout = "";
+                let stderr = "";
+                child.stdout.on("data", (d: Buffer) => (stdout += d));
+                child.stderr.on("data", (d: Buffer) => (stderr += d));
+                child.once("error", reject);
+                child.once("close", (status) => resolve({ status, stdout, stderr }));
             });
 
-        const expectOneLine = (result: ReturnType<typeof run>, what: string) => {
+        const expectOneLine = (result: Result, what: string) => {
             assert.equal(result.status, 1, `${what}: exit ${result.status}\n${result.stderr}`);
             const line = `launchpad needs Node.js 22 or newer, but this is Node.js ${version} (`;
             const ours = result.stderr.split("\n").filter((l) => l.startsWith("launchpad needs Node.js"));
@@ -85,16 +94,25 @@ describe("launch: an unsupported Node.js stops every command with one line", () 
             ["npm run testbed", ["run", "testbed", "--", "--help"]],
             ["npm run e2e", ["run", "e2e", "--", "--dry-run"]],
         ];
-        for (const [what, args] of scripts) {
-            it(`${what} stops at once`, () => expectOneLine(run("npm", args), what));
+        // All at once (each is a fresh npm and Node; they share nothing), then each checked on its own.
+        const results = new Map<string, Promise<Result>>();
+        const all: [string, string, string[]][] = [
+            ...scripts.map(([what, args]): [string, string, string[]] => [what, "npm", args]),
+            ["tools/launch/main.js", "node", [path.join(ROOT, "tools", "launch", "main.js")]],
+            ["mocha", "node", [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--dry-run"]],
+        ];
+        before(() => all.forEach(([what, command, args]) => results.set(what, run(command, args))));
+
+        for (const [what] of scripts) {
+            it(`${what} stops at once`, async () => expectOneLine(await results.get(what)!, what));
         }
 
-        it("the program `pulumi up` runs (tools/launch/main.js) stops before the SDK loads", () => {
-            expectOneLine(run("node", [path.join(ROOT, "tools", "launch", "main.js")]), "tools/launch/main.js");
+        it("the program `pulumi up` runs (tools/launch/main.js) stops before the SDK loads", async () => {
+            expectOneLine(await results.get("tools/launch/main.js")!, "tools/launch/main.js");
         });
 
-        it("mocha, run directly, stops too", () => {
-            expectOneLine(run("node", [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), "--dry-run"]), "mocha");
+        it("mocha, run directly, stops too", async () => {
+            expectOneLine(await results.get("mocha")!, "mocha");
         });
     });
 });
