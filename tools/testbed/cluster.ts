@@ -109,6 +109,39 @@ export async function recycleVolumes(kubeconfigFile: string): Promise<string[]> 
     return released;
 }
 
+/**
+ * Deletes the node leases a kwok of an earlier start held, before a new kwok starts. kwok names itself
+ * anew on every start, so it cannot renew them: it waits for them to expire (40 s), and the pods
+ * scheduled on its nodes in the meantime were never made Running (seen in CI: a rollout right after a
+ * restart timed out with its pods Pending). Without the old leases it takes its nodes at once.
+ */
+export async function releaseNodeLeases(kubeconfigFile: string): Promise<string[]> {
+    const { k8s, kc } = await objectApi(kubeconfigFile);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const nodes = (await core.listNode()).items.filter((n) => n.metadata?.annotations?.[KWOK_NODE_ANNOTATION] === "fake").map((n) => n.metadata!.name!);
+    const released: string[] = [];
+    for (const name of nodes) {
+        try {
+            await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
+            released.push(name);
+        } catch (e) {
+            if ((e as { code?: number }).code !== 404) throw e;
+        }
+    }
+    return released;
+}
+
+/** Waits until kwok holds a lease for each of its nodes, so that it manages their pods. */
+export async function nodeLeasesHeld(kubeconfigFile: string, nodes: readonly string[], seconds: number): Promise<boolean> {
+    const { k8s, kc } = await objectApi(kubeconfigFile);
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    return waitFor(async () => {
+        const leases = (await coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items;
+        return nodes.every((name) => leases.some((l) => l.metadata?.name === name && l.spec?.holderIdentity));
+    }, seconds, 200);
+}
+
 /** Creates each object unless it exists (a restarted testbed keeps its etcd data), and recycles released volumes. */
 export async function bootstrapCluster(kubeconfigFile: string, objects: readonly Obj[] = bootstrapObjects()): Promise<void> {
     const { api } = await objectApi(kubeconfigFile);

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bootstrapCluster } from "./cluster";
-import { CONTEXT, HOST, type Layout, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER } from "./layout";
+import { bootstrapCluster, nodeLeasesHeld, releaseNodeLeases } from "./cluster";
+import { CONTEXT, HOST, type Layout, NODES, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER } from "./layout";
 import { ensurePki, kubeconfig } from "./pki";
 import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
 import { bins, daemons, runFiles } from "./servers";
@@ -108,10 +108,14 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
     try {
         for (const d of servers) {
             const s0 = Date.now();
+            if (d.name === "kwok") await releaseNodeLeases(f.kubeconfig);
             started.push({ name: d.name, pid: await startDaemon(l.run, d, d.name === "kube-apiserver" ? 120 : 60) });
             log(`testbed: ${d.name} ready (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
         }
         await bootstrapCluster(f.kubeconfig);
+        if (!(await nodeLeasesHeld(f.kubeconfig, NODES.map((n) => n.name), 60))) {
+            throw new TestbedError("kwok took no lease of its nodes within 60 s, so no pod on them would run; see its log under run/logs, then start again.");
+        }
     } catch (err) {
         // Leave nothing half-started behind.
         for (const s of started.reverse()) await stopPid(s.pid);
