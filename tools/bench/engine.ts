@@ -6,14 +6,13 @@
 // medians and ratios, and the budgets (preview and no-op up at most 1.2x the plain program). Writes its
 // section of bench/RESULTS.md. Starts the testbed when it is not running, and stops it again.
 
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { recycleVolumes } from "../testbed/cluster";
 import { CONTEXT, layout } from "../testbed/layout";
 import { ensureRunning, stop } from "../testbed/lifecycle";
-import { Command, runOnce } from "./measure";
+import { Command, lastLines, mustRun, runOnce } from "./measure";
 import { summarize } from "./stats";
 import type { Outcome } from "../cli";
 import { RESULTS_FILE } from "./main";
@@ -45,12 +44,6 @@ interface Row {
     readonly plain?: Side;
 }
 
-function must(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, what: string): string {
-    const r = spawnSync(argv[0], argv.slice(1), { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${`${r.stdout}${r.stderr}`.trim().split("\n").slice(-15).join("\n")}`);
-    return r.stdout;
-}
-
 export interface EngineResult {
     readonly id: string;
     readonly label: string;
@@ -78,19 +71,19 @@ export async function runEngineBench(runs: number, write: boolean): Promise<Outc
         const running = await ensureRunning(l, progress);
         started = running.started;
         const { env } = running;
-        const launchpadUp = () => must(["npm", "run", "--silent", "up", "--", "--stack", STACK], ROOT, env, "npm run up -- --stack testbed");
+        const launchpadUp = () => mustRun(["npm", "run", "--silent", "up", "--", "--stack", STACK], ROOT, env, "npm run up -- --stack testbed");
         const launchpadImages = () => {
-            const outputs = JSON.parse(must(["pulumi", "stack", "output", "--json", "--stack", STACK], ROOT, env, "pulumi stack output")) as Record<string, string>;
+            const outputs = JSON.parse(mustRun(["pulumi", "stack", "output", "--json", "--stack", STACK], ROOT, env, "pulumi stack output")) as Record<string, string>;
             return JSON.stringify(Object.fromEntries(["frontendImage", "backendImage", "databaseImage"].map((k) => [outputs[k].split("@")[0], outputs[k]])));
         };
-        const plainConfig = (key: string, value: string) => must(["pulumi", "config", "set", "--stack", PLAIN_STACK, key, value], PLAIN, env, `pulumi config set ${key} (plain)`);
+        const plainConfig = (key: string, value: string) => mustRun(["pulumi", "config", "set", "--stack", PLAIN_STACK, key, value], PLAIN, env, `pulumi config set ${key} (plain)`);
 
         // Both deployed first (launchpad's images built and pushed); only what follows is measured.
         progress("bench: deploying the testbed stack and the plain program");
         launchpadUp();
-        must(["pulumi", "stack", "select", "--create", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi stack select (plain)");
+        mustRun(["pulumi", "stack", "select", "--create", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi stack select (plain)");
         for (const [key, value] of [["namespace", "launchpad-plain"], ["kubeContext", CONTEXT], ["images", launchpadImages()]]) plainConfig(key, value);
-        must(["pulumi", "up", "--yes", "--skip-preview", "--stack", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi up (plain)");
+        mustRun(["pulumi", "up", "--yes", "--skip-preview", "--stack", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi up (plain)");
 
         const up = ["up", "--yes", "--skip-preview"];
         const rows: readonly Row[] = [
@@ -113,10 +106,10 @@ export async function runEngineBench(runs: number, write: boolean): Promise<Outc
                 args: up,
                 launchpad: {
                     prepare: () => {
-                        must(["npm", "run", "--silent", "down", "--", "--stack", STACK, "--delete-data"], ROOT, env, "npm run down -- --delete-data");
+                        mustRun(["npm", "run", "--silent", "down", "--", "--stack", STACK, "--delete-data"], ROOT, env, "npm run down -- --delete-data");
                     },
                 },
-                plain: { prepare: () => must(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi destroy (plain)") },
+                plain: { prepare: () => mustRun(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", PLAIN_STACK, "--non-interactive"], PLAIN, env, "pulumi destroy (plain)") },
             },
         ];
 
@@ -129,7 +122,7 @@ export async function runEngineBench(runs: number, write: boolean): Promise<Outc
                     row[who]?.prepare(round);
                     if (row.id === "first-up") await recycleVolumes(env.KUBECONFIG as string);
                     const run = await runOnce(command(cwd, stack, row.args));
-                    if (run.code !== 0) throw new Error(`${who} ${row.id} exited ${run.code}:\n${`${run.stdout}${run.stderr}`.trim().split("\n").slice(-15).join("\n")}`);
+                    if (run.code !== 0) throw new Error(`${who} ${row.id} exited ${run.code}:\n${lastLines(`${run.stdout}${run.stderr}`)}`);
                     line.push(`${who} ${row.id} ${(run.wallMs / 1000).toFixed(2)}s`);
                     if (round > 0) samples.get(row.id)![who].push(run.wallMs);
                 }

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compileCacheDir } from "../launch/program";
-import { runOnce } from "./measure";
+import { lastLines, runOnce } from "./measure";
 import { summarize } from "./stats";
 import type { Outcome } from "../cli";
 
@@ -55,7 +55,7 @@ export async function runHostShare({ runs, stack, project }: HostShareArgs): Pro
                 fs.writeFileSync(log, "");
                 const env = { ...process.env, ...way.env, PULUMI_LANGUAGE_NODEJS_RUN_PATH: path.join(__dirname, "timedRuntime.js"), LAUNCHPAD_HOST_SHARE_LOG: log };
                 const run = await runOnce({ argv: ["pulumi", "preview", "--stack", stack, "--non-interactive", "--expect-no-changes"], cwd: root, env });
-                if (run.code !== 0) throw new Error(`pulumi preview (${way.id}) exited ${run.code}:\n${`${run.stdout}${run.stderr}`.trim().split("\n").slice(-15).join("\n")}`);
+                if (run.code !== 0) throw new Error(`pulumi preview (${way.id}) exited ${run.code}:\n${lastLines(`${run.stdout}${run.stderr}`)}`);
                 const programMs = programLifetime(fs.readFileSync(log, "utf8"));
                 if (programMs === undefined) throw new Error(`the language host did not start ${path.join(__dirname, "timedRuntime.js")} exactly once (PULUMI_LANGUAGE_NODEJS_RUN_PATH); log: ${fs.readFileSync(log, "utf8").trim() || "empty"}`);
                 line.push(`${way.id} ${(run.wallMs / 1000).toFixed(2)}s (program ${(programMs / 1000).toFixed(2)}s)`);

@@ -9,12 +9,12 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadKubernetesClient } from "../doctor/cluster";
-import { nodeObject } from "../testbed/cluster";
+import { nodeObject, objectApi } from "../testbed/cluster";
 import { CONTEXT, layout } from "../testbed/layout";
 import { ensureRunning, stop } from "../testbed/lifecycle";
 import type { Outcome } from "../cli";
 import { RESULTS_FILE } from "./main";
+import { lastLines, mustRun } from "./measure";
 import { PeakMemory, Role, sampleTree } from "./processTree";
 import { withSections } from "./report";
 
@@ -70,19 +70,6 @@ function measuredPulumi(id: LoadRun["id"], label: string, args: readonly string[
     });
 }
 
-function must(argv: readonly string[], env: NodeJS.ProcessEnv, what: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(argv[0], argv.slice(1), { cwd: FLEET_PROJECT, env, stdio: ["ignore", "pipe", "pipe"] });
-        let output = "";
-        child.stdout.on("data", (d: Buffer) => (output += d));
-        child.stderr.on("data", (d: Buffer) => (output += d));
-        child.once("error", reject);
-        child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`${what} exited ${code}:\n${lastLines(output)}`))));
-    });
-}
-
-const lastLines = (output: string) => output.trim().split("\n").slice(-15).join("\n");
-
 function failed(run: LoadRun): Error {
     return new Error(`${run.label} exited ${run.code}:\n${lastLines(run.output)}`);
 }
@@ -93,11 +80,16 @@ function failed(run: LoadRun): Error {
  * happens. `deployed` runs between the first `up` and the no-op one, to check the cluster.
  */
 export async function runLoad(env: NodeJS.ProcessEnv, services: number, log: (line: string) => void, deployed?: () => Promise<void>): Promise<LoadResult> {
-    const k8s = await loadKubernetesClient();
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(env.KUBECONFIG as string);
-    kc.setCurrentContext(CONTEXT);
-    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const { api: objects } = await objectApi(env.KUBECONFIG as string);
+    const must = (argv: readonly string[], what: string) => mustRun(argv, FLEET_PROJECT, env, what);
+    /** Clean-up goes on past a failed step, saying what failed. */
+    const cleanUp = (argv: readonly string[], what: string) => {
+        try {
+            must(argv, what);
+        } catch (e) {
+            log(`load: clean-up: ${(e as Error).message}`);
+        }
+    };
     const node = fleetNode();
     const runs: LoadRun[] = [];
     let gone = false;
@@ -105,9 +97,9 @@ export async function runLoad(env: NodeJS.ProcessEnv, services: number, log: (li
         if (error.code !== 409) throw error; // a node left by an interrupted run is used as it is
     });
     try {
-        await must(["pulumi", "stack", "select", "--create", FLEET_STACK, "--non-interactive"], env, "pulumi stack select --create fleet");
+        must(["pulumi", "stack", "select", "--create", FLEET_STACK, "--non-interactive"], "pulumi stack select --create fleet");
         for (const [key, value] of [["bench:webServices", String(services)], ["bench:kubeContext", CONTEXT]]) {
-            await must(["pulumi", "config", "set", "--stack", FLEET_STACK, key, value], env, `pulumi config set ${key}`);
+            must(["pulumi", "config", "set", "--stack", FLEET_STACK, key, value], `pulumi config set ${key}`);
         }
         log(`load: deploying ${services} web services`);
         const first = await measuredPulumi("first-up", `first \`pulumi up\` of ${services} web services`, ["up", "--yes", "--skip-preview"], env);
@@ -127,9 +119,9 @@ export async function runLoad(env: NodeJS.ProcessEnv, services: number, log: (li
         // Whatever failed, nothing of the run is left for the next one: its objects (while their node is
         // still there to let their pods go), then the stack.
         if (!gone) {
-            await must(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", FLEET_STACK, "--non-interactive"], env, "pulumi destroy (clean-up)").catch((e: Error) => log(`load: clean-up: ${e.message}`));
+            cleanUp(["pulumi", "destroy", "--yes", "--skip-preview", "--stack", FLEET_STACK, "--non-interactive"], "pulumi destroy (clean-up)");
         }
-        await must(["pulumi", "stack", "rm", "--yes", FLEET_STACK, "--non-interactive"], env, "pulumi stack rm fleet").catch((e: Error) => log(`load: clean-up: ${e.message}`));
+        cleanUp(["pulumi", "stack", "rm", "--yes", FLEET_STACK, "--non-interactive"], "pulumi stack rm fleet");
         await objects.delete(node as never).catch(() => undefined);
     }
     return { services, runs };

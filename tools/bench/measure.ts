@@ -1,4 +1,4 @@
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -28,6 +28,18 @@ export const GNU_TIME = "/usr/bin/time";
 /** Whether peak memory can be measured here (`apt-get install -y time` if not). */
 export function canMeasureMemory(): boolean {
     return fs.existsSync(GNU_TIME);
+}
+
+/** The last lines of a command's output: what a failure message shows of it. */
+export function lastLines(output: string, count = 15): string {
+    return output.trim().split("\n").slice(-count).join("\n");
+}
+
+/** Runs a command to its end, unmeasured; its stdout, or an Error naming `what`, its exit code and its last lines. */
+export function mustRun(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, what: string): string {
+    const r = spawnSync(argv[0], argv.slice(1), { cwd, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${lastLines(`${r.stdout}${r.stderr}`)}`);
+    return r.stdout;
 }
 
 /** Keeps the end of a long output: what a failure report needs. */

@@ -83,7 +83,8 @@ export function releasedVolumes(volumes: readonly { metadata?: { name?: string; 
         .map((v) => v.metadata!.name!);
 }
 
-async function objectApi(kubeconfigFile: string) {
+/** Clients for the testbed's API server, as its admin kubeconfig (the testbed's context) reaches it. */
+export async function objectApi(kubeconfigFile: string) {
     const k8s = await loadKubernetesClient();
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfigFile);
