@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
 import { waitFor } from "../../tools/testbed/processes";
-import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, type Run, useTestbed, withFileChanged } from "./support";
+import { localBackendDir } from "../../tools/up/state";
+import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, type Run, useTestbed, withFileChanged } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -119,14 +120,14 @@ function failure(r: Run, what: string): string {
 }
 
 /** The file backend's folder of the testbed's stacks. */
-const stateDir = (env: NodeJS.ProcessEnv) => (env.PULUMI_BACKEND_URL as string).slice("file://".length);
+const stateDir = (env: NodeJS.ProcessEnv) => localBackendDir(env.PULUMI_BACKEND_URL as string);
 
 /**
  * `npm run up` with the state folder on a disk of its own, in a private mount namespace (nothing
  * changes for the host or any other process): "read-only" binds the folder read-only; a size in KiB
  * puts a tmpfs of the state's size plus that much over it, with the state copied in, and copies what
- * the run left there back afterwards, as a user's disk would keep it. `fill` (with the tmpfs) is called
- * with a command that fills the disk from inside the namespace, once the output matches `fillWhen`.
+ * the run left there back afterwards, as a user's disk would keep it; with `fillWhen`, that tmpfs is filled
+ * from inside the namespace once the output matches it.
  */
 async function upWithStateDisk(env: NodeJS.ProcessEnv, disk: "read-only" | { spareKiB: number; fillWhen?: RegExp }): Promise<Run> {
     const dir = stateDir(env);
@@ -141,23 +142,17 @@ async function upWithStateDisk(env: NodeJS.ProcessEnv, disk: "read-only" | { spa
               'rm -f "$1/filler"; rm -rf "$2/.pulumi"; cp -a "$1/.pulumi" "$2/"',
               "exit $code",
           ].join("\n");
-    const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", script, "bash", dir, outside], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
     let filled = false;
-    const watch = (d: Buffer) => {
-        output += d;
+    const r = await run("unshare", ["--mount", "--propagation", "private", "bash", "-c", script, "bash", dir, outside], env, ROOT, (output, pid) => {
         if (disk !== "read-only" && disk.fillWhen && !filled && disk.fillWhen.test(output)) {
             filled = true;
             // unshare execs bash in the new namespace: its pid is the namespace's.
-            spawn("nsenter", ["--target", String(child.pid), "--mount", "--", "dd", "if=/dev/zero", `of=${dir}/filler`, "bs=1M"], { stdio: "ignore" });
+            spawn("nsenter", ["--target", String(pid), "--mount", "--", "dd", "if=/dev/zero", `of=${dir}/filler`, "bs=1M"], { stdio: "ignore" });
         }
-    };
-    child.stdout.on("data", watch);
-    child.stderr.on("data", watch);
-    const code = await new Promise<number>((resolve) => child.once("close", (c) => resolve(c ?? 1)));
+    });
     fs.rmSync(outside, { recursive: true, force: true });
-    if (disk !== "read-only" && disk.fillWhen) assert.ok(filled, `the run reached the moment to fill the disk (${disk.fillWhen}):\n${output}`);
-    return { code, stdout: output, stderr: "", output };
+    if (disk !== "read-only" && disk.fillWhen) assert.ok(filled, `the run reached the moment to fill the disk (${disk.fillWhen}):\n${r.output}`);
+    return r;
 }
 
 /** The stack's state file: its bytes, to tell that a refused run did not touch it. */

@@ -41,9 +41,9 @@ export interface Run {
 
 /**
  * Runs a command in the repository with the testbed's environment, its output kept (and shown with
- * E2E_VERBOSE); `watch` sees the output as it comes, to act in the middle of a run.
+ * E2E_VERBOSE); `watch` sees the output as it comes, and the command's pid, to act in the middle of a run.
  */
-export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT, watch?: (output: string) => void): Promise<Run> {
+export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd = ROOT, watch?: (output: string, pid: number) => void): Promise<Run> {
     return new Promise((resolve, reject) => {
         const child = spawn(command, [...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
@@ -53,7 +53,7 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
             stdout += d;
             output += d;
             if (process.env.E2E_VERBOSE) process.stdout.write(d);
-            watch?.(output);
+            watch?.(output, child.pid!);
         });
         child.stderr.on("data", (d: Buffer) => {
             stderr += d;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseStackFile } from "../stackFile";
+import { listStacks, parseStackFile } from "../stackFile";
 import { CONFIG_KEYS, fixesFor, formatProblems } from "../../components/config";
 import { DEV_STACK, UsageError } from "../cli";
 import { UpError } from "./errors";
@@ -111,10 +111,7 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
     const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         if (stack === DEV_STACK) return { path: file, exists: false, platform: "kind" };
-        const known = fs
-            .readdirSync(repoRoot)
-            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-            .filter((s): s is string => s !== undefined);
+        const known = listStacks(repoRoot);
         throw new UsageError(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Known stacks: ${known.join(", ") || "(none)"}.`);
     }
     let config: Record<string, unknown>;
