@@ -322,6 +322,8 @@ export interface Harness {
     readonly machine: FakeMachine;
     readonly lines: string[];
     readonly engineText: string[];
+    /** The pauses the command waited between two tries, in ms (it waits none: the harness answers at once). */
+    readonly pauses: number[];
     /** The workspace the command opened (after it opened one). */
     ws(): FakeWorkspace;
     /** Prepares the workspace before the command opens it (existing stacks, config). */
@@ -333,6 +335,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
     const machine = new FakeMachine(opts.machine ?? freshMachine(), journal);
     const lines: string[] = [];
     const engineText: string[] = [];
+    const pauses: number[] = [];
     let opened: FakeWorkspace | undefined;
     const setups: ((ws: FakeWorkspace) => void)[] = [];
     const deps: Deps = {
@@ -347,6 +350,9 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         env: opts.env ?? {},
         nodeVersion: opts.nodeVersion ?? "22.11.0",
         checkCluster: async () => undefined,
+        pause: async (ms) => {
+            pauses.push(ms);
+        },
         checkStateDisk: () => ({ freeBytes: 64 * 1024 ** 3, stateBytes: 200 * 1024 }),
         checkRegistry: async (registry, credentials) => {
             journal.push(`registry: check ${registry} as ${credentials?.username ?? "(docker's login)"}`);
@@ -366,6 +372,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         machine,
         lines,
         engineText,
+        pauses,
         ws: () => {
             if (!opened) throw new Error("the command opened no workspace");
             return opened;

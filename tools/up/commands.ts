@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, UsageError } from "../cli";
+import { processAlive } from "../process";
 import { UpError } from "./errors";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
@@ -46,8 +47,11 @@ export interface Deps {
     /** Tells a lock a killed run left on this machine from a live one. @default this machine */
     readonly lockHost?: LockHost;
     /** Looks at the disk under a file backend's state before up and down. @default this machine's */
-    readonly checkStateDisk?: CheckStateDisk;
+    readonly checkStateDisk?: CheckStateDisk;    /** Waits between two tries of an engine operation. @default a timer */
+    readonly pause?: (ms: number) => Promise<void>;
 }
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface StackOptions {
     readonly stack: string;
@@ -284,18 +288,27 @@ const localLockHost = (): LockHost => ({
             return "";
         }
     })(),
-    alive: (pid) => {
-        try {
-            process.kill(pid, 0);
-            return true;
-        } catch (e) {
-            return (e as NodeJS.ErrnoException).code === "EPERM";
-        }
-    },
+    alive: processAlive,
     remove: (lockFile) => {
         for (const f of [lockFile, `${lockFile}.attrs`]) fs.rmSync(f, { force: true });
     },
 });
+
+/**
+ * Runs an engine operation that takes the stack's lock. Two runs that take a file backend's lock at the
+ * same moment can both fail reading each other's lock file (seen with Pulumi 3.274): once, after a
+ * random pause, one of them wins.
+ */
+async function takingLock<T>(deps: Deps, stack: string, op: () => Promise<T>): Promise<T> {
+    const once = () => recoveringStaleLock(deps, stack, op);
+    try {
+        return await once();
+    } catch (err) {
+        if (!LOCK_RACE.test(engineMessage(err))) throw err;
+        await (deps.pause ?? pause)(500 + Math.random() * 1500);
+        return once();
+    }
+}
 
 /**
  * Runs an engine operation; when it is refused by a file backend's lock that a run on this machine
@@ -328,13 +341,7 @@ const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu
  */
 async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>, context?: string): Promise<T> {
     try {
-        return await op().catch(async (err: unknown) => {
-            // Two runs that take a file backend's lock at the same moment can both fail reading each
-            // other's lock file (seen with Pulumi 3.274): once, after a random pause, one of them wins.
-            if (!LOCK_RACE.test(engineMessage(err))) throw err;
-            await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500));
-            return op();
-        });
+        return await op();
     } catch (err) {
         if (err instanceof UpError || err instanceof UsageError) throw err;
         const message = engineMessage(err);
@@ -384,7 +391,7 @@ async function checkClusterFirst(deps: Deps, stack: string, stackFile: StackFile
  * each of those resources again (Kubernetes objects that were created are adopted), and said in one line.
  */
 async function recoverPendingOperations(deps: Deps, stack: string, ws: Workspace): Promise<void> {
-    const cleared = await engine(() => recoveringStaleLock(deps, stack, () => ws.clearPendingOperations(stack)), "reading the stack's state", stack);
+    const cleared = await engine(() => takingLock(deps, stack, () => ws.clearPendingOperations(stack)), "reading the stack's state", stack);
     if (cleared.length === 0) return;
     const ops = cleared.map((op) => `${op.type} ${op.urn.split("::").pop()}`).join(", ");
     deps.io.info(`launchpad: recovered: an interrupted run left ${cleared.length === 1 ? "1 operation" : `${cleared.length} operations`} unfinished (${ops}); cleared from the state, this update applies them again.`);
@@ -446,7 +453,7 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => recoveringStaleLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
+    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
@@ -470,7 +477,7 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
         }
     }
     await checkClusterFirst(deps, stack, stackFile, ws, "preview");
-    await engine(() => recoveringStaleLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack);
+    await engine(() => takingLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack);
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }
 
@@ -524,7 +531,7 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
         );
     }
     deps.io.info(`launchpad: destroying the app in ${stack}; the database's data is kept`);
-    await engine(() => recoveringStaleLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine)), "the destroy", stack);
+    await engine(() => takingLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine)), "the destroy", stack);
     deps.io.info(
         `launchpad: ${stack}'s app is gone. The database (its namespace, StatefulSet, Secret and volume claims) was kept and the next \`npm run up\` reuses it.\n` +
             `  To delete the data too: npm run down -- --delete-data${stack === DEV_STACK ? "" : ` --stack ${stack}`}`,
