@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
 import { waitFor } from "../../tools/testbed/processes";
+import { processAlive } from "../../tools/process";
 import { localBackendDir } from "../../tools/up/state";
 import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, type Run, useTestbed, withFileChanged } from "./support";
 
@@ -89,15 +90,7 @@ async function interruptedUp(env: NodeJS.ProcessEnv, signal: NodeJS.Signals, whe
     child.stdout.on("data", watch);
     child.stderr.on("data", watch);
     await new Promise((resolve) => child.once("close", resolve));
-    const groupAlive = async () => {
-        try {
-            process.kill(-child.pid!, 0);
-            return true;
-        } catch {
-            return false;
-        }
-    };
-    await waitFor(async () => !(await groupAlive()), 60, 100);
+    await waitFor(async () => !processAlive(-child.pid!), 60, 100);
     return { output, sent };
 }
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { processAlive } from "../process";
 
 /** A failure of the testbed command: one line (or a few) with the cause and the fix, no stack trace. */
 export class TestbedError extends Error {
@@ -41,13 +42,7 @@ export function livePid(pidFile: string): number | undefined {
     } catch {
         return undefined;
     }
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    try {
-        process.kill(pid, 0);
-        return pid;
-    } catch {
-        return undefined;
-    }
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
@@ -138,14 +133,7 @@ export async function startDaemon(runDir: string, d: Daemon, readySeconds = 60):
 
 /** SIGTERM, then SIGKILL after `graceSeconds`; resolves when the process is gone. */
 export async function stopPid(pid: number, graceSeconds = 20): Promise<void> {
-    const alive = () => {
-        try {
-            process.kill(pid, 0);
-            return true;
-        } catch {
-            return false;
-        }
-    };
+    const alive = () => processAlive(pid);
     if (!alive()) return;
     try {
         process.kill(pid, "SIGTERM");
