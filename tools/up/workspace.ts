@@ -62,6 +62,27 @@ export interface WorkspaceSettings {
 
 export type OpenWorkspace = (settings: WorkspaceSettings) => Promise<Workspace>;
 
+/**
+ * A stack's whole config, read once: each read is a Pulumi CLI call (about 0.3 s, most of it decrypting
+ * the secrets), and one command asks for several keys. What changes a stack's config forgets it; a read
+ * that failed is not kept.
+ */
+export function configCache<T>(read: (stack: string) => Promise<T>): { get(stack: string): Promise<T>; forget(stack: string): void } {
+    const known = new Map<string, Promise<T>>();
+    return {
+        get(stack) {
+            let config = known.get(stack);
+            if (config === undefined) {
+                config = read(stack);
+                known.set(stack, config);
+                config.catch(() => known.delete(stack));
+            }
+            return config;
+        },
+        forget: (stack) => void known.delete(stack),
+    };
+}
+
 /** The real Workspace: the Pulumi CLI driven through `LocalWorkspace`, on the project in `repoRoot`. */
 export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
     const ws = await LocalWorkspace.create({
@@ -83,6 +104,10 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
         stacks.set(name, known);
         return known;
     };
+    const configs = configCache(async (name) => {
+        await stack(name);
+        return ws.getAllConfig(name);
+    });
     return {
         backendUrl: settings.backendUrl,
         async stackExists(name) {
@@ -90,18 +115,17 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
         },
         async selectOrCreate(name) {
             stacks.set(name, await Stack.createOrSelect(name, ws));
+            configs.forget(name);
         },
         async getConfig(name, key) {
-            await stack(name);
-            const all = await ws.getAllConfig(name);
-            const entry = all[key];
+            const entry = (await configs.get(name))[key];
             return entry === undefined ? undefined : { value: entry.value, secret: entry.secret };
         },
         async setConfig(name, key, entry) {
-            await (await stack(name)).setConfig(key, { value: entry.value, secret: entry.secret ?? false });
+            await (await stack(name)).setConfig(key, { value: entry.value, secret: entry.secret ?? false }).finally(() => configs.forget(name));
         },
         async removeConfig(name, key) {
-            await (await stack(name)).removeConfig(key);
+            await (await stack(name)).removeConfig(key).finally(() => configs.forget(name));
         },
         async up(name, onOutput) {
             const result = await (await stack(name)).up({ onOutput, onError: onOutput, color });
@@ -115,6 +139,7 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
         },
         async removeStack(name) {
             await ws.removeStack(name, { force: true, preserveConfig: true });
+            configs.forget(name);
             stacks.delete(name);
         },
         async clearPendingOperations(name) {
