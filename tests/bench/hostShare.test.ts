@@ -46,8 +46,10 @@ describe("npm run bench -- --host-share", () => {
         const originalPath = process.env.PATH;
         process.env.PATH = `${bin}${path.delimiter}${originalPath}`;
         try {
-            const outcome = await runHostShare({ runs: 1, stack: "testbed", project: ROOT });
+            const rounds: string[] = [];
+            const outcome = await runHostShare({ runs: 1, stack: "testbed", project: ROOT }, (line) => rounds.push(line));
             assert.equal(outcome.code, 0, outcome.stderr);
+            assert.deepEqual(rounds.map((r) => r.replace(/[\d.]+s/g, "Ns")), ["warm-up: pulumi preview Ns (program Ns), as npm run preview starts it Ns (program Ns)", "round 1/1: pulumi preview Ns (program Ns), as npm run preview starts it Ns (program Ns)"]);
             const rows = outcome.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| started") && !l.startsWith("| ---"));
             assert.deepEqual(rows.map((r) => r.split("|")[1].trim()), ["pulumi preview", "as npm run preview starts it"]);
             for (const row of rows) {
@@ -65,13 +67,13 @@ describe("npm run bench -- --host-share", () => {
         const originalPath = process.env.PATH;
         process.env.PATH = `${bin}${path.delimiter}${originalPath}`;
         try {
-            const failed = await runHostShare({ runs: 1, stack: "other", project: ROOT });
+            const failed = await runHostShare({ runs: 1, stack: "other", project: ROOT }, () => undefined);
             assert.equal(failed.code, 1);
             assert.match(failed.stderr, /^bench: pulumi preview \(pulumi preview\) exited 9/);
         } finally {
             process.env.PATH = originalPath;
         }
-        const nowhere = await runHostShare({ runs: 1, stack: "testbed", project: os.tmpdir() });
+        const nowhere = await runHostShare({ runs: 1, stack: "testbed", project: os.tmpdir() }, () => undefined);
         assert.equal(nowhere.code, 2);
         assert.match(nowhere.stderr, /has no Pulumi\.yaml; --project takes the project folder/);
     });

@@ -38,7 +38,8 @@ export function programLifetime(logText: string): number | undefined {
     return ended - started;
 }
 
-export async function runHostShare({ runs, stack, project }: HostShareArgs): Promise<Outcome> {
+/** `report` receives a line per round as it ends (the bench's progress on stderr by default). */
+export async function runHostShare({ runs, stack, project }: HostShareArgs, report: (line: string) => void = progress): Promise<Outcome> {
     const root = path.resolve(project);
     if (!fs.existsSync(path.join(root, "Pulumi.yaml"))) return { code: 2, stdout: "", stderr: `bench: ${root} has no Pulumi.yaml; --project takes the project folder\n` };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-host-share-"));
@@ -61,7 +62,7 @@ export async function runHostShare({ runs, stack, project }: HostShareArgs): Pro
                 line.push(`${way.id} ${(run.wallMs / 1000).toFixed(2)}s (program ${(programMs / 1000).toFixed(2)}s)`);
                 if (round > 0) samples.get(way.id)!.push({ totalMs: run.wallMs, programMs });
             }
-            progress(`${round === 0 ? "warm-up" : `round ${round}/${runs}`}: ${line.join(", ")}`);
+            report(`${round === 0 ? "warm-up" : `round ${round}/${runs}`}: ${line.join(", ")}`);
         }
     } catch (error) {
         return { code: 1, stdout: "", stderr: `bench: ${(error as Error).message}\n` };
