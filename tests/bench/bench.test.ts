@@ -41,15 +41,19 @@ describe("npm run bench", () => {
 
     describe("the commands", () => {
         /** What the fake engine will report for the next run; every run takes it. */
-        let next: EngineRun = { resources: 0, errors: [] };
+        let next: EngineRun = { resources: 0, errors: [], debugMessages: 0 };
         const engine: EngineRuns = { address: "127.0.0.1:5000", takeRun: () => next };
         const options = { root: ROOT, renderOut: "/tmp/out", typeChecked: "/tmp/tsconfig.typecheck.json", scratch: "/tmp/scratch", engine };
         const cases = benchCases({ ...options, devConfig: { "launchpad:platform": "kind" } });
         const byId = new Map(cases.map((c) => [c.id, c]));
         const runtimeFlags = (id: string) => byId.get(id)!.command.argv.slice(2);
 
-        it("measures the floor with and without the cache, the dev program five ways, a minimal program, render and every fleet size", () => {
-            assert.deepEqual(cases.map((c) => c.id), ["floor", "floorCache", "dev", "devNpm", "devFresh", "devTsNode", "devTypeChecked", "minimal", "render", ...FLEET_SIZES.map((n) => `fleet${n}`)]);
+        it("measures the floor with and without the cache, the dev program five ways, a minimal program, render and every fleet size both ways", () => {
+            assert.deepEqual(cases.map((c) => c.id), [
+                "floor", "floorCache", "dev", "devNpm", "devFresh", "devTsNode", "devTypeChecked", "minimal", "render",
+                ...FLEET_SIZES.map((n) => `fleet${n}`), ...FLEET_SIZES.map((n) => `fleet${n}Pulumi`),
+            ]);
+            assert.deepEqual(cases.filter((c) => c.services !== undefined).map((c) => c.startedBy), [...FLEET_SIZES.map(() => "launchpad"), ...FLEET_SIZES.map(() => "pulumi")]);
         });
         it("starts each program as the language host does for pulumi preview: Pulumi's runtime entry, the engine's addresses, project, stack, folder and entry", () => {
             const argv = byId.get("dev")!.command.argv;
@@ -68,10 +72,16 @@ describe("npm run bench", () => {
             const typescript = benchCases({ ...options, devConfig: {}, entry: { name: "x", main: ".", typescript: true } });
             assert.equal(typescript.find((c) => c.id === "dev")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
         });
-        it("gives the npm run preview row the compile cache tools/up gives the engine, and the floor's reference row one of its own", () => {
-            assert.equal(byId.get("devNpm")!.command.env.NODE_COMPILE_CACHE, compileCacheDir(ROOT));
+        it("gives the npm run preview rows the environment tools/up gives the engine, and the floor's reference row a compile cache of its own", () => {
+            for (const id of ["devNpm", "fleet1", "fleet100"]) {
+                assert.equal(byId.get(id)!.command.env.NODE_COMPILE_CACHE, compileCacheDir(ROOT), id);
+                assert.equal(byId.get(id)!.command.env.LAUNCHPAD_ENGINE_DEBUG, "off", id);
+            }
             assert.equal(byId.get("floorCache")!.command.env.NODE_COMPILE_CACHE, path.join("/tmp/scratch", "floor-cache"));
-            for (const id of ["floor", "dev", "devFresh", "fleet1"]) assert.equal(byId.get(id)!.command.env.NODE_COMPILE_CACHE, undefined, id);
+            for (const id of ["floor", "dev", "devFresh", "fleet1Pulumi", "fleet100Pulumi"]) {
+                assert.equal(byId.get(id)!.command.env.NODE_COMPILE_CACHE, undefined, id);
+                assert.equal(byId.get(id)!.command.env.LAUNCHPAD_ENGINE_DEBUG, undefined, id);
+            }
         });
         it("loads the ts-node variants through ts-node, transpile-only or type-checked, and the synthetic programs through tools/bench/launch.js", () => {
             assert.equal(byId.get("devTsNode")!.command.env.PULUMI_NODEJS_TYPESCRIPT, "true");
@@ -81,7 +91,7 @@ describe("npm run bench", () => {
             assert.equal(byId.get("devTypeChecked")!.command.env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
             assert.deepEqual(runtimeFlags("devFresh").slice(-3), ["launch.js", "--fresh", "index.ts"]);
             assert.deepEqual(runtimeFlags("minimal").slice(-2), ["launch.js", path.join("tools", "bench", "minimalProgram.ts")]);
-            for (const id of ["fleet1", "fleet100"]) assert.deepEqual(runtimeFlags(id).slice(-2), ["launch.js", path.join("tools", "bench", "fleetProgram.ts")], id);
+            for (const id of ["fleet1", "fleet100", "fleet1Pulumi"]) assert.deepEqual(runtimeFlags(id).slice(-2), ["launch.js", path.join("tools", "bench", "fleetProgram.ts")], id);
             assert.deepEqual(runtimeFlags("floor").slice(-1), ["floorProgram.js"]);
         });
         it("hands the program its stack config the way the Pulumi CLI does, in PULUMI_CONFIG", () => {
@@ -113,14 +123,14 @@ describe("npm run bench", () => {
         it("counts a run as failed when the engine saw the wrong number of resources, an error logged, or the program exited non-zero", () => {
             const fleet = byId.get("fleet10")!;
             const run = { wallMs: 1, code: 0, stdout: "", stderr: "" };
-            next = { resources: fleetResources(10), errors: [] };
+            next = { resources: fleetResources(10), errors: [], debugMessages: 0 };
             assert.equal(fleet.check(run), undefined);
-            next = { resources: 3, errors: [] };
+            next = { resources: 3, errors: [], debugMessages: 0 };
             assert.equal(fleet.check(run), "registered 3 resources, expected 55");
-            next = { resources: fleetResources(10), errors: ["Running program failed"] };
+            next = { resources: fleetResources(10), errors: ["Running program failed"], debugMessages: 0 };
             assert.equal(fleet.check(run), "logged an error: Running program failed");
             assert.match(fleet.check({ ...run, code: 32, stderr: "TypeError: boom\n" })!, /exited 32: TypeError: boom/);
-            next = { resources: 1, errors: [] };
+            next = { resources: 1, errors: [], debugMessages: 0 };
             assert.equal(byId.get("dev")!.check(run), "registered 1 resources, expected more than the Stack");
             assert.equal(byId.get("floor")!.check(run), undefined);
         });
@@ -128,12 +138,13 @@ describe("npm run bench", () => {
 
     describe("the environment of measured processes", () => {
         it("drops what changes how Pulumi or ts-node load a program, and puts node_modules/.bin first", () => {
-            const env = cleanEnvironment("/repo", { HOME: "/home/me", PATH: "/usr/bin", PULUMI_NODEJS_TRANSPILE_ONLY: "true", TS_NODE_SWC: "true", NODE_OPTIONS: "--inspect", NODE_COMPILE_CACHE: "/tmp/cache" });
+            const env = cleanEnvironment("/repo", { HOME: "/home/me", PATH: "/usr/bin", PULUMI_NODEJS_TRANSPILE_ONLY: "true", TS_NODE_SWC: "true", NODE_OPTIONS: "--inspect", NODE_COMPILE_CACHE: "/tmp/cache", LAUNCHPAD_ENGINE_DEBUG: "off" });
             assert.equal(env.HOME, "/home/me");
             assert.equal(env.PULUMI_NODEJS_TRANSPILE_ONLY, undefined);
             assert.equal(env.TS_NODE_SWC, undefined);
             assert.equal(env.NODE_OPTIONS, undefined);
             assert.equal(env.NODE_COMPILE_CACHE, undefined);
+            assert.equal(env.LAUNCHPAD_ENGINE_DEBUG, undefined);
             assert.equal(env.PATH!.split(path.delimiter)[0], path.join("/repo", "node_modules", ".bin"));
         });
         it("runs render as package.json's script says, or as documented when there is none", () => {

@@ -113,8 +113,11 @@ describe("bench/RESULTS.md", () => {
         assert.match(failing, /^## Budgets: 4 of 5 fail$/m);
     });
     it("quotes the marginal cost per web service from the fit and the difference", () => {
-        assert.match(text, /\| wall time +\| +44\.5 ms \| +1\.50 s \| 0\.990 \| +45\.2 ms \|/);
-        assert.match(text, /\| peak RSS +\| +1\.10 MiB \| +200 MiB \| 0\.980 \| +1\.05 MiB \|/);
+        assert.match(text, /\| wall time, as `npm run preview` starts it +\| +44\.5 ms \| +1\.50 s \| 0\.990 \| +45\.2 ms \|/);
+        assert.match(text, /\| peak RSS, as `npm run preview` starts it +\| +1\.10 MiB \| +200 MiB \| 0\.980 \| +1\.05 MiB \|/);
+        assert.doesNotMatch(text, /wall time, as `pulumi preview` starts it/);
+        const both = renderResults({ ...report, marginalAsTyped: { time: { slope: 60, intercept: 1500, r2: 0.99 }, timeDifferenceMs: 61 } });
+        assert.match(both, /\| wall time, as `npm run preview` starts it +\| +44\.5 ms \|[^\n]*\n\| peak RSS, as `npm run preview` starts it[^\n]*\n\| wall time, as `pulumi preview` starts it +\| +60\.0 ms \|/);
     });
 });
 

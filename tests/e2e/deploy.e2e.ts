@@ -3,8 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CREDENTIALS_ANNOTATION, credentialsFingerprint } from "../../components/database";
+import { engineEnv } from "../../tools/launch/program";
 import { HOST, layout, PORTS, REGISTRY, REGISTRY_PASSWORD } from "../../tools/testbed/layout";
-import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, releaseTestbed, run, STACK, useTestbed } from "./support";
+import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, releaseTestbed, ROOT, run, STACK, useTestbed } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
 
@@ -124,6 +125,15 @@ describe("e2e: npm run up -- --stack testbed, with the real engine, API server, 
 
     it("changes nothing on a second update: preview --expect-no-changes passes", async () => {
         ok(await pulumi(["preview", "--expect-no-changes", "--diff"], env), "pulumi preview --expect-no-changes");
+    });
+
+    it("shows the SDK's debug messages under pulumi preview --debug, and sends none of them where launchpad's commands start the engine", async () => {
+        const registering = /Registering resource: t=kubernetes:apps\/v1:Deployment, name=\S+/;
+        const typed = ok(await pulumi(["preview", "--debug", "--expect-no-changes"], env), "pulumi preview --debug");
+        assert.match(typed.output, registering);
+        // The environment npm run up / preview / down give the engine: the program is told nobody reads them.
+        const started = ok(await pulumi(["preview", "--debug", "--expect-no-changes"], { ...env, ...engineEnv(ROOT) }), "pulumi preview --debug, started as launchpad starts it");
+        assert.doesNotMatch(started.output, registering);
     });
 
     it("holds, field for field, what npm run render says it sets", async () => {

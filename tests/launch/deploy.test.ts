@@ -16,7 +16,7 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     let outDir: string;
     let outFile: string;
     let runtime: Promise<{ run: Run; seen: EngineRun }>;
-    let runtimeCase: Case;
+    let npmRuntime: Promise<{ run: Run; seen: EngineRun }>;
     let engine: FakeEngine;
     before(async () => {
         // The benchmark's dev command (Pulumi's own runtime entry with Pulumi.yaml's main and runtime options,
@@ -26,11 +26,16 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
         engine = await startFakeEngine();
         const seen: EngineRun[] = [];
         const recording = { address: engine.address, takeRun: () => { const run = engine.takeRun(); seen.push(run); return run; } };
-        runtimeCase = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused", scratch: "/unused", engine: recording }).find((c) => c.id === "dev")!;
-        runtime = runOnce(runtimeCase.command).then((run) => ({ run, problem: runtimeCase.check(run) })).then(({ run, problem }) => {
-            assert.equal(problem, undefined);
-            return { run, seen: seen[0] };
-        });
+        const cases = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused", scratch: "/unused", engine: recording });
+        const runCase = async (id: string) => {
+            const runtimeCase: Case = cases.find((c) => c.id === id)!;
+            const run = await runOnce(runtimeCase.command);
+            assert.equal(runtimeCase.check(run), undefined);
+            return { run, seen: seen[seen.length - 1] };
+        };
+        // As `pulumi preview` starts it, then as `npm run preview` does (the engine's environment from tools/up): one after the other, on one engine.
+        runtime = runCase("dev");
+        npmRuntime = runtime.catch(() => undefined).then(() => runCase("devNpm"));
 
         fs.mkdirSync(path.join(ROOT, "bin"), { recursive: true });
         outDir = fs.mkdtempSync(path.join(ROOT, "bin", ".test-"));
@@ -38,7 +43,7 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     });
     after(async () => {
         fs.rmSync(outDir, { recursive: true, force: true });
-        await runtime.catch(() => undefined);
+        await npmRuntime.catch(() => undefined);
         await engine.stop();
     });
 
@@ -61,5 +66,16 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
         assert.deepEqual(seen.errors, []);
         // The runtime adds the root Stack resource, which runStack's mocks never see.
         assert.equal(seen.resources, expected + 1);
+        assert.ok(seen.debugMessages >= 2 * seen.resources, `the SDK sent ${seen.debugMessages} DEBUG messages for ${seen.resources} resources`);
+    });
+
+    it("sends the engine no DEBUG message of its own when launchpad's commands started it (nobody reads them there), and registers the same", async function () {
+        this.timeout(60_000);
+        const [typed, npm] = [await runtime, await npmRuntime];
+        assert.equal(npm.run.code, 0, npm.run.stderr);
+        assert.deepEqual(npm.seen.errors, []);
+        assert.equal(npm.seen.resources, typed.seen.resources);
+        // Only the runtime's own, sent before it loads the program: "Running program …" and the Stack's registration.
+        assert.ok(npm.seen.debugMessages <= 4, `sent ${npm.seen.debugMessages} DEBUG messages`);
     });
 });

@@ -15,8 +15,8 @@ export interface Budget {
 
 export const BUDGETS: readonly Budget[] = [
     { id: "devProgram", what: "dev stack program (as `npm run preview` starts it) wall time", limit: 1.1, unit: "x floor", strict: false },
-    { id: "perServiceTime", what: "marginal wall time per web service", limit: 12, unit: "ms", strict: false },
-    { id: "perServiceMemory", what: "marginal peak memory per web service", limit: 1, unit: "MiB", strict: false },
+    { id: "perServiceTime", what: "marginal wall time per web service (as `npm run preview` starts it)", limit: 12, unit: "ms", strict: false },
+    { id: "perServiceMemory", what: "marginal peak memory per web service (as `npm run preview` starts it)", limit: 1, unit: "MiB", strict: false },
     { id: "render", what: "`npm run render -- --stack dev` wall time", limit: 1.2, unit: "x floor", strict: false },
     { id: "testSuite", what: "whole test suite (mocha) wall time", limit: 20, unit: "s", strict: true },
 ];

@@ -4,7 +4,7 @@ import * as ts from "typescript";
 import * as YAML from "yaml";
 import { Command, Run } from "./measure";
 import type { FakeEngine } from "./fakeEngine";
-import { compileCacheDir } from "../launch/program";
+import { engineEnv } from "../launch/program";
 
 // The commands `npm run bench` measures, each a whole process started the way a user or Pulumi starts it:
 // the programs through Pulumi's runtime entry (cmd/run) as the language host starts it for `pulumi
@@ -26,6 +26,8 @@ export interface Case {
     check(run: Run): string | undefined;
     /** Web services in the synthetic app. */
     readonly services?: number;
+    /** Who starts the engine: launchpad's commands (`npm run preview`, with the environment they give it) or a user typing `pulumi preview`. */
+    readonly startedBy?: "launchpad" | "pulumi";
     /** Shown beside the figures. */
     readonly note?: string;
 }
@@ -57,13 +59,13 @@ function engineRegistered(engine: EngineRuns, expected?: number) {
 /**
  * The environment of every measured process: the caller's, less whatever changes how Pulumi, ts-node or
  * Node load a program (a user's PULUMI_NODEJS_TRANSPILE_ONLY or NODE_COMPILE_CACHE would change the very
- * thing measured), with
+ * thing measured, and so would the environment launchpad's commands give the engine), with
  * the project's node_modules/.bin on PATH as npm puts it.
  */
 export function cleanEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const clean: NodeJS.ProcessEnv = {};
     for (const [key, value] of Object.entries(env)) {
-        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS" || key === "NODE_COMPILE_CACHE") continue;
+        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS" || key in engineEnv(root)) continue;
         clean[key] = value;
     }
     clean.PATH = [path.join(root, "node_modules", ".bin"), path.dirname(process.execPath), env.PATH].filter(Boolean).join(path.delimiter);
@@ -192,9 +194,9 @@ export function benchCases({ root, devConfig, renderOut, typeChecked, scratch, e
         {
             id: "devNpm",
             label: "dev program, as `npm run preview` starts it",
-            command: { argv: runtime("dev", entry.main), cwd: root, env: program({ ...asDeployed, NODE_COMPILE_CACHE: compileCacheDir(root) }, devConfig) },
+            command: { argv: runtime("dev", entry.main), cwd: root, env: program({ ...asDeployed, ...engineEnv(root) }, devConfig) },
             check: registered(),
-            note: "NODE_COMPILE_CACHE from tools/up",
+            note: "the environment tools/up gives the engine",
         },
         {
             id: "devFresh",
@@ -229,15 +231,20 @@ export function benchCases({ root, devConfig, renderOut, typeChecked, scratch, e
             check: exitedCleanly,
         },
     ];
-    for (const services of FLEET_SIZES) {
-        cases.push({
-            id: `fleet${services}`,
-            label: `fleet of ${services} web service${services === 1 ? "" : "s"}`,
-            command: { argv: runtime("bench", launcher, [path.join("tools", "bench", "fleetProgram.ts")]), cwd: root, env: program({}, { "bench:webServices": String(services) }) },
-            check: registered(fleetResources(services)),
-            note: `${fleetResources(services)} resources`,
-            services,
-        });
+    // The fleet as `npm run preview` starts it (the budgets), then as `pulumi preview` does (for reference).
+    for (const startedBy of ["launchpad", "pulumi"] as const) {
+        for (const services of FLEET_SIZES) {
+            const config = { "bench:webServices": String(services) };
+            cases.push({
+                id: startedBy === "launchpad" ? `fleet${services}` : `fleet${services}Pulumi`,
+                label: `fleet of ${services} web service${services === 1 ? "" : "s"}, as \`${startedBy === "launchpad" ? "npm run preview" : "pulumi preview"}\` starts it`,
+                command: { argv: runtime("bench", launcher, [path.join("tools", "bench", "fleetProgram.ts")]), cwd: root, env: program(startedBy === "launchpad" ? engineEnv(root) : {}, config) },
+                check: registered(fleetResources(services)),
+                note: `${fleetResources(services)} resources`,
+                services,
+                startedBy,
+            });
+        }
     }
     return cases;
 }

@@ -30,6 +30,8 @@ export interface EngineRun {
     readonly resources: number;
     /** Messages the program logged at error severity (the engine would show them and fail). */
     readonly errors: readonly string[];
+    /** DEBUG messages the program sent (the engine shows them only under --debug). */
+    readonly debugMessages: number;
 }
 
 export interface FakeEngine {
@@ -50,6 +52,7 @@ function replayingRegistrations(service: Record<string, any>): grpc.ServiceDefin
 export async function startFakeEngine(project = "launchpad", stack = "bench"): Promise<FakeEngine> {
     let monitor: MockMonitor;
     let errors: string[];
+    let debugMessages: number;
     /** The answer to each RegisterResource request seen, by its bytes. */
     const answers = new Map<string, Buffer>();
     let registered = 0;
@@ -61,6 +64,7 @@ export async function startFakeEngine(project = "launchpad", stack = "bench"): P
             return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
         };
         errors = [];
+        debugMessages = 0;
         registered = 0;
     };
     fresh();
@@ -113,6 +117,7 @@ export async function startFakeEngine(project = "launchpad", stack = "bench"): P
     const engineService: Record<string, Handler> = {
         log: (call, callback) => {
             if (call.request.getSeverity() === engineProto.LogSeverity.ERROR) errors.push(call.request.getMessage());
+            if (call.request.getSeverity() === engineProto.LogSeverity.DEBUG) debugMessages++;
             callback(null, new emptyProto.Empty());
         },
         getRootResource: (_call, callback) => {
@@ -134,7 +139,7 @@ export async function startFakeEngine(project = "launchpad", stack = "bench"): P
     return {
         address: `127.0.0.1:${port}`,
         takeRun: () => {
-            const run = { resources: registered, errors };
+            const run = { resources: registered, errors, debugMessages };
             rootUrn = "";
             fresh();
             return run;

@@ -5,14 +5,14 @@
 // PULUMI_BACKEND_URL, the passphrase), in the project folder DIR (default: this checkout; point it at
 // another checkout, e.g. one of the main branch, to compare before and after). Each round runs
 // `pulumi preview --expect-no-changes` twice, taking turns: as a user types it, and as `npm run preview`
-// starts the engine (with the NODE_COMPILE_CACHE tools/up sets). The language host starts
+// starts the engine (with the environment tools/up gives it, engineEnv). The language host starts
 // tools/bench/timedRuntime.js in place of Pulumi's runtime entry, which notes the Node process's start and
 // exit: that process's lifetime against the whole command's is the share. Prints a table; writes nothing.
 
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compileCacheDir } from "../launch/program";
+import { engineEnv } from "../launch/program";
 import { lastLines, runOnce } from "./measure";
 import { summarize } from "./stats";
 import type { Outcome } from "../cli";
@@ -46,7 +46,7 @@ export async function runHostShare({ runs, stack, project }: HostShareArgs, repo
     const log = path.join(dir, "runtime.log");
     const ways = [
         { id: "pulumi preview", env: {} },
-        { id: "as npm run preview starts it", env: { NODE_COMPILE_CACHE: compileCacheDir(root) } },
+        { id: "as npm run preview starts it", env: engineEnv(root) },
     ];
     const samples = new Map<string, Sample[]>(ways.map((w) => [w.id, []]));
     try {

@@ -190,7 +190,10 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
     const results = new Map(chosen.filter((c) => !samples.get(c)!.failure).map((c) => [c.id, caseResult(c, samples.get(c)!)]));
     const floor = results.get("floor");
     const relative = (id: string) => (floor && results.has(id) ? results.get(id)!.wallMs.median / floor.wallMs.median : undefined);
-    const marginal = marginalCost(chosen.filter((c) => c.services !== undefined && results.has(c.id)).map((c) => ({ services: c.services!, result: results.get(c.id)! })));
+    const fleet = (startedBy: Case["startedBy"]) =>
+        marginalCost(chosen.filter((c) => c.services !== undefined && c.startedBy === startedBy && results.has(c.id)).map((c) => ({ services: c.services!, result: results.get(c.id)! })));
+    const marginal = fleet("launchpad");
+    const marginalAsTyped = fleet("pulumi");
     const suiteResult = typeof suite === "object" ? suite : undefined;
     const measured: Measured = {
         devProgram: relative("devNpm"),
@@ -206,13 +209,14 @@ export async function runBench(argv: readonly string[]): Promise<Outcome> {
         cases: [...results.values()],
         floor: "floor",
         marginal,
+        marginalAsTyped,
         suite: suiteResult,
         budgets: checkBudgets(measured),
         seconds: (Date.now() - started) / 1000,
     };
 
     const out = ["", formatCases(report.cases, "floor")];
-    if (marginal) out.push("", formatMarginal(marginal));
+    if (marginal || marginalAsTyped) out.push("", formatMarginal(marginal, marginalAsTyped));
     if (suiteResult) out.push("", formatSuite(suiteResult));
     out.push("", formatBudgets(report.budgets));
     if (failures.length > 0) out.push("", "commands that failed (not measured):", ...failures.map((f) => `  ${f}`));

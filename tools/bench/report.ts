@@ -54,7 +54,10 @@ export interface BenchReport {
     readonly cases: readonly CaseResult[];
     /** The id of the floor among `cases`. */
     readonly floor: string;
+    /** One more web service, as `npm run preview` starts the program: what the budgets hold. */
     readonly marginal?: Marginal;
+    /** The same as `pulumi preview` starts it, for reference. */
+    readonly marginalAsTyped?: Marginal;
     readonly suite?: SuiteResult;
     readonly budgets: readonly BudgetLine[];
     readonly seconds: number;
@@ -119,11 +122,17 @@ export function formatBudgets(lines: readonly BudgetLine[]): string {
     );
 }
 
-export function formatMarginal(m: Marginal): string {
-    const rows = [["wall time", `${m.time.slope.toFixed(1)} ms`, `${seconds(m.time.intercept)}`, m.time.r2.toFixed(3), `${m.timeDifferenceMs.toFixed(1)} ms`]];
-    if (m.memory) {
-        rows.push(["peak RSS", `${m.memory.slope.toFixed(2)} MiB`, mib(m.memory.intercept), m.memory.r2.toFixed(3), m.memoryDifferenceMiB === undefined ? "n/a" : `${m.memoryDifferenceMiB.toFixed(2)} MiB`]);
-    }
+/** The cost of one more web service as `npm run preview` starts the program (budgeted), and as `pulumi preview` does. */
+export function formatMarginal(m: Marginal | undefined, asTyped?: Marginal): string {
+    const rows: string[][] = [];
+    const add = (x: Marginal, how: string) => {
+        rows.push([`wall time, ${how}`, `${x.time.slope.toFixed(1)} ms`, `${seconds(x.time.intercept)}`, x.time.r2.toFixed(3), `${x.timeDifferenceMs.toFixed(1)} ms`]);
+        if (x.memory) {
+            rows.push([`peak RSS, ${how}`, `${x.memory.slope.toFixed(2)} MiB`, mib(x.memory.intercept), x.memory.r2.toFixed(3), x.memoryDifferenceMiB === undefined ? "n/a" : `${x.memoryDifferenceMiB.toFixed(2)} MiB`]);
+        }
+    };
+    if (m) add(m, "as `npm run preview` starts it");
+    if (asTyped) add(asTyped, "as `pulumi preview` starts it");
     return formatTable(["per web service", "slope (least squares)", "intercept", "r²", "largest − smallest, per service"], rows, ["l", "r", "r", "r", "r"]);
 }
 
@@ -164,7 +173,7 @@ export function renderResults(report: BenchReport): string {
         "",
         formatCases(report.cases, report.floor),
     ];
-    if (report.marginal) parts.push("", "## Cost of one more web service (synthetic apps, linear fit of the medians)", "", formatMarginal(report.marginal));
+    if (report.marginal || report.marginalAsTyped) parts.push("", "## Cost of one more web service (synthetic apps, linear fit of the medians)", "", formatMarginal(report.marginal, report.marginalAsTyped));
     if (report.suite) {
         parts.push(
             "",
@@ -185,17 +194,18 @@ const WHY = [
     "**Stack traces.** cmd/run installs source-map-support, and the SDK formats a stack for every resource and for every promise it makes for a resource property (about 30 per resource). `tools/launch/stackTraces.js` formats each distinct frame once and reuses the text, and leaves the promise stacks, which the SDK reads only to report a leaked promise, unformatted until they are read. The text of every stack is unchanged (tests compare it with source-map-support's).",
     "**Measured where users wait.** The budgets are now measured through cmd/run against a fake engine over gRPC, not in-process mocks: that path costs every resource a gRPC round trip and the runtime's own stack-trace and logging work, which the old harness did not see, so the per-service figures are higher than the old ones although the program did not get slower.",
     "**Serialized providers kept.** The image and password providers' code, which the SDK serializes into every dynamic resource's `__provider` input by walking their closures through V8's inspector and TypeScript's parser (about 0.27 s of every run, before the first image could be registered and so before the engine could start the dynamic provider's process), is kept beside the compiled program (`bin/.serialized-providers`, `components/dynamicResource.ts`) under a key of the compiled code, the SDK and Node, and sent byte for byte as `pulumi.dynamic.Resource` would send it (a test compares the two).",
-    "Left as they are: the SDK's eager imports (the floor pays them too) and the per-resource gRPC and logging work of the SDK. One more web service is five registrations and about 20 DEBUG log messages, each its own gRPC call sent after the previous one is answered: half of its time (10.3 ms instead of 20.0 ms with them not sent, measured, not shipped: they are what `pulumi up --debug` shows, and nothing tells the program whether it was asked). Its memory is the SDK keeping every registration's request, answer and promise stacks until all are answered (0.88 MiB of live heap per service at the peak), which V8 lets grow to about twice that before collecting. docs/performance.md has the figures.",
+    "**Debug messages nobody reads, not sent.** For every resource the SDK sends the engine three or four DEBUG messages, each its own gRPC call sent after the previous one is answered: half of what one more web service costs. The engine shows them only under `--debug`, which launchpad's own commands never pass (nor a verbosity, nor do they read the event log), so they give the engine LAUNCHPAD_ENGINE_DEBUG=off with the compile cache (`engineEnv`), and the program started that way does not send them (`tools/launch/debugLogs.js`). A `pulumi preview` typed by a user sends them all: the fleet rows are measured both ways.",
+    "Left as they are: the SDK's eager imports (the floor pays them too) and its per-resource work. The memory of one more web service is the SDK's: a promise with its stack for every output property of every resource, and their Promise.all/then graphs, live until the registrations are answered (0.7 MiB of live heap per service at the peak), which V8 lets grow to about twice that before collecting. docs/performance.md has the figures and what was tried.",
 ];
 
 const HOW = [
     "Every figure is a whole process, started fresh, timed from spawn to exit; peak memory is its maximum resident set size (GNU time's `%M`).",
     "**How a program is started**: as the language host starts it for `pulumi preview` (tools/testbed/langhost, like Pulumi's own host): `node node_modules/@pulumi/pulumi/cmd/run --monitor <addr> --engine <addr> --project launchpad --root-directory <project> --stack <stack> --pwd <main's folder> --dry-run --parallel 16 <main's file>`, with the stack's config in `PULUMI_CONFIG`. Pulumi's runtime entry loads its tracing and source-map-support, dials both addresses over gRPC, runs the program inside the root Stack, and registers each resource with a round trip. At those addresses the bench serves a fake engine (`tools/bench/fakeEngine.ts`): the ResourceMonitor and Engine gRPC services, answered by the harness's recording mocks behind the wire, so the program does the same work as under the unit tests. Left out: the Pulumi CLI, the language host and the real providers' own time (the `--engine` rows below measure those on the testbed).",
     "**floor**: `tools/bench/floorProgram.js`, a program that only requires `@pulumi/pulumi` and `@pulumi/kubernetes`, started the same way: what any Pulumi program on Kubernetes pays before its own code counts. *with NODE_COMPILE_CACHE* is the same with Node's compile cache on for the whole process, for reference.",
-    "**dev program**: Pulumi.yaml's `main`, `tools/launch/main.js`: it turns on the compile cache (`.launchpad/compile-cache`), formats stack traces once per distinct frame, compiles whatever changed in `index.ts` and its imports to `bin/` and loads the JavaScript; the dev stack's config. *as `pulumi preview` starts it* is every run but the first after an edit (`bin/` and the cache are current). *as `npm run preview` starts it* adds the NODE_COMPILE_CACHE that tools/up gives the engine, so the runtime entry's own modules come from the cache too. *first run on a fresh clone* compiles every file into an empty folder with an empty cache (`tools/bench/launch.js --fresh`). *through ts-node* starts `index.ts` as Pulumi starts a TypeScript program by default (the runtime registers ts-node with the options it derives from the tsconfig), transpile-only with swc, or type-checked (the tsconfig without swc, via PULUMI_NODEJS_TSCONFIG_PATH).",
+    "**dev program**: Pulumi.yaml's `main`, `tools/launch/main.js`: it turns on the compile cache (`.launchpad/compile-cache`), formats stack traces once per distinct frame, compiles whatever changed in `index.ts` and its imports to `bin/` and loads the JavaScript; the dev stack's config. *as `pulumi preview` starts it* is every run but the first after an edit (`bin/` and the cache are current). *as `npm run preview` starts it* adds the environment tools/up gives the engine (`engineEnv`): NODE_COMPILE_CACHE, so the runtime entry's own modules come from the cache too, and LAUNCHPAD_ENGINE_DEBUG=off, so the SDK's DEBUG messages, which nothing reads in those runs, are not sent. *first run on a fresh clone* compiles every file into an empty folder with an empty cache (`tools/bench/launch.js --fresh`). *through ts-node* starts `index.ts` as Pulumi starts a TypeScript program by default (the runtime registers ts-node with the options it derives from the tsconfig), transpile-only with swc, or type-checked (the tsconfig without swc, via PULUMI_NODEJS_TSCONFIG_PATH).",
     "**minimal program**: `tools/bench/minimalProgram.ts`, one Namespace, started like the dev program (`tools/bench/launch.js`, which starts a TypeScript entry as main.js starts index.ts).",
     "**render**: the `render` script of package.json with `--stack dev --out <temporary folder>`, without npm's own start-up.",
-    "**fleet N**: `tools/bench/fleetProgram.ts`, N WebServices (Deployment, Service, autoscaler and disruption budget each) in one namespace, started like the minimal program.",
+    "**fleet N**: `tools/bench/fleetProgram.ts`, N WebServices (Deployment, Service, autoscaler and disruption budget each) in one namespace, started like the minimal program: as `npm run preview` starts it (the environment tools/up gives the engine), which the budgets hold, and as `pulumi preview` does, for reference.",
     "**test suite**: `mocha` with the project's .mocharc and a reporter that times each test file.",
 ];
 

@@ -21,6 +21,7 @@
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
+const { ENGINE_DEBUG, skipUnreadDebugLogs } = require("./debugLogs");
 
 /**
  * swc's options: what ts-node derives from tsconfig.json (commonjs, ES2022, esModuleInterop, strict),
@@ -257,8 +258,19 @@ function enableCompileCache(dir) {
 }
 
 /**
+ * The environment launchpad's own commands (tools/up) start the engine with, which reaches the program:
+ * the compile cache for the whole process (NODE_COMPILE_CACHE, from Pulumi's runtime entry on), and
+ * that no DEBUG message will be shown or kept (./debugLogs.js).
+ * @param {string} root
+ */
+function engineEnv(root) {
+    return { NODE_COMPILE_CACHE: compileCacheDir(root), [ENGINE_DEBUG]: "off" };
+}
+
+/**
  * What Pulumi.yaml's `main` does under Pulumi's runtime entry: the compile cache on, stack traces
- * formatted once per distinct frame (./stackTraces.js), then the program launched.
+ * formatted once per distinct frame (./stackTraces.js), the SDK's DEBUG messages not sent when
+ * launchpad's commands started the engine (./debugLogs.js), then the program launched.
  * @param {string} root @param {string} entry
  * @param {CompileOptions & { compileCache?: string }} [options] `compileCache`: the cache's folder
  *   @default compileCacheDir(root)
@@ -270,7 +282,8 @@ function start(root, entry, options = {}) {
     const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
     const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
     installCachedStackTraces(sourceMapSupport, promiseStacks);
+    skipUnreadDebugLogs(root);
     return launch(root, entry, compile);
 }
 
-module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, launch, relativeRequires, start };
+module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, engineEnv, launch, relativeRequires, start };

@@ -1,5 +1,5 @@
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { compileCacheDir } from "../launch/program";
+import { engineEnv } from "../launch/program";
 
 /** A config value as Pulumi stores it; `secret` values are encrypted with the stack's passphrase. */
 export interface ConfigEntry {
@@ -93,8 +93,10 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "true",
             // Node's compile cache for the program's whole process, from Pulumi's runtime entry on (the
-            // program turns it on itself only once it runs): tools/launch/program.js, enableCompileCache.
-            NODE_COMPILE_CACHE: compileCacheDir(settings.repoRoot),
+            // program turns it on itself only once it runs), and that the SDK's DEBUG messages go
+            // unread: these commands pass the engine no --debug or verbosity and read no event log
+            // (tools/launch/program.js, engineEnv; debugLogs.js). Passing --debug would need them again.
+            ...engineEnv(settings.repoRoot),
         },
     });
     const color = settings.color ? "always" : "never";
