@@ -15,17 +15,23 @@ import { ROOT } from "../../tools/harness";
 describe("npm run bench -- --host-share", () => {
     let engine: FakeEngine;
     let bin: string;
+    let program: string;
     before(async () => {
         engine = await startFakeEngine();
         bin = fs.mkdtempSync(path.join(os.tmpdir(), "host-share-test-"));
-        // `pulumi preview …`: what the language host runs for it, with the floor program, in the project folder.
-        const [, , ...flags] = runtimeArgv(ROOT, "launchpad", engine.address, "testbed", path.join("tools", "bench", "floorProgram.js"));
+        // A program of nothing but the Stack the runtime registers, inside the project (where the runtime resolves from).
+        fs.mkdirSync(path.join(ROOT, "bin"), { recursive: true });
+        program = fs.mkdtempSync(path.join(ROOT, "bin", ".host-share-test-"));
+        fs.writeFileSync(path.join(program, "index.js"), "module.exports = {};\n");
+        // `pulumi preview …`: what the language host runs for it, with that program, in the project folder.
+        const [, , ...flags] = runtimeArgv(ROOT, "launchpad", engine.address, "testbed", path.join(path.relative(ROOT, program), "index.js"));
         const quoted = flags.map((f) => `'${f}'`).join(" ");
         fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\n[ "$1 $2 $3" = "preview --stack testbed" ] || exit 9\nexec '${process.execPath}' "$PULUMI_LANGUAGE_NODEJS_RUN_PATH" ${quoted}\n`, { mode: 0o755 });
     });
     after(async () => {
         await engine.stop();
         fs.rmSync(bin, { recursive: true, force: true });
+        fs.rmSync(program, { recursive: true, force: true });
     });
 
     it("is chosen with --host-share, on the testbed stack of this checkout unless told otherwise", () => {

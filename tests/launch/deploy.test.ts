@@ -17,25 +17,25 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     let outFile: string;
     let runtime: Promise<{ run: Run; seen: EngineRun }>;
     let npmRuntime: Promise<{ run: Run; seen: EngineRun }>;
-    let engine: FakeEngine;
+    const engines: FakeEngine[] = [];
     before(async () => {
-        // The benchmark's dev command (Pulumi's own runtime entry with Pulumi.yaml's main and runtime options,
-        // as the language host starts it, against the bench's fake engine), in another process: it runs on
-        // the other core while the comparisons below run in this one. That case neither renders, nor
-        // type-checks, nor uses the scratch folder, so those paths are never used.
-        engine = await startFakeEngine();
-        const seen: EngineRun[] = [];
-        const recording = { address: engine.address, takeRun: () => { const run = engine.takeRun(); seen.push(run); return run; } };
-        const cases = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused", scratch: "/unused", engine: recording });
+        // The benchmark's dev commands (Pulumi's own runtime entry with Pulumi.yaml's main and runtime options,
+        // as the language host starts it, against the bench's fake engine), as `pulumi preview` starts the
+        // program and as `npm run preview` does (the engine's environment from tools/up), each in a process
+        // of its own with an engine of its own: they run while the comparisons below run in this one. Those
+        // cases neither render, nor type-check, nor use the scratch folder, so those paths are never used.
         const runCase = async (id: string) => {
-            const runtimeCase: Case = cases.find((c) => c.id === id)!;
+            const engine = await startFakeEngine();
+            engines.push(engine);
+            let seen: EngineRun | undefined;
+            const recording = { address: engine.address, takeRun: () => (seen = engine.takeRun()) };
+            const runtimeCase: Case = benchCases({ root: ROOT, devConfig: stackConfig("dev"), renderOut: "/unused", typeChecked: "/unused", scratch: "/unused", engine: recording }).find((c) => c.id === id)!;
             const run = await runOnce(runtimeCase.command);
             assert.equal(runtimeCase.check(run), undefined);
-            return { run, seen: seen[seen.length - 1] };
+            return { run, seen: seen! };
         };
-        // As `pulumi preview` starts it, then as `npm run preview` does (the engine's environment from tools/up): one after the other, on one engine.
         runtime = runCase("dev");
-        npmRuntime = runtime.catch(() => undefined).then(() => runCase("devNpm"));
+        npmRuntime = runCase("devNpm");
 
         fs.mkdirSync(path.join(ROOT, "bin"), { recursive: true });
         outDir = fs.mkdtempSync(path.join(ROOT, "bin", ".test-"));
@@ -43,8 +43,8 @@ describe("the program as deployed (tools/launch's JavaScript)", () => {
     });
     after(async () => {
         fs.rmSync(outDir, { recursive: true, force: true });
-        await npmRuntime.catch(() => undefined);
-        await engine.stop();
+        await Promise.all([runtime, npmRuntime].map((r) => r.catch(() => undefined)));
+        await Promise.all(engines.map((e) => e.stop()));
     });
 
     for (const stack of listStacks()) {
