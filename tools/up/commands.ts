@@ -47,7 +47,8 @@ export interface Deps {
     /** Tells a lock a killed run left on this machine from a live one. @default this machine */
     readonly lockHost?: LockHost;
     /** Looks at the disk under a file backend's state before up and down. @default this machine's */
-    readonly checkStateDisk?: CheckStateDisk;    /** Waits between two tries of an engine operation. @default a timer */
+    readonly checkStateDisk?: CheckStateDisk;
+    /** Waits between two tries of an engine operation. @default a timer */
     readonly pause?: (ms: number) => Promise<void>;
 }
 
