@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { configCache } from "../../tools/up/workspace";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stackStateFile } from "../../tools/up/state";
+import { configCache, pendingOperationsIn } from "../../tools/up/workspace";
 
 describe("up: a stack's config is read once per command", () => {
     it("asks the CLI once for any number of keys, again after a change, and keeps stacks apart", async () => {
@@ -27,5 +31,37 @@ describe("up: a stack's config is read once per command", () => {
         await assert.rejects(cache.get("dev"), /passphrase must be set/);
         fail = false;
         assert.deepEqual(await cache.get("dev"), { key: "a" });
+    });
+});
+
+describe("up: operations a killed run left, read from a file backend's state", () => {
+    let dir: string;
+    before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "pending-ops-test-"))));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const state = (latest: unknown, version = 3) => {
+        const file = stackStateFile(dir, "dev");
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, JSON.stringify({ version, checkpoint: { stack: "organization/launchpad/dev", latest } }));
+        return file;
+    };
+    const op = { resource: { urn: "urn:pulumi:dev::launchpad::kubernetes:core/v1:Service::backend" }, type: "updating" };
+
+    it("is the project's stack file in Pulumi's layout", () => {
+        assert.equal(stackStateFile("/srv/state", "prod"), path.join("/srv/state", ".pulumi", "stacks", "launchpad", "prod.json"));
+    });
+    it("says there are none when the state lists none, or has no list", () => {
+        assert.equal(pendingOperationsIn(state({ resources: [], pending_operations: [] })), false);
+        assert.equal(pendingOperationsIn(state({ resources: [] })), false);
+    });
+    it("says there are some when it lists any", () => {
+        assert.equal(pendingOperationsIn(state({ resources: [], pending_operations: [op] })), true);
+    });
+    it("cannot tell (the engine is asked) from no file, another version, no deployment yet, or a file that is not JSON", () => {
+        assert.equal(pendingOperationsIn(path.join(dir, "missing.json")), undefined);
+        assert.equal(pendingOperationsIn(state({ resources: [], pending_operations: [] }, 4)), undefined);
+        assert.equal(pendingOperationsIn(state(null)), undefined);
+        const file = state({});
+        fs.writeFileSync(file, "\u001f\u008b not JSON");
+        assert.equal(pendingOperationsIn(file), undefined);
     });
 });

@@ -49,6 +49,11 @@ export function describeBackend(repoRoot: string, url: string): string {
     return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? localBackendDir(url) : relative;
 }
 
+/** Where a file backend keeps a stack's state: Pulumi's project-scoped layout, uncompressed. */
+export function stackStateFile(backendDir: string, stack: string): string {
+    return path.join(backendDir, ".pulumi", "stacks", NS, `${stack}.json`);
+}
+
 export function isLocalBackend(url: string): boolean {
     return url.startsWith("file://");
 }

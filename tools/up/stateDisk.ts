@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NS } from "./state";
+import { stackStateFile } from "./state";
 
 // The disk under a file backend's state. The engine writes the stack's state after every step of an
 // update (a temporary file renamed over the old one, plus a backup and a copy in the history), so a
@@ -51,7 +51,7 @@ export const stateDiskLive: CheckStateDisk = (dir, stack) => {
     }
     let stateBytes = 0;
     try {
-        stateBytes = fs.statSync(path.join(dir, ".pulumi", "stacks", NS, `${stack}.json`)).size;
+        stateBytes = fs.statSync(stackStateFile(dir, stack)).size;
     } catch {
         // no state yet: the first update
     }
