@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { down, preview, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
 import { localPaths } from "../../tools/up/state";
-import { neededBytes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "../../tools/up/stateDisk";
+import { neededBytes, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "../../tools/up/stateDisk";
 import { entries, harness, removeTemps, tempDir } from "./fakes";
 
 const prodEnv = { PULUMI_CONFIG_PASSPHRASE: "team-secret" };
@@ -110,4 +110,52 @@ describe("the state disk's words", () => {
         assert.deepEqual(fs.readdirSync(dir), [".pulumi"]);
         assert.match(stateDiskLive(path.join(dir, "missing"), "prod").unwritable ?? "", /no such file or directory/);
     });
+});
+
+describe("up, preview and down: an attributes file a killed run left empty beside the state", () => {
+    afterEach(removeTemps);
+
+    /** A file backend's folder with the project's files as Pulumi writes them, and broken .attrs files where a kill leaves them. */
+    function backend(dir: string): void {
+        const write = (file: string, text: string) => {
+            fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+            fs.writeFileSync(path.join(dir, file), text);
+        };
+        const attrs = '{"user.content_type":"text/plain; charset=utf-8","md5":"u2TL05T0zGv9aAJkTyOaog=="}\n';
+        write(".pulumi/stacks/launchpad/prod.json", "{}");
+        write(".pulumi/stacks/launchpad/prod.json.attrs", "");
+        write(".pulumi/stacks/launchpad/prod.json.bak.attrs", attrs);
+        write(".pulumi/stacks/launchpad/dev.json.attrs", '{"user.content_type":');
+        write(".pulumi/locks/organization/launchpad/prod/6c8a.json.attrs", "");
+        write(".pulumi/stacks/other-project/a.json.attrs", "");
+        write(".pulumi/history/launchpad/prod/prod-1.history.json.attrs", "");
+    }
+
+    it("removes the project's empty or unreadable .attrs files of stacks and locks, and nothing else", () => {
+        const dir = tempDir();
+        backend(dir);
+        assert.deepEqual(repairStateAttributes(dir), [
+            path.join(".pulumi", "stacks", "launchpad", "dev.json.attrs"),
+            path.join(".pulumi", "stacks", "launchpad", "prod.json.attrs"),
+            path.join(".pulumi", "locks", "organization", "launchpad", "prod", "6c8a.json.attrs"),
+        ]);
+        assert.ok(fs.existsSync(path.join(dir, ".pulumi/stacks/launchpad/prod.json")), "the state itself stays");
+        assert.ok(fs.existsSync(path.join(dir, ".pulumi/stacks/launchpad/prod.json.bak.attrs")), "a whole .attrs stays");
+        assert.ok(fs.existsSync(path.join(dir, ".pulumi/stacks/other-project/a.json.attrs")), "another project's stays");
+        assert.deepEqual(repairStateAttributes(dir), [], "once");
+        assert.deepEqual(repairStateAttributes(path.join(dir, "no-state-yet")), []);
+    });
+
+    for (const [command, run] of [["up", up], ["preview", preview]] as const) {
+        it(`${command} says so in one line before it asks Pulumi anything`, async () => {
+            const h = harness({ env: prodEnv });
+            const state = localPaths(h.deps.repoRoot).state;
+            backend(state);
+            await run(h.deps, { stack: "prod" });
+            const said = h.lines.filter((l) => l.includes("recovered"));
+            assert.equal(said.length, 3, said.join("\n"));
+            assert.equal(said.find((l) => l.includes("prod.json.attrs")), `launchpad: recovered: removed ${path.join(".pulumi", "stacks", "launchpad", "prod.json.attrs")} in ${state}, an empty attributes file a killed run left beside the state (with it there, every Pulumi command on the project failed with "EOF"); the state itself is whole.`);
+            assert.ok(h.journal.indexOf(`info: ${said[0]}`) < h.journal.indexOf("ws: open"));
+        });
+    }
 });

@@ -49,9 +49,14 @@ export function describeBackend(repoRoot: string, url: string): string {
     return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? localBackendDir(url) : relative;
 }
 
-/** Where a file backend keeps a stack's state: Pulumi's project-scoped layout, uncompressed. */
+/** Where a file backend keeps this project's stacks and their locks: Pulumi's project-scoped layout. */
+export function projectStateFolders(backendDir: string): { readonly stacks: string; readonly locks: string } {
+    return { stacks: path.join(backendDir, ".pulumi", "stacks", NS), locks: path.join(backendDir, ".pulumi", "locks", "organization", NS) };
+}
+
+/** Where a file backend keeps a stack's state (uncompressed). */
 export function stackStateFile(backendDir: string, stack: string): string {
-    return path.join(backendDir, ".pulumi", "stacks", NS, `${stack}.json`);
+    return path.join(projectStateFolders(backendDir).stacks, `${stack}.json`);
 }
 
 export function isLocalBackend(url: string): boolean {

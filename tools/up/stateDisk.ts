@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stackStateFile } from "./state";
+import { projectStateFolders, stackStateFile } from "./state";
 
 // The disk under a file backend's state. The engine writes the stack's state after every step of an
 // update (a temporary file renamed over the old one, plus a backup and a copy in the history), so a
@@ -109,4 +109,45 @@ export function stateWriteFailureLine(message: string, what: string, stack: stri
               "Free space on that disk or make it writable, then run the command again."
         : `launchpad: ${what} of stack ${stack} stopped: its state could not be saved in ${dir} (${reason.toLowerCase()}). The state saved before ` +
               "is whole, and the next run applies what this one left unfinished: free space on that disk or make it writable, then run the command again.";
+}
+
+/**
+ * The attribute files a killed run can leave broken. Pulumi's file backend (gocloud's fileblob) writes
+ * `<file>.attrs` beside every file it saves by truncating it and then writing a line of JSON, before it
+ * renames the new file into place; a run killed between the two leaves the `.attrs` empty (seen on the
+ * testbed after a SIGKILL), the file itself as it was, and every later command on the project fails
+ * with "error: EOF", `pulumi stack ls` included. A missing `.attrs` is read as no attributes, so an empty
+ * or unreadable one is removed. Looked at: the project's stack files and its locks.
+ */
+export function repairStateAttributes(dir: string): string[] {
+    const { stacks, locks } = projectStateFolders(dir);
+    const removed: string[] = [];
+    const visit = (folder: string, depth: number) => {
+        let entries: fs.Dirent[];
+        try {
+            entries = fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+        } catch {
+            return; // no such folder yet
+        }
+        for (const entry of entries) {
+            const file = path.join(folder, entry.name);
+            if (entry.isDirectory() && depth > 0) visit(file, depth - 1);
+            else if (entry.isFile() && entry.name.endsWith(".attrs") && !readableJson(file)) {
+                fs.rmSync(file, { force: true });
+                removed.push(path.relative(dir, file));
+            }
+        }
+    };
+    visit(stacks, 0);
+    visit(locks, 1);
+    return removed;
+}
+
+function readableJson(file: string): boolean {
+    try {
+        JSON.parse(fs.readFileSync(file, "utf8"));
+        return true;
+    } catch {
+        return false;
+    }
 }
