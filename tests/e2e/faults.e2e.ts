@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,7 +7,8 @@ import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
 import { waitFor } from "../../tools/testbed/processes";
 import { processAlive } from "../../tools/process";
-import { localBackendDir } from "../../tools/up/state";
+import { orphanedPluginEngine, type PluginProcess, pluginName, processTableLive } from "../../tools/up/orphans";
+import { localBackendDir, stackStateFile } from "../../tools/up/state";
 import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, type Run, useTestbed, withFileChanged } from "./support";
 
 type Kube = Awaited<ReturnType<typeof kube>>;
@@ -94,15 +95,14 @@ async function interruptedUp(env: NodeJS.ProcessEnv, signal: NodeJS.Signals, whe
     return { output, sent };
 }
 
-/**
- * The Pulumi plugins a SIGKILLed CLI leaves running (each runs in a process group of its own, so the
- * kill of the CLI's group does not reach them): ended here, as a reboot would end them.
- */
-function endOrphanedPlugins(): number {
-    const ps = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
-    const orphans = ps.split("\n").map((l) => /^\s*(\d+)\s+1\s+(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null && /pulumi-language-nodejs|pulumi-resource-|cmd\/dynamic-provider/.test(m[2]));
-    for (const m of orphans) process.kill(Number(m[1]), "SIGTERM");
-    return orphans.length;
+/** Pulumi plugins left running, reparented to init, whose engine no longer answers: a killed run's. */
+async function orphanedPlugins(): Promise<PluginProcess[]> {
+    const found: PluginProcess[] = [];
+    for (const p of processTableLive.list()) {
+        const engine = orphanedPluginEngine(p);
+        if (engine !== undefined && !(await processTableLive.answers(engine))) found.push(p);
+    }
+    return found;
 }
 
 /** What launchpad printed about the failure: its own lines, none of them a stack trace. */
@@ -301,13 +301,33 @@ describe("e2e: faults on the real testbed: nothing changes, every failure says w
         const t0 = Date.now();
         const killed = await interruptedUp(env, "SIGKILL", /Deployment launchpad-\w+-deployment\s+creating/);
         assert.ok(killed.sent, `the update reached the Deployments:\n${killed.output}`);
-        const orphans = endOrphanedPlugins();
+        const left = await orphanedPlugins();
+        assert.ok(left.some((p) => pluginName(p) === "pulumi-resource-pulumi-nodejs"), `the killed run left Pulumi's shim for Node's dynamic provider running: ${left.map((p) => p.args.join(" ")).join("; ")}`);
         const rerun = ok(await launchpad("up", [], env), "npm run up after the killed one");
         const recovered = rerun.output.split("\n").filter((l) => l.startsWith("launchpad: recovered"));
-        assert.match(recovered[0] ?? "", /^launchpad: recovered: removed the lock of stack testbed that a killed run left \(pid \d+, since \S+; no such process now\)\.$/, rerun.output);
+        const said = (pattern: RegExp) => assert.ok(recovered.some((l) => pattern.test(l)), `${pattern} in:\n${rerun.output}`);
+        said(/^launchpad: recovered: ended (a Pulumi plugin process|\d+ Pulumi plugin processes) a killed run left running, its engine gone \(.*pulumi-resource-pulumi-nodejs.*\)\.$/);
+        said(/^launchpad: recovered: removed the lock of stack testbed that a killed run left \(pid \d+, since \S+; no such process now\)\.$/);
+        assert.deepEqual((await orphanedPlugins()).map((p) => p.args.join(" ")), [], "none of them is left");
+        assert.ok(!processTableLive.list().some((p) => left.some((l) => l.pgid === p.pgid)), "nor anything of their process groups (the shim's node)");
         ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes: converged");
         assert.deepEqual(await dataOf(k), data, "the retained claim, volume and Secret adopted again");
-        outcomes.push({ fault: `SIGKILL to \`npm run up\` while it created the app after \`npm run down\` (${orphans} orphaned Pulumi plugins ended); then \`npm run up\``, said: recovered.join(" "), kept: "converged (preview: no changes); the database's claim, volume and Secret the same as before down", seconds: (Date.now() - t0) / 1000 });
+        outcomes.push({ fault: `SIGKILL to \`npm run up\` while it created the app after \`npm run down\` (it left ${left.length} Pulumi plugin processes running); then \`npm run up\``, said: recovered.join(" "), kept: "converged (preview: no changes); the database's claim, volume and Secret the same as before down", seconds: (Date.now() - t0) / 1000 });
+    });
+
+    it("the state's attributes file left empty by a killed run: Pulumi fails on EOF; up removes it, says so, and converges", async () => {
+        // As a SIGKILL between Pulumi's truncating `<stack>.json.attrs` and writing it leaves it (seen in a CI run).
+        const attrs = `${stackStateFile(stateDir(env), "testbed")}.attrs`;
+        assert.ok(fs.statSync(attrs).size > 0, "Pulumi wrote the attributes beside the state");
+        const t0 = Date.now();
+        fs.truncateSync(attrs, 0);
+        const broken = await pulumi(["stack", "ls", "--json"], env);
+        assert.notEqual(broken.code, 0);
+        assert.match(broken.output, /error: EOF/, "without the fix every Pulumi command fails so");
+        const rerun = ok(await launchpad("up", [], env), "npm run up with the empty attributes file");
+        const said = lineOf(rerun.output, /^launchpad: recovered: removed \.pulumi\/stacks\/launchpad\/testbed\.json\.attrs in \S+, an empty attributes file a killed run left beside the state/);
+        ok(await pulumi(["preview", "--expect-no-changes"], env), "pulumi preview --expect-no-changes: converged");
+        outcomes.push({ fault: "the stack's `.attrs` file left empty (as a SIGKILL mid-write leaves it): `pulumi stack ls` fails with \"error: EOF\"; then `npm run up`", said, kept: "converged (preview: no changes); the state as it was", seconds: (Date.now() - t0) / 1000 });
     });
 
     it("two ups at once: the second refuses, naming the lock's owner; the state stays whole", async () => {

@@ -350,6 +350,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         env: opts.env ?? {},
         nodeVersion: opts.nodeVersion ?? "22.11.0",
         checkCluster: async () => undefined,
+        processes: { list: () => [], answers: async () => true, end: () => undefined },
         pause: async (ms) => {
             pauses.push(ms);
         },

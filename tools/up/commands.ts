@@ -11,7 +11,8 @@ import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from ".
 import { type CheckCluster, checkClusterLive, type ClusterRef } from "./cluster";
 import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
 import type { Runner } from "./runner";
-import { type CheckStateDisk, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
+import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } from "./orphans";
+import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
 import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, localBackendDir, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
 import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../doctor/registry";
@@ -48,6 +49,8 @@ export interface Deps {
     readonly lockHost?: LockHost;
     /** Looks at the disk under a file backend's state before up and down. @default this machine's */
     readonly checkStateDisk?: CheckStateDisk;
+    /** The machine's processes, to end the Pulumi plugins a killed run left. @default /proc */
+    readonly processes?: ProcessTable;
     /** Waits between two tries of an engine operation. @default a timer */
     readonly pause?: (ms: number) => Promise<void>;
 }
@@ -134,6 +137,16 @@ async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Ne
     io.info(`launchpad: stack ${stack} on ${stackFile.platform}, state in ${describeBackend(deps.repoRoot, backend)}`);
     if (isLocalBackend(backend) && stack !== DEV_STACK) {
         io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
+    }
+    const orphans = await endOrphanedPlugins(deps.processes ?? processTableLive);
+    if (orphans.length > 0) {
+        const list = orphans.map((p) => `pid ${p.pid} ${pluginName(p)}`).join(", ");
+        io.info(`launchpad: recovered: ended ${orphans.length === 1 ? "a Pulumi plugin process" : `${orphans.length} Pulumi plugin processes`} a killed run left running, its engine gone (${list}).`);
+    }
+    if (isLocalBackend(backend)) {
+        for (const file of repairStateAttributes(localBackendDir(backend))) {
+            io.info(`launchpad: recovered: removed ${file} in ${localBackendDir(backend)}, an empty attributes file a killed run left beside the state (with it there, every Pulumi command on the project failed with "EOF"); the state itself is whole.`);
+        }
     }
     if (isLocalBackend(backend) && need.command !== "preview") {
         // up and down write the state after every step: a read-only or full disk would stop them halfway.
