@@ -133,8 +133,12 @@ export function repairStateAttributes(dir: string): string[] {
             const file = path.join(folder, entry.name);
             if (entry.isDirectory() && depth > 0) visit(file, depth - 1);
             else if (entry.isFile() && entry.name.endsWith(".attrs") && !readableJson(file)) {
-                fs.rmSync(file, { force: true });
-                removed.push(path.relative(dir, file));
+                try {
+                    fs.rmSync(file, { force: true });
+                    removed.push(path.relative(dir, file));
+                } catch {
+                    // a folder that cannot be written: the state disk's check says so next
+                }
             }
         }
     };
