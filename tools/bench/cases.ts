@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import * as YAML from "yaml";
-import { Command, Run } from "./measure";
+import { Command, lastLines, Run } from "./measure";
 import type { FakeEngine } from "./fakeEngine";
 import { engineEnv } from "../launch/program";
 
@@ -32,13 +32,9 @@ export interface Case {
     readonly note?: string;
 }
 
-function lastLines(text: string, count = 5): string {
-    return text.trim().split("\n").slice(-count).join("\n");
-}
-
 /** Exit 0, else the end of stderr. */
 function exitedCleanly(run: Run): string | undefined {
-    return run.code === 0 ? undefined : `exited ${run.code}: ${lastLines(run.stderr || run.stdout)}`;
+    return run.code === 0 ? undefined : `exited ${run.code}: ${lastLines(run.stderr || run.stdout, 5)}`;
 }
 
 /** Exit 0, nothing logged as an error, and the fake engine saw `expected` resources (or any, when unknown). */
@@ -64,8 +60,9 @@ function engineRegistered(engine: EngineRuns, expected?: number) {
  */
 export function cleanEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const clean: NodeJS.ProcessEnv = {};
+    const fromLaunchpad = engineEnv(root);
     for (const [key, value] of Object.entries(env)) {
-        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS" || key in engineEnv(root)) continue;
+        if (/^(PULUMI_|TS_NODE_)/.test(key) || key === "NODE_OPTIONS" || key in fromLaunchpad) continue;
         clean[key] = value;
     }
     clean.PATH = [path.join(root, "node_modules", ".bin"), path.dirname(process.execPath), env.PATH].filter(Boolean).join(path.delimiter);
