@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { probeTcp } from "../net";
 import { processAlive } from "../process";
 
 /** A failure of the testbed command: one line (or a few) with the cause and the fix, no stack trace. */
@@ -46,17 +47,8 @@ export function livePid(pidFile: string): number | undefined {
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
-export function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
-    return new Promise((resolve) => {
-        const socket = net.connect({ port, host });
-        const done = (open: boolean) => {
-            socket.destroy();
-            resolve(open);
-        };
-        socket.setTimeout(1000, () => done(false));
-        socket.once("connect", () => done(true));
-        socket.once("error", () => done(false));
-    });
+export async function portOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
+    return (await probeTcp(host, port)) === "open";
 }
 
 /** Whether the port can be bound on 127.0.0.1 right now (the check `start` makes before each server). */

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
+import { probeTcp } from "../net";
 
 // The Pulumi plugin processes a killed run leaves running. The engine starts every plugin in a process
 // group of its own, so a SIGKILL to `npm run up` (its group) does not reach them, and they are
@@ -85,19 +85,9 @@ export const processTableLive: ProcessTable = {
         }
         return found;
     },
-    answers(address) {
+    async answers(address) {
         const at = address.lastIndexOf(":");
-        const host = address.slice(0, at).replace(/^\[|\]$/g, "");
-        return new Promise((resolve) => {
-            const socket = net.connect({ host, port: Number(address.slice(at + 1)) });
-            const done = (answered: boolean) => {
-                socket.destroy();
-                resolve(answered);
-            };
-            socket.setTimeout(1000, () => done(true));
-            socket.once("connect", () => done(true));
-            socket.once("error", (error: NodeJS.ErrnoException) => done(error.code !== "ECONNREFUSED"));
-        });
+        return (await probeTcp(address.slice(0, at).replace(/^\[|\]$/g, ""), Number(address.slice(at + 1)))) !== "refused";
     },
     end(p) {
         try {
