@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { EXIT, UsageError } from "../cli";
 import { processAlive } from "../process";
 import { UpError } from "./errors";
@@ -54,8 +55,6 @@ export interface Deps {
     /** Waits between two tries of an engine operation. @default a timer */
     readonly pause?: (ms: number) => Promise<void>;
 }
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface StackOptions {
     readonly stack: string;
@@ -319,7 +318,7 @@ async function takingLock<T>(deps: Deps, stack: string, op: () => Promise<T>): P
         return await once();
     } catch (err) {
         if (!LOCK_RACE.test(engineMessage(err))) throw err;
-        await (deps.pause ?? pause)(500 + Math.random() * 1500);
+        await (deps.pause ?? delay)(500 + Math.random() * 1500);
         return once();
     }
 }

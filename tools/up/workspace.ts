@@ -95,7 +95,9 @@ export function pendingOperationsIn(stateFile: string): boolean | undefined {
         const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[] } } };
         const latest = state.version === 3 ? state.checkpoint?.latest : undefined;
         if (latest === undefined || latest === null) return undefined;
-        return Array.isArray(latest.pending_operations) ? latest.pending_operations.length > 0 : latest.pending_operations === undefined ? false : undefined;
+        const pending = latest.pending_operations;
+        if (pending === undefined) return false;
+        return Array.isArray(pending) ? pending.length > 0 : undefined;
     } catch {
         return undefined;
     }
