@@ -7,7 +7,7 @@ import { layout, REGISTRY } from "../../tools/testbed/layout";
 import { type ServerName, startServer, stopServer } from "../../tools/testbed/lifecycle";
 import { waitFor } from "../../tools/testbed/processes";
 import { processAlive } from "../../tools/process";
-import { orphanedPluginEngine, type PluginProcess, pluginName, processTableLive } from "../../tools/up/orphans";
+import { endOrphanedPlugins, type PluginProcess, pluginName, processTableLive } from "../../tools/up/orphans";
 import { localBackendDir, stackStateFile } from "../../tools/up/state";
 import { kube, launchpad, NAMESPACE, ok, pulumi, releaseTestbed, ROOT, run, type Run, useTestbed, withFileChanged } from "./support";
 
@@ -96,13 +96,9 @@ async function interruptedUp(env: NodeJS.ProcessEnv, signal: NodeJS.Signals, whe
 }
 
 /** Pulumi plugins left running, reparented to init, whose engine no longer answers: a killed run's. */
-async function orphanedPlugins(): Promise<PluginProcess[]> {
-    const found: PluginProcess[] = [];
-    for (const p of processTableLive.list()) {
-        const engine = orphanedPluginEngine(p);
-        if (engine !== undefined && !(await processTableLive.answers(engine))) found.push(p);
-    }
-    return found;
+function orphanedPlugins(): Promise<PluginProcess[]> {
+    // What up's recovery would end, found on the real process table and left running.
+    return endOrphanedPlugins({ ...processTableLive, end: () => undefined });
 }
 
 /** What launchpad printed about the failure: its own lines, none of them a stack trace. */
