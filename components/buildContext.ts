@@ -40,12 +40,24 @@ function readIfExists(file: string): string | undefined {
 }
 
 /**
+ * The ignore file Docker reads for a build, and its text: `<Dockerfile>.dockerignore` when it exists
+ * (BuildKit's rule), else the context's `.dockerignore`; none when neither exists.
+ */
+export function ignoreFileOf(context: string, dockerfile: string): { readonly path: string; readonly text: string } | undefined {
+    for (const file of [`${dockerfile}.dockerignore`, path.join(context, ".dockerignore")]) {
+        const text = readIfExists(file);
+        if (text !== undefined) return { path: file, text };
+    }
+    return undefined;
+}
+
+/**
  * The contextDigest of a build context on disk, with the files Docker would send: the ignore file is
  * `<Dockerfile>.dockerignore` when it exists (BuildKit's rule), else the context's `.dockerignore`.
  * `context` and `dockerfile` are paths as `docker build` takes them; the Dockerfile may lie outside.
  */
 export function buildContextDigest(context: string, dockerfile: string): string {
-    const ignoreFile = readIfExists(`${dockerfile}.dockerignore`) ?? readIfExists(path.join(context, ".dockerignore"));
+    const ignoreFile = ignoreFileOf(context, dockerfile)?.text;
     const sends = dockerignoreFilter(ignoreFile);
     // An ignored folder can be skipped whole unless a "!" exception may bring something inside it back.
     const mayHaveExceptions = /^\s*!/m.test(ignoreFile ?? "");

@@ -1,16 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { AppArgs } from "./app";
+import type { AppArgs, DatabaseTierArgs, TierArgs, WebTier } from "./app";
+import { defaultDockerfile, defaultImagePlatform } from "./containerImage";
+import { defaultDatabaseResources, defaultDatabaseName, defaultDatabaseUser, defaultPostgresUid, defaultProtect, defaultRetainData } from "./database";
 import type { EgressRule } from "./networkPolicies";
-import type { Toleration, Affinity } from "./pod";
+import { TCP_PORTS, isTcpPort, type Affinity, type Toleration } from "./pod";
+import { PROJECT } from "./project";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
-    checkRegistry, closest, isZeroIntOrPercent,
+    checkRegistry, closest, isZeroIntOrPercent, shellWord,
 } from "./validate";
-import { parseQuantity } from "../policy/quantity";
+import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout } from "./webService";
+import { parseQuantity } from "../lib/quantity";
 
-/** The Pulumi project name: every config key lives under `launchpad:`. */
-export const PROJECT = "launchpad";
+export { PROJECT };
 
 type KeyType = "string" | "integer" | "boolean" | "intOrPercent" | "object" | "array";
 
@@ -25,13 +28,15 @@ interface KeySpec {
     readonly type: KeyType;
     /** One line for the README's config table. */
     readonly doc: string;
-    /** A value to show in a fix (`pulumi config set <key> <example>`). */
+    /** A value to show in a fix when the key has no default and the value written means nothing. */
     readonly example: string;
     readonly default?: unknown | ((context: DefaultContext) => unknown);
     /** How the docs show a default that depends on the stack or platform (a function above). */
     readonly defaultDoc?: string;
     /** Set with `pulumi config set --secret`; its value is never printed. */
     readonly secret?: boolean;
+    /** The only value a fix proposes for this key: any other deletes or replaces the data. */
+    readonly safe?: string;
     readonly min?: number;
     readonly max?: number;
     readonly oneOf?: readonly string[];
@@ -43,22 +48,72 @@ const onKind = (kind: string, onCloud: string) => ({
     default: (c: DefaultContext) => (c.platform === "kind" ? kind : undefined),
     defaultDoc: `kind: \`${kind}\`; cloud: ${onCloud}`,
 });
-const TIER_SUFFIXES = ["Replicas", "MaxReplicas", "Port", "Cpu", "Memory", "MemoryLimit", "LivenessPath", "ReadinessPath", "Context", "Dockerfile"] as const;
-function tierKeys<T extends "frontend" | "backend">(tier: T, d: { port: number; cpu: string; memory: string; limit: string; live: string; ready: string }) {
-    const specs = {
-        Replicas: { type: "integer", min: 0, max: 100, default: 1, example: "2", doc: `Pods of the ${tier} (0 stops it); with autoscaling, the fewest.` },
-        MaxReplicas: { type: "integer", min: 1, max: 100, default: 5, example: "5", doc: `Most pods of the ${tier} the autoscaler may run.` },
-        Port: { type: "integer", min: 1, max: 65535, default: d.port, example: String(d.port), doc: `Port the ${tier} container listens on.` },
-        Cpu: { type: "string", check: checkQuantity, default: d.cpu, example: d.cpu, doc: `CPU request of each ${tier} pod.` },
-        Memory: { type: "string", check: checkMemory, default: d.memory, example: d.memory, doc: `Memory request of each ${tier} pod.` },
-        MemoryLimit: { type: "string", check: checkMemory, default: d.limit, example: d.limit, doc: `Memory limit of each ${tier} pod (the pod is restarted above it).` },
-        LivenessPath: { type: "string", check: checkPath, default: d.live, example: d.live, doc: `HTTP path of the ${tier}'s liveness probe.` },
-        ReadinessPath: { type: "string", check: checkPath, default: d.ready, example: d.ready, doc: `HTTP path of the ${tier}'s readiness probe.` },
-        Context: { type: "string", default: `apps/${tier}`, example: `apps/${tier}`, doc: `Docker build context of the ${tier}, relative to the project.` },
-        Dockerfile: { type: "string", default: "Dockerfile", example: "Dockerfile", doc: `Dockerfile of the ${tier}, relative to its context.` },
-    } satisfies Record<(typeof TIER_SUFFIXES)[number], KeySpec>;
-    // Each key keeps its spec's own type, so `CONFIG_KEYS.frontendCpu.default` is a string.
-    return Object.fromEntries(TIER_SUFFIXES.map((suffix) => [`${tier}${suffix}`, specs[suffix]])) as { [S in keyof typeof specs as `${T}${S}`]: (typeof specs)[S] };
+
+/** The dotted paths of an args type's leaves: `port`, `resources.cpu`, `storage.className`, … */
+type LeafPath<T> = { [K in keyof T & string]-?: NonNullable<T[K]> extends object ? `${K}.${LeafPath<NonNullable<T[K]>>}` : K }[keyof T & string];
+
+/** The type of the leaf at a dotted path. */
+type LeafValue<T, P extends string> = P extends `${infer K}.${infer Rest}` ? (K extends keyof T ? LeafValue<NonNullable<T[K]>, Rest> : never) : P extends keyof T ? T[P] : never;
+
+/** One field of a web tier: the key `<tier><suffix>` it is read from, with each tier's default. */
+type TierField<V> = Omit<KeySpec, "default" | "example" | "doc"> & {
+    readonly suffix: string;
+    readonly defaults: Readonly<Record<WebTier, V>>;
+    /** @default the tier's default */
+    readonly example?: string;
+    readonly doc: (tier: WebTier) => string;
+};
+
+/**
+ * Every field of a web tier, declared once: keyed by where it goes in TierArgs, with the config key it
+ * is read from (`frontendCpu`, `backendCpu`), that key's spec and each tier's default. CONFIG_KEYS gets
+ * the two tiers' keys from this table and loadConfig fills TierArgs from it; a TierArgs field without
+ * a row, or a row whose defaults do not fit its field, does not compile.
+ */
+export const TIER_FIELDS = {
+    replicas: { suffix: "Replicas", type: "integer", min: MIN_REPLICAS, max: 100, defaults: { frontend: defaultReplicas, backend: defaultReplicas }, example: "2", doc: (tier) => `Pods of the ${tier} (0 stops it); with autoscaling, the fewest.` },
+    maxReplicas: { suffix: "MaxReplicas", type: "integer", min: 1, max: 100, defaults: { frontend: 5, backend: 5 }, doc: (tier) => `Most pods of the ${tier} the autoscaler may run.` },
+    port: { suffix: "Port", type: "integer", ...TCP_PORTS, defaults: { frontend: 8080, backend: 3000 }, doc: (tier) => `Port the ${tier} container listens on.` },
+    "resources.cpu": { suffix: "Cpu", type: "string", check: checkQuantity, defaults: { frontend: "50m", backend: "100m" }, doc: (tier) => `CPU request of each ${tier} pod.` },
+    "resources.memory": { suffix: "Memory", type: "string", check: checkMemory, defaults: { frontend: "64Mi", backend: "128Mi" }, doc: (tier) => `Memory request of each ${tier} pod.` },
+    "resources.memoryLimit": { suffix: "MemoryLimit", type: "string", check: checkMemory, defaults: { frontend: "128Mi", backend: "256Mi" }, doc: (tier) => `Memory limit of each ${tier} pod (the pod is restarted above it).` },
+    "probes.liveness": { suffix: "LivenessPath", type: "string", check: checkPath, defaults: { frontend: "/healthz", backend: "/healthz" }, doc: (tier) => `HTTP path of the ${tier}'s liveness probe.` },
+    "probes.readiness": { suffix: "ReadinessPath", type: "string", check: checkPath, defaults: { frontend: "/", backend: "/readyz" }, doc: (tier) => `HTTP path of the ${tier}'s readiness probe.` },
+    "build.context": { suffix: "Context", type: "string", defaults: { frontend: "apps/frontend", backend: "apps/backend" }, doc: (tier) => `Docker build context of the ${tier}, relative to the project.` },
+    "build.dockerfile": { suffix: "Dockerfile", type: "string", defaults: { frontend: defaultDockerfile, backend: defaultDockerfile }, doc: (tier) => `Dockerfile of the ${tier}, relative to its context.` },
+} as const satisfies { readonly [P in LeafPath<TierArgs>]: TierField<LeafValue<TierArgs, P>> };
+
+/** One field of the database: the key `db<suffix>` it is read from. */
+type DatabaseField = KeySpec & { readonly suffix: string };
+
+/**
+ * Every field of the database, declared once: keyed by where it goes in DatabaseTierArgs, with the
+ * config key it is read from (`db<suffix>`) and that key's spec. The Database component's own
+ * defaults are the stack's.
+ */
+export const DATABASE_FIELDS = {
+    image: { suffix: "Image", type: "string", check: checkImageReference, default: "postgres:17", example: "postgres:17", doc: "Upstream PostgreSQL image, mirrored into `registry`." },
+    name: { suffix: "Name", type: "string", check: checkPostgresIdentifier, default: defaultDatabaseName, example: "app", doc: "Name of the database." },
+    user: { suffix: "User", type: "string", check: checkPostgresIdentifier, default: defaultDatabaseUser, example: "app", doc: "Database user the backend connects as." },
+    uid: { suffix: "Uid", type: "integer", min: 1, max: 2147483647, default: defaultPostgresUid, example: "999", doc: "Non-root uid/gid/fsGroup of PostgreSQL (999 in `postgres:*` Debian images, 70 in `-alpine`)." },
+    "storage.size": { suffix: "StorageSize", type: "string", check: checkQuantity, default: "1Gi", example: "10Gi", doc: "Size of the database volume." },
+    "storage.className": { suffix: "StorageClass", type: "string", check: checkDns1123Subdomain, ...onKind("standard", "cluster default"), example: "gp3", doc: "StorageClass of the database volume (cloud default: the cluster's default class)." },
+    "resources.cpu": { suffix: "Cpu", type: "string", check: checkQuantity, default: defaultDatabaseResources.cpu, example: "250m", doc: "CPU request of the database pod." },
+    "resources.memory": { suffix: "Memory", type: "string", check: checkMemory, default: defaultDatabaseResources.memory, example: "512Mi", doc: "Memory request of the database pod." },
+    "resources.memoryLimit": { suffix: "MemoryLimit", type: "string", check: checkMemory, default: defaultDatabaseResources.memoryLimit, example: "1Gi", doc: "Memory limit of the database pod." },
+} as const satisfies { readonly [P in LeafPath<DatabaseTierArgs>]: DatabaseField };
+
+/** A web tier's keys, `<tier><suffix>`, in TIER_FIELDS' order. */
+function tierKeys<T extends WebTier>(tier: T) {
+    const keys = Object.values(TIER_FIELDS).map(({ suffix, defaults, doc, ...spec }: TierField<unknown>) =>
+        [`${tier}${suffix}`, { ...spec, default: defaults[tier], example: spec.example ?? String(defaults[tier]), doc: doc(tier) }]);
+    return Object.fromEntries(keys) as { [P in keyof typeof TIER_FIELDS as `${T}${(typeof TIER_FIELDS)[P]["suffix"]}`]: KeySpec };
+}
+
+/** The database's keys, `db<suffix>`, in DATABASE_FIELDS' order. */
+function databaseKeys() {
+    const keys = Object.values(DATABASE_FIELDS).map(({ suffix, ...spec }: DatabaseField) => [`db${suffix}`, spec]);
+    return Object.fromEntries(keys) as { [P in keyof typeof DATABASE_FIELDS as `db${(typeof DATABASE_FIELDS)[P]["suffix"]}`]: KeySpec };
 }
 
 /**
@@ -74,7 +129,7 @@ export const CONFIG_KEYS = {
     registry: { type: "string", check: checkRegistry, ...onKind("localhost:5001", "required"), example: "ghcr.io/acme", doc: "Registry the images are pushed to and pulled from (required on cloud)." },
     registryUsername: { type: "string", example: "ci-bot", doc: "Registry user, when the registry needs a login." },
     registryPassword: { type: "string", secret: true, example: "<token>", doc: "Registry password or token; set with `--secret`." },
-    imagePlatform: { type: "string", check: checkPlatform, default: "linux/amd64", example: "linux/arm64", doc: "Platform the images are built for." },
+    imagePlatform: { type: "string", check: checkPlatform, default: defaultImagePlatform, example: "linux/arm64", doc: "Platform the images are built for." },
     imageBuildNetwork: { type: "string", check: checkDockerNetwork, example: "host", doc: "Network of the image builds' RUN steps (`docker build --network`): `host` uses the machine's own, e.g. behind a proxy; Docker's default when unset." },
     host: { type: "string", check: checkHost, ...onKind("launchpad.localhost", "required"), example: "app.example.com", doc: "Host name the Ingress answers (required on cloud)." },
     ingressClass: { type: "string", check: checkDns1123Subdomain, default: "nginx", example: "nginx", doc: "IngressClass of the cluster's ingress controller." },
@@ -82,65 +137,113 @@ export const CONFIG_KEYS = {
     tlsIssuer: { type: "string", check: checkDns1123Subdomain, example: "letsencrypt", doc: "cert-manager ClusterIssuer that issues the certificate; turns TLS on." },
     frontendPath: { type: "string", check: checkPath, default: "/", example: "/", doc: "URL path routed to the frontend." },
     backendPath: { type: "string", check: checkPath, default: "/api", example: "/api", doc: "URL path routed to the backend." },
-    ...tierKeys("frontend", { port: 8080, cpu: "50m", memory: "64Mi", limit: "128Mi", live: "/healthz", ready: "/" }),
-    ...tierKeys("backend", { port: 3000, cpu: "100m", memory: "128Mi", limit: "256Mi", live: "/healthz", ready: "/readyz" }),
-    dbImage: { type: "string", check: checkImageReference, default: "postgres:17", example: "postgres:17", doc: "Upstream PostgreSQL image, mirrored into `registry`." },
-    dbName: { type: "string", check: checkPostgresIdentifier, default: "app", example: "app", doc: "Name of the database." },
-    dbUser: { type: "string", check: checkPostgresIdentifier, default: "app", example: "app", doc: "Database user the backend connects as." },
-    dbUid: { type: "integer", min: 1, max: 2147483647, default: 999, example: "999", doc: "Non-root uid/gid/fsGroup of PostgreSQL (999 in `postgres:*` Debian images, 70 in `-alpine`)." },
-    dbStorageSize: { type: "string", check: checkQuantity, default: "1Gi", example: "10Gi", doc: "Size of the database volume." },
-    dbStorageClass: { type: "string", check: checkDns1123Subdomain, ...onKind("standard", "cluster default"), example: "gp3", doc: "StorageClass of the database volume (cloud default: the cluster's default class)." },
-    dbCpu: { type: "string", check: checkQuantity, default: "100m", example: "250m", doc: "CPU request of the database pod." },
-    dbMemory: { type: "string", check: checkMemory, default: "256Mi", example: "512Mi", doc: "Memory request of the database pod." },
-    dbMemoryLimit: { type: "string", check: checkMemory, default: "512Mi", example: "1Gi", doc: "Memory limit of the database pod." },
-    rolloutTimeoutSeconds: { type: "integer", min: 60, max: 3600, default: 300, example: "300", doc: "How long `pulumi up` waits for a rollout before failing with its cause." },
-    maxSurge: { type: "intOrPercent", check: checkIntOrPercent, default: 1, example: "1", doc: "Extra pods a rolling update may start (number or percent)." },
-    maxUnavailable: { type: "intOrPercent", check: checkIntOrPercent, default: 0, example: "0", doc: "Pods a rolling update may take down (0: zero-downtime)." },
+    ...tierKeys("frontend"),
+    ...tierKeys("backend"),
+    ...databaseKeys(),
+    rolloutTimeoutSeconds: { type: "integer", min: 60, max: 3600, default: defaultRollout.timeoutSeconds, example: "300", doc: "How long `pulumi up` waits for a rollout before failing with its cause." },
+    maxSurge: { type: "intOrPercent", check: checkIntOrPercent, default: defaultRollout.maxSurge, example: "1", doc: "Extra pods a rolling update may start (number or percent)." },
+    maxUnavailable: { type: "intOrPercent", check: checkIntOrPercent, default: defaultRollout.maxUnavailable, example: "0", doc: "Pods a rolling update may take down (0: zero-downtime)." },
     autoscaling: { type: "boolean", default: false, example: "true", doc: "Scale frontend and backend on CPU between `<tier>Replicas` and `<tier>MaxReplicas`." },
-    cpuTargetPercent: { type: "integer", min: 10, max: 100, default: 70, example: "70", doc: "Average CPU use (percent of the request) the autoscaler aims for." },
+    cpuTargetPercent: { type: "integer", min: 10, max: 100, default: defaultCpuTargetPercent, example: "70", doc: "Average CPU use (percent of the request) the autoscaler aims for." },
     ingressNamespace: { type: "string", check: checkDns1123Label, default: "ingress-nginx", example: "ingress-nginx", doc: "Namespace of the ingress controller: the only source allowed to reach the web tiers." },
-    backendEgress: { type: "array", default: [], example: `'[{"cidr":"0.0.0.0/0","port":443}]'`, doc: "Outside address ranges the backend may call (`cidr`, optional TCP `port`); all else is denied." },
-    nodeSelector: { type: "object", default: {}, example: `'{"pool":"apps"}'`, doc: "Node labels every pod requires (object)." },
-    tolerations: { type: "array", default: [], example: `'[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]'`, doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
-    affinity: { type: "object", example: `'{"nodeAffinity":{…}}'`, doc: "Kubernetes affinity of every pod (object)." },
-    retainData: { type: "boolean", default: true, example: "false", doc: "Keep the database (namespace, StatefulSet, Secret, volume) when the stack is destroyed." },
-    protect: { type: "boolean", default: false, example: "true", doc: "Pulumi-protect the namespace and database: destroy refuses until it is set to false. Requires `dataLock`." },
-    dataLock: { type: "string", example: `"appName=launchpad namespace=launchpad-prod storageClass=default storageSize=20Gi"`, doc: "The settings the database's identity rests on, as deployed; a change that would replace the database is refused while it differs." },
-    allowDataReplacement: { type: "boolean", default: false, example: "true", doc: "Accept a change that replaces the database and its volume (data is lost); lifts `protect` from it for that deploy." },
+    backendEgress: { type: "array", default: [], example: '[{"cidr":"0.0.0.0/0","port":443}]', doc: "Outside address ranges the backend may call (`cidr`, optional TCP `port`); all else is denied." },
+    nodeSelector: { type: "object", default: {}, example: '{"pool":"apps"}', doc: "Node labels every pod requires (object)." },
+    tolerations: { type: "array", default: [], example: '[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]', doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
+    affinity: { type: "object", example: '{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"pool","operator":"In","values":["apps"]}]}]}}}', doc: "Kubernetes affinity of every pod (object)." },
+    retainData: { type: "boolean", default: defaultRetainData, safe: "true", example: "false", doc: "Keep the database (namespace, StatefulSet, Secret, volume) when the stack is destroyed." },
+    protect: { type: "boolean", default: defaultProtect, example: "true", doc: "Pulumi-protect the namespace and database: destroy refuses until it is set to false. Requires `dataLock`." },
+    dataLock: { type: "string", example: "appName=launchpad namespace=launchpad-prod storageClass=default storageSize=20Gi", doc: "The settings the database's identity rests on, as deployed; a change that would replace the database is refused while it differs." },
+    allowDataReplacement: { type: "boolean", default: false, safe: "false", example: "true", doc: "Accept a change that replaces the database and its volume (data is lost); lifts `protect` from it for that deploy." },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 
+/** One edit of a stack's config: a key set to a value, or removed. */
+export interface ConfigChange {
+    /** The key as the stack file writes it: `launchpad:<key>`, or a foreign key as it was given. */
+    readonly key: string;
+    /** The value as `pulumi config set` takes it; undefined removes the key. */
+    readonly value?: string;
+    /** Only `pulumi config set --secret` stores it (encrypted); the file must not hold it in plain text. */
+    readonly secret?: boolean;
+}
+
+/** How to put a problem right: `pulumi config` commands (or words, when no plain edit says it), and the edits they make. */
+export interface Fix {
+    readonly fix: string;
+    readonly changes: readonly ConfigChange[];
+}
+
 /** One thing wrong with a stack's config: the key, what it holds, and how to put it right. */
-export interface ConfigProblem {
+export interface ConfigProblem extends Fix {
     readonly key: string;
     /** The value as the stack holds it; undefined when the key is missing. Secret values are never kept. */
     readonly value?: string;
     readonly message: string;
-    readonly fix: string;
 }
 
 /** Every problem of a stack's config at once. Thrown before any resource exists. */
 export class ConfigError extends pulumi.RunError {
     // `stackName`, not `stack`: a field named `stack` would hide Error.stack, the trace that
     // LAUNCHPAD_DEBUG=1 prints.
-    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[]) {
-        super(formatProblems(stackName, problems));
+    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[], stackFileText?: string) {
+        super(formatProblems(stackName, problems, stackFileText));
         this.name = "ConfigError";
     }
 }
 
 /**
  * The one way every command shows config problems (the program under `pulumi up`, render, diagram,
- * doctor, up and preview): a header, then each problem on its own line with its fix below it.
+ * doctor, up and preview): a header, then each problem on its own line with its fix below it: the edit
+ * of the stack file (`stackFileText`, for its line numbers), which needs no tool, and then the `pulumi
+ * config` commands, which need the stack's state; a secret can only be set by the commands.
  */
-export function formatProblems(stack: string, problems: readonly ConfigProblem[]): string {
+export function formatProblems(stack: string, problems: readonly ConfigProblem[], stackFileText?: string): string {
     const count = problems.length === 1 ? "1 config problem" : `${problems.length} config problems`;
     const lines = problems.map((p) => {
         const shown = p.value === undefined ? "" : ` = ${JSON.stringify(p.value)}`;
-        return `  - ${fullKeyOf(p.key)}${shown}: ${p.message}\n    fix: ${p.fix}`;
+        const edit = editOf(`Pulumi.${stack}.yaml`, p.changes, stackFileText);
+        return `  - ${fullKeyOf(p.key)}${shown}: ${p.message}\n    fix: ${edit === undefined ? p.fix : `${edit}\n      or: ${p.fix}`}`;
     });
-    return `stack "${stack}" has ${count}; nothing was created.\n${lines.join("\n")}`;
+    const cli = problems.some((p) => p.fix.includes("pulumi config ")) ? [PULUMI_CONFIG_NOTE] : [];
+    return [`stack "${stack}" has ${count}; nothing was created.`, ...lines, ...cli].join("\n");
+}
+
+/** Under config problems whose fixes name `pulumi config`: without the stack's backend and passphrase, the CLI would not find the stack. */
+export const PULUMI_CONFIG_NOTE =
+    "(`pulumi config` works on the stack's state: for launchpad's own, first export PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE as the README's \"Local state and the passphrase\" shows.)";
+
+/** The line (1-based) of the stack file that sets a key, if it does. */
+function lineOf(stackFileText: string | undefined, fullKey: string): number | undefined {
+    const escaped = fullKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const at = stackFileText?.search(new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*:`, "m")) ?? -1;
+    return at < 0 ? undefined : stackFileText!.slice(0, at).split("\n").length;
+}
+
+/** A value as the stack file writes it: plain where YAML reads it back as the same text, else quoted. */
+function yamlValue(text: string): string {
+    const plain = /^[A-Za-z0-9_./+][A-Za-z0-9_./:@%+= -]*$/.test(text) && !/: | $/.test(text);
+    return plain || /^[[{]/.test(text) ? text : JSON.stringify(text);
+}
+
+/**
+ * Changes as an edit of the stack file: `Pulumi.dev.yaml line 7: launchpad:retainData: true`,
+ * `Pulumi.prod.yaml: add launchpad:host: app.example.com under config:`, `…: delete line 9`. A key set
+ * in place of a removed one (a misspelt key) takes its line. Undefined when a change cannot be written
+ * there (a secret, which must be stored encrypted) or there is nothing to edit.
+ */
+function editOf(file: string, changes: readonly ConfigChange[], stackFileText: string | undefined): string | undefined {
+    if (changes.some((c) => c.secret)) return undefined;
+    const freed = changes.filter((c) => c.value === undefined).map((c) => lineOf(stackFileText, c.key)).filter((n): n is number => n !== undefined);
+    const edits: string[] = [];
+    for (const c of changes.filter((c) => c.value !== undefined)) {
+        const line = lineOf(stackFileText, c.key) ?? freed.shift();
+        const entry = `${c.key}: ${yamlValue(c.value!)}`;
+        edits.push(line === undefined ? `add ${entry} under config:` : `line ${line}: ${entry}`);
+    }
+    edits.push(...freed.map((line) => `delete line ${line}`));
+    if (edits.length === 0) return undefined;
+    return `${file}${edits[0].startsWith("line ") ? " " : ": "}${edits.join("; ")}`;
 }
 
 /** A problem's key as the stack file writes it: `launchpad:<key>`, or a foreign key as it was given. */
@@ -173,36 +276,34 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
     const problems: ConfigProblem[] = [];
     const known = Object.keys(CONFIG_KEYS);
     const given = new Map<string, string>();
-    const { set, rm } = fixesFor(context.stack);
+    for (const [fullKey, value] of Object.entries(raw)) {
+        const [namespace, key] = splitKey(fullKey);
+        if (namespace === PROJECT && key in CONFIG_KEYS) given.set(key, value);
+    }
+    const fixes = fixesFor(context.stack, given);
+    const { rm, and } = fixes;
     for (const [fullKey, value] of Object.entries(raw)) {
         const [namespace, key] = splitKey(fullKey);
         const shown = context.isSecret?.(fullKey) ? undefined : value;
         if (namespace === PROJECT && !(key in CONFIG_KEYS)) {
-            const suggestion = closest(key, known);
+            const suggestion = closest(key, known) as ConfigKey | undefined;
             problems.push({
                 key,
                 value: shown,
                 message: suggestion ? `is not a launchpad setting; did you mean "${suggestion}"?` : "is not a launchpad setting",
-                fix: suggestion ? `${rm(key)} && ${set(settingOf(suggestion, value, shown === undefined))}` : `${rm(key)} (see the README's config table)`,
+                ...(suggestion ? and(rm(key), fixes.carry(suggestion, value, shown === undefined)) : rm(key, "(see the README's config table)")),
             });
         } else if (namespace !== PROJECT && !OTHER_READERS.includes(namespace)) {
-            problems.push({ key: fullKey, value: shown, ...foreignKeyProblem(namespace, key, value, shown === undefined, context.stack) });
-        } else if (namespace === PROJECT) {
-            given.set(key, value);
+            problems.push({ key: fullKey, value: shown, ...foreignKeyProblem(namespace, key, value, shown === undefined, fixes) });
         }
     }
 
     const values = new Map<ConfigKey, unknown>();
     const bad = new Set<ConfigKey>();
-    const report = (key: ConfigKey, message: string, fix?: string) => {
+    const report = (key: ConfigKey, message: string, fix?: Fix) => {
         const spec: KeySpec = CONFIG_KEYS[key];
         bad.add(key);
-        problems.push({
-            key,
-            value: spec.secret ? undefined : given.get(key),
-            message,
-            fix: fix ?? set(`${spec.secret ? "--secret " : ""}${key} ${spec.example}`),
-        });
+        problems.push({ key, value: spec.secret ? undefined : given.get(key), message, ...(fix ?? fixes.propose(key)) });
     };
 
     // Parse what was given; then defaults, which may depend on platform, appName and the stack.
@@ -211,15 +312,9 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
         if (parsed instanceof ParseError) report(key as ConfigKey, parsed.message);
         else values.set(key as ConfigKey, parsed);
     }
-    const defaults: DefaultContext = {
-        stack: context.stack,
-        platform: String(values.get("platform") ?? CONFIG_KEYS.platform.default),
-        appName: String(values.get("appName") ?? CONFIG_KEYS.appName.default),
-    };
     for (const key of known as ConfigKey[]) {
         if (values.has(key) || bad.has(key)) continue;
-        const spec: KeySpec = CONFIG_KEYS[key];
-        const value = typeof spec.default === "function" ? spec.default(defaults) : spec.default;
+        const value = defaultOf(key, context.stack, given);
         if (value !== undefined) values.set(key, value);
     }
 
@@ -228,9 +323,9 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
         const problem = checkValue(spec, value);
         if (problem) report(key, problem);
     }
-    crossChecks(values, given, context, report);
+    for (const rule of CROSS_RULES) rule({ values, given, context, report, fixes });
 
-    if (problems.length > 0) throw new ConfigError(context.stack, inStackFileOrder(problems, context.stackFileText, Object.keys(raw)));
+    if (problems.length > 0) throw new ConfigError(context.stack, inStackFileOrder(problems, context.stackFileText, Object.keys(raw)), context.stackFileText);
     return build(values, context.stack);
 }
 
@@ -239,20 +334,13 @@ export function loadConfig(raw: Readonly<Record<string, string>>, context: LoadC
  * which would ignore it. Suggests the project's namespace when the prefix is a misspelling of it, and
  * the closest launchpad key when the key itself is misspelt as well.
  */
-function foreignKeyProblem(namespace: string, key: string, value: string, secret: boolean, stack: string): Omit<ConfigProblem, "key" | "value"> {
-    const { set, rm } = fixesFor(stack);
+function foreignKeyProblem(namespace: string, key: string, value: string, secret: boolean, fixes: Fixes): Omit<ConfigProblem, "key" | "value"> {
     const nobody = `is under "${namespace}:", which no program reads`;
-    const drop = `${rm(`${namespace}:${key}`)} (see the README's config table)`;
-    if (closest(namespace, [PROJECT]) === undefined) return { message: `${nobody}; launchpad's settings are ${PROJECT}:<key>`, fix: drop };
-    const meant = key in CONFIG_KEYS ? key : closest(key, Object.keys(CONFIG_KEYS));
-    if (meant === undefined) return { message: `${nobody}; did you mean "${PROJECT}:"? ("${key}" is not a launchpad setting either)`, fix: drop };
-    return { message: `${nobody}; did you mean "${PROJECT}:${meant}"?`, fix: `${rm(`${namespace}:${key}`)} && ${set(settingOf(meant, value, secret))}` };
-}
-
-/** What a fix sets a value under its right key with: the value itself, unless it is a secret (then `--secret` and a placeholder). */
-function settingOf(key: string, value: string, secret: boolean): string {
-    const secretKey = secret || (CONFIG_KEYS as Record<string, KeySpec>)[key]?.secret === true;
-    return secretKey ? `--secret ${key} ${secret ? "<the value>" : JSON.stringify(value)}` : `${key} ${JSON.stringify(value)}`;
+    const drop = fixes.rm(`${namespace}:${key}`, "(see the README's config table)");
+    if (closest(namespace, [PROJECT]) === undefined) return { message: `${nobody}; launchpad's settings are ${PROJECT}:<key>`, ...drop };
+    const meant = (key in CONFIG_KEYS ? key : closest(key, Object.keys(CONFIG_KEYS))) as ConfigKey | undefined;
+    if (meant === undefined) return { message: `${nobody}; did you mean "${PROJECT}:"? ("${key}" is not a launchpad setting either)`, ...drop };
+    return { message: `${nobody}; did you mean "${PROJECT}:${meant}"?`, ...fixes.and(fixes.rm(`${namespace}:${key}`), fixes.carry(meant, value, secret)) };
 }
 
 /**
@@ -263,9 +351,8 @@ function settingOf(key: string, value: string, secret: boolean): string {
 export function inStackFileOrder(problems: readonly ConfigProblem[], stackFileText: string | undefined, rawKeys: readonly string[] = []): ConfigProblem[] {
     const position = (key: string) => {
         const full = fullKeyOf(key);
-        const escaped = full.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        const inFile = stackFileText?.search(new RegExp(`^[ \\t]*["']?${escaped}["']?[ \\t]*:`, "m")) ?? -1;
-        if (inFile >= 0) return inFile;
+        const inFile = lineOf(stackFileText, full);
+        if (inFile !== undefined) return inFile;
         const inRaw = rawKeys.indexOf(full);
         return inRaw >= 0 ? Number.MAX_SAFE_INTEGER / 2 + inRaw : Infinity;
     };
@@ -319,100 +406,242 @@ function checkValue(spec: KeySpec, value: unknown): string | undefined {
     return spec.check ? spec.check(value as never) : undefined;
 }
 
-type Report = (key: ConfigKey, message: string, fix?: string) => void;
+type Report = (key: ConfigKey, message: string, fix?: Fix) => void;
 
-/** The fixes of one stack's problems. */
-interface Fixes {
-    readonly set: (rest: string) => string;
-    readonly rm: (key: string) => string;
+/** The default of a key on a stack, given what the stack sets (platform and appName decide some defaults). */
+function defaultOf(key: ConfigKey, stack: string, given: ReadonlyMap<string, string>): unknown {
+    const valid = (k: "platform" | "appName") => {
+        const text = given.get(k);
+        return text !== undefined && checkValue(CONFIG_KEYS[k], text) === undefined ? text : String(CONFIG_KEYS[k].default);
+    };
+    const spec: KeySpec = CONFIG_KEYS[key];
+    return typeof spec.default === "function" ? spec.default({ stack, platform: valid("platform"), appName: valid("appName") }) : spec.default;
 }
 
-/** `pulumi config set|rm --stack <stack> …`: every fix a config problem offers names its stack. */
-export function fixesFor(stack: string): Fixes {
-    return { set: (rest) => `pulumi config set --stack ${stack} ${rest}`, rm: (key) => `pulumi config rm --stack ${stack} ${key}` };
+/** The text `pulumi config set` takes for a value (objects and lists as JSON). */
+function configText(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Rules that involve more than one key, or the world outside the config. */
-function crossChecks(values: Map<ConfigKey, unknown>, given: Map<string, string>, context: LoadContext, report: Report): void {
-    const { set } = fixesFor(context.stack);
-    const platform = values.get("platform");
-    if (platform === "cloud") {
-        for (const key of ["kubeContext", "registry", "host"] as const) {
-            if (!given.has(key)) report(key, "is required when platform is cloud (there is no sensible default for a cloud cluster)");
-        }
+/** Whether `text` is a value the key takes, by itself. */
+function isValid(key: ConfigKey, text: string): boolean {
+    const spec: KeySpec = CONFIG_KEYS[key];
+    const parsed = parseValue(spec, text);
+    return !(parsed instanceof ParseError) && checkValue(spec, parsed) === undefined;
+}
+
+const YES = ["true", "yes", "y", "on", "sure", "ok", "okay", "yep", "enable", "enabled", "1"];
+const NO = ["false", "no", "n", "off", "nope", "disable", "disabled", "0"];
+const NUMBERS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+/** Units people write for sizes, as Kubernetes spells them: `GB`, `g` and `gi` mean Gi; `m` of memory is a typo for Mi. */
+const BYTE_UNITS: Record<string, string> = { k: "Ki", kb: "Ki", ki: "Ki", m: "Mi", mb: "Mi", mi: "Mi", g: "Gi", gb: "Gi", gi: "Gi", t: "Ti", tb: "Ti", ti: "Ti" };
+
+/** What a wrong value evidently meant, in the key's own terms (`yes please` → true, `20 GB` → 20Gi, `two` → 2), if it can be read. */
+function meantValue(key: ConfigKey, written: string): string | undefined {
+    const spec: KeySpec = CONFIG_KEYS[key];
+    const word = written.trim().toLowerCase().split(/[^a-z0-9]+/).find(Boolean) ?? "";
+    if (spec.type === "boolean") return YES.includes(word) ? "true" : NO.includes(word) ? "false" : undefined;
+    if (spec.type === "integer" || spec.type === "intOrPercent") {
+        if (NUMBERS.includes(word)) return String(NUMBERS.indexOf(word));
+        return /^\s*([+-]?\d+)(?:\.0*)?\s*(%?)/.exec(written)?.slice(1).join("");
     }
+    const quantity = /^([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z]*)$/.exec(written.trim());
+    if (!quantity) return undefined;
+    const number = quantity[1].replace(",", ".");
+    const unit = quantity[2].toLowerCase();
+    // Memory and the volume's size count bytes; CPU keeps its own units (m is millicores there).
+    if (spec.check === checkMemory || key === "dbStorageSize") return unit in BYTE_UNITS ? `${number}${BYTE_UNITS[unit]}` : undefined;
+    if (spec.check === checkQuantity) return `${number}${quantity[2]}`;
+    return undefined;
+}
+
+/** The value `dataLock` records for a key the database's identity rests on: what is deployed. */
+function lockedValue(key: ConfigKey, dataLock: string | undefined): string | undefined {
+    const field = Object.keys(dataLockKeys).find((f) => dataLockKeys[f] === key);
+    if (field === undefined || dataLock === undefined) return undefined;
+    const text = parseDataLock(dataLock)[field];
+    return field === "storageClass" && text === "default" ? undefined : text;
+}
+
+/** The fixes of one stack's problems: `pulumi config set|rm --stack <stack> …` and the edits they make. */
+interface Fixes {
+    /** Sets a key to a value (the value as `pulumi config set` takes it). */
+    readonly set: (key: string, value: string, secret?: boolean) => Fix;
+    /** Removes a key; `note` follows the command. */
+    readonly rm: (key: string, note?: string) => Fix;
+    /** Both, in order. */
+    readonly and: (first: Fix, then: Fix) => Fix;
+    /** A fix no plain edit says. */
+    readonly words: (text: string) => Fix;
+    /**
+     * Sets a key to the value a fix should propose when its value is wrong: never one that deletes or
+     * replaces data (the key's `safe` value, or what `dataLock` records as deployed), else what the
+     * value written evidently meant (`yes please` → true), else the key's default, else its example.
+     */
+    readonly propose: (key: ConfigKey, written?: string) => Fix;
+    /** Sets a key to a value written under a misspelt key: the value itself where the key takes it, else as `propose` would. */
+    readonly carry: (key: ConfigKey, value: string, secret: boolean) => Fix;
+}
+
+/** Every fix a config problem offers names its stack; `given` is what the stack sets (for `propose`). */
+export function fixesFor(stack: string, given: ReadonlyMap<string, string> = new Map()): Fixes {
+    const set = (key: string, value: string, secret = false): Fix => ({
+        fix: `pulumi config set --stack ${stack} ${secret ? "--secret " : ""}${key} ${value.startsWith("<") ? value : shellWord(value)}`,
+        changes: [{ key: fullKeyOf(key), value, ...(secret && { secret }) }],
+    });
+    const propose = (key: ConfigKey, written = given.get(key)): Fix => {
+        const spec: KeySpec = CONFIG_KEYS[key];
+        if (spec.safe !== undefined) return set(key, spec.safe);
+        const fallback = defaultOf(key, stack, given);
+        const candidates = [lockedValue(key, given.get("dataLock")), written === undefined ? undefined : meantValue(key, written), fallback === undefined ? undefined : configText(fallback)];
+        return set(key, candidates.find((c): c is string => c !== undefined && c !== written && isValid(key, c)) ?? spec.example, spec.secret);
+    };
+    return {
+        set,
+        rm: (key, note) => ({ fix: `pulumi config rm --stack ${stack} ${key}${note ? ` ${note}` : ""}`, changes: [{ key: fullKeyOf(key) }] }),
+        and: (first, then) => ({ fix: `${first.fix} && ${then.fix}`, changes: [...first.changes, ...then.changes] }),
+        words: (text) => ({ fix: text, changes: [] }),
+        propose,
+        carry: (key, value, secret) => {
+            const spec: KeySpec = CONFIG_KEYS[key];
+            if (secret || spec.secret) return set(key, secret ? "<the value>" : value, true);
+            return spec.safe === undefined && isValid(key, value) ? set(key, value) : propose(key, value);
+        },
+    };
+}
+
+/** What a rule that involves more than one key reads, and how it reports. */
+interface RuleContext {
+    readonly values: ReadonlyMap<ConfigKey, unknown>;
+    /** What the stack sets, as written. */
+    readonly given: ReadonlyMap<string, string>;
+    readonly context: LoadContext;
+    readonly report: Report;
+    readonly fixes: Fixes;
+}
+
+/** A rule that involves more than one key, or the world outside the config. */
+type CrossRule = (rule: RuleContext) => void;
+
+const WEB_TIERS = ["frontend", "backend"] as const satisfies readonly WebTier[];
+
+function cloudNeedsItsCluster({ values, given, report }: RuleContext): void {
+    if (values.get("platform") !== "cloud") return;
+    for (const key of ["kubeContext", "registry", "host"] as const) {
+        if (!given.has(key)) report(key, "is required when platform is cloud (there is no sensible default for a cloud cluster)");
+    }
+}
+
+function registryLoginIsWhole({ given, report, fixes: { set } }: RuleContext): void {
     const hasUser = given.has("registryUsername");
     const hasPassword = given.has("registryPassword");
-    if (hasUser && !hasPassword) report("registryPassword", "is missing: registryUsername is set, so the registry needs a password or token", set("--secret registryPassword <token>"));
-    if (hasPassword && !hasUser) report("registryUsername", "is missing: registryPassword is set but no user to log in as", set("registryUsername <user>"));
-    if (hasPassword && context.isSecret && !context.isSecret(`${PROJECT}:registryPassword`)) {
-        report("registryPassword", "is stored in plain text in the stack file", set("--secret registryPassword <token> (this re-stores it encrypted)"));
-    }
+    if (hasUser && !hasPassword) report("registryPassword", "is missing: registryUsername is set, so the registry needs a password or token", set("registryPassword", "<token>", true));
+    if (hasPassword && !hasUser) report("registryUsername", "is missing: registryPassword is set but no user to log in as", set("registryUsername", "<user>"));
+}
 
-    for (const prefix of ["frontend", "backend", "db"] as const) {
-        const requestKey = `${prefix}Memory` as ConfigKey;
-        const limitKey = `${prefix}MemoryLimit` as ConfigKey;
+function registryPasswordIsSecret({ given, context, report, fixes: { set, words } }: RuleContext): void {
+    if (given.has("registryPassword") && context.isSecret && !context.isSecret(`${PROJECT}:registryPassword`)) {
+        report("registryPassword", "is stored in plain text in the stack file", words(`${set("registryPassword", "<token>", true).fix} (this re-stores it encrypted)`));
+    }
+}
+
+function memoryRequestWithinLimit({ values, report, fixes: { set } }: RuleContext): void {
+    for (const prefix of [...WEB_TIERS, "db"] as const) {
+        const requestKey = `${prefix}Memory` as const;
+        const limitKey = `${prefix}MemoryLimit` as const;
         const request = parseQuantity(String(values.get(requestKey)));
         const limit = parseQuantity(String(values.get(limitKey)));
         if (request !== undefined && limit !== undefined && request > limit) {
-            report(limitKey, `is below ${requestKey} (${values.get(requestKey)}); a limit must be at least the request`, set(`${limitKey} ${values.get(requestKey)}`));
-        }
-    }
-
-    const surge = values.get("maxSurge") as number | string | undefined;
-    const unavailable = values.get("maxUnavailable") as number | string | undefined;
-    if (surge !== undefined && unavailable !== undefined && isZeroIntOrPercent(surge) && isZeroIntOrPercent(unavailable)) {
-        report("maxSurge", "and maxUnavailable are both 0, so a rolling update could never replace a pod", set("maxSurge 1"));
-    }
-    if (values.has("frontendPath") && values.get("frontendPath") === values.get("backendPath")) {
-        report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, set("backendPath /api"));
-    }
-
-    if (values.get("autoscaling") === true) {
-        for (const tier of ["frontend", "backend"] as const) {
-            const min = values.get(`${tier}Replicas`) as number | undefined;
-            const max = values.get(`${tier}MaxReplicas`) as number | undefined;
-            if (min === 0) report(`${tier}Replicas`, "is 0 with autoscaling on; the autoscaler needs at least 1 pod", set(`${tier}Replicas 2`));
-            else if (min !== undefined && max !== undefined && min > max) {
-                report(`${tier}MaxReplicas`, `is below ${tier}Replicas (${min}), the autoscaler's minimum`, set(`${tier}MaxReplicas ${min}`));
-            }
-        }
-    }
-    checkDataLock(values, report, fixesFor(context.stack));
-
-    const egress = values.get("backendEgress");
-    if (Array.isArray(egress)) egress.forEach((rule, i) => {
-        const problem = checkEgressRule(rule);
-        if (problem) report("backendEgress", `item ${i} ${problem}`, set(`--path 'backendEgress[${i}].cidr' 203.0.113.0/24`));
-    });
-
-    const nodeSelector = values.get("nodeSelector");
-    if (typeof nodeSelector === "object" && nodeSelector !== null) {
-        for (const [label, value] of Object.entries(nodeSelector)) {
-            const problem = checkLabelKey(label) ?? (typeof value === "string" ? checkLabelValue(value) : "must map to a string");
-            if (problem) report("nodeSelector", `entry "${label}" ${problem}`, set(`--path 'nodeSelector.pool' apps`));
-        }
-    }
-    const tolerations = values.get("tolerations");
-    if (Array.isArray(tolerations)) tolerations.forEach((t, i) => {
-        const problem = checkToleration(t);
-        if (problem) report("tolerations", `item ${i} ${problem}`, `fix item ${i} of tolerations in Pulumi.${context.stack}.yaml (see the README's scheduling example)`);
-    });
-    const affinity = values.get("affinity");
-    if (typeof affinity === "object" && affinity !== null) {
-        const unknown = Object.keys(affinity).filter((k) => !["nodeAffinity", "podAffinity", "podAntiAffinity"].includes(k));
-        if (unknown.length > 0) report("affinity", `has unknown field(s) ${unknown.join(", ")}; only nodeAffinity, podAffinity and podAntiAffinity exist`);
-    }
-
-    if (context.fileExists) {
-        for (const tier of ["frontend", "backend"] as const) {
-            const buildContext = String(values.get(`${tier}Context`));
-            const dockerfile = `${buildContext}/${String(values.get(`${tier}Dockerfile`))}`;
-            if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, set(`${tier}Context apps/${tier}`));
-            else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, set(`${tier}Dockerfile Dockerfile`));
+            report(limitKey, `is below ${requestKey} (${values.get(requestKey)}); a limit must be at least the request`, set(limitKey, String(values.get(requestKey))));
         }
     }
 }
+
+function rolloutCanMove({ values, report, fixes: { propose } }: RuleContext): void {
+    const surge = values.get("maxSurge") as number | string | undefined;
+    const unavailable = values.get("maxUnavailable") as number | string | undefined;
+    if (surge !== undefined && unavailable !== undefined && isZeroIntOrPercent(surge) && isZeroIntOrPercent(unavailable)) {
+        report("maxSurge", "and maxUnavailable are both 0, so a rolling update could never replace a pod", propose("maxSurge"));
+    }
+}
+
+function tiersHaveTheirOwnPaths({ values, report, fixes: { propose } }: RuleContext): void {
+    if (values.has("frontendPath") && values.get("frontendPath") === values.get("backendPath")) {
+        report("backendPath", `is the same as frontendPath (${values.get("frontendPath")}); each tier needs its own path`, propose("backendPath"));
+    }
+}
+
+function autoscalerBoundsWork({ values, report, fixes: { set } }: RuleContext): void {
+    if (values.get("autoscaling") !== true) return;
+    for (const tier of WEB_TIERS) {
+        const min = values.get(`${tier}Replicas`) as number | undefined;
+        const max = values.get(`${tier}MaxReplicas`) as number | undefined;
+        // A count below MIN_REPLICAS is its key's own problem; without a ceiling only the floor can be judged.
+        if (min === undefined || min < MIN_REPLICAS) continue;
+        const problem = autoscalingBoundsProblem({ minReplicas: min, maxReplicas: max ?? min });
+        if (problem === "minReplicas") report(`${tier}Replicas`, "is 0 with autoscaling on; the autoscaler needs at least 1 pod", set(`${tier}Replicas`, "1"));
+        else if (problem === "maxReplicas") report(`${tier}MaxReplicas`, `is below ${tier}Replicas (${min}), the autoscaler's minimum`, set(`${tier}MaxReplicas`, String(min)));
+    }
+}
+
+function egressRulesAreWellFormed({ values, context, report, fixes: { words } }: RuleContext): void {
+    const egress = values.get("backendEgress");
+    if (Array.isArray(egress)) egress.forEach((rule, i) => {
+        const problem = checkEgressRule(rule);
+        if (problem) report("backendEgress", `item ${i} ${problem}`, words(`fix item ${i} of ${PROJECT}:backendEgress in Pulumi.${context.stack}.yaml (\`cidr: 203.0.113.0/24\`, an optional \`port\`)`));
+    });
+}
+
+function nodeSelectorIsLabels({ values, context, report, fixes: { words } }: RuleContext): void {
+    const nodeSelector = values.get("nodeSelector");
+    if (typeof nodeSelector !== "object" || nodeSelector === null) return;
+    for (const [label, value] of Object.entries(nodeSelector)) {
+        const problem = checkLabelKey(label) ?? (typeof value === "string" ? checkLabelValue(value) : "must map to a string");
+        if (problem) report("nodeSelector", `entry "${label}" ${problem}`, words(`fix the entry "${label}" of ${PROJECT}:nodeSelector in Pulumi.${context.stack}.yaml (see the README's scheduling example)`));
+    }
+}
+
+function tolerationsAreWellFormed({ values, context, report, fixes: { words } }: RuleContext): void {
+    const tolerations = values.get("tolerations");
+    if (Array.isArray(tolerations)) tolerations.forEach((t, i) => {
+        const problem = checkToleration(t);
+        if (problem) report("tolerations", `item ${i} ${problem}`, words(`fix item ${i} of ${PROJECT}:tolerations in Pulumi.${context.stack}.yaml (see the README's scheduling example)`));
+    });
+}
+
+function affinityHasKnownKinds({ values, report }: RuleContext): void {
+    const affinity = values.get("affinity");
+    if (typeof affinity !== "object" || affinity === null) return;
+    const unknown = Object.keys(affinity).filter((k) => !["nodeAffinity", "podAffinity", "podAntiAffinity"].includes(k));
+    if (unknown.length > 0) report("affinity", `has unknown field(s) ${unknown.join(", ")}; only nodeAffinity, podAffinity and podAntiAffinity exist`);
+}
+
+function buildContextsExist({ values, context, report, fixes: { propose } }: RuleContext): void {
+    if (!context.fileExists) return;
+    for (const tier of WEB_TIERS) {
+        const buildContext = String(values.get(`${tier}Context`));
+        const dockerfile = `${buildContext}/${String(values.get(`${tier}Dockerfile`))}`;
+        if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, propose(`${tier}Context`));
+        else if (!context.fileExists(dockerfile)) report(`${tier}Dockerfile`, `was not found at ${dockerfile}`, propose(`${tier}Dockerfile`));
+    }
+}
+
+/** The rules that involve more than one key, or the world outside the config, in the order their problems are found. */
+const CROSS_RULES: readonly CrossRule[] = [
+    cloudNeedsItsCluster,
+    registryLoginIsWhole,
+    registryPasswordIsSecret,
+    memoryRequestWithinLimit,
+    rolloutCanMove,
+    tiersHaveTheirOwnPaths,
+    autoscalerBoundsWork,
+    dataLockHolds,
+    egressRulesAreWellFormed,
+    nodeSelectorIsLabels,
+    tolerationsAreWellFormed,
+    affinityHasKnownKinds,
+    buildContextsExist,
+];
 
 /** The settings that, when changed, make Kubernetes replace the database's StatefulSet and volume. */
 export function dataLockOf(values: { appName: string; namespace: string; storageClass?: string; storageSize: string }): string {
@@ -421,7 +650,8 @@ export function dataLockOf(values: { appName: string; namespace: string; storage
 
 const dataLockKeys: Record<string, string> = { appName: "appName", namespace: "namespace", storageClass: "dbStorageClass", storageSize: "dbStorageSize" };
 
-function checkDataLock(values: Map<ConfigKey, unknown>, report: Report, { set, rm }: Fixes): void {
+/** The settings the database's identity rests on are those the stack's dataLock records, unless a replacement is accepted. */
+function dataLockHolds({ values, report, fixes: { set, rm, and, words } }: RuleContext): void {
     const current = dataLockOf({
         appName: String(values.get("appName")),
         namespace: String(values.get("namespace")),
@@ -430,19 +660,32 @@ function checkDataLock(values: Map<ConfigKey, unknown>, report: Report, { set, r
     });
     const lock = values.get("dataLock") as string | undefined;
     if (lock === undefined) {
-        if (values.get("protect") === true) report("dataLock", "is required when protect is true: it records what the protected database's identity rests on", set(`dataLock "${current}"`));
+        if (values.get("protect") === true) report("dataLock", "is required when protect is true: it records what the protected database's identity rests on", set("dataLock", current));
+        return;
+    }
+    const locked = parseDataLock(lock);
+    if (Object.keys(locked).sort().join() !== Object.keys(dataLockKeys).sort().join()) {
+        report("dataLock", `is not what launchpad writes there (${Object.keys(dataLockKeys).map((k) => `${k}=…`).join(" ")})`, set("dataLock", current));
         return;
     }
     if (lock === current || values.get("allowDataReplacement") === true) return;
-    const parse = (text: string) => Object.fromEntries(text.split(/\s+/).filter(Boolean).map((pair) => pair.split("=", 2) as [string, string]));
-    const locked = parse(lock);
-    const now = parse(current);
-    const changes = Object.keys(now).filter((k) => locked[k] !== now[k]).map((k) => `${dataLockKeys[k]} ${locked[k] ?? "(unset)"} → ${now[k]}`);
+    const now = parseDataLock(current);
+    const differing = Object.keys(now).filter((k) => locked[k] !== now[k]);
+    const changes = differing.map((k) => `${dataLockKeys[k]} ${locked[k] ?? "(unset)"} → ${now[k]}`);
+    // Back to what is deployed; a storage class the lock calls "default" was unset.
+    const back = differing.map((k) => (locked[k] === undefined || (k === "storageClass" && locked[k] === "default") ? rm(dataLockKeys[k]) : set(dataLockKeys[k], locked[k])));
+    const putBack = back.reduce((all, fix) => and(all, fix));
+    const onPurpose = `${set("allowDataReplacement", "true").fix} for this deploy, then ${set("dataLock", current).fix} and ${rm("allowDataReplacement").fix}`;
     report(
         "dataLock",
         `differs from the config (${changes.join(", ")}): that change makes Kubernetes replace the database and its volume, and the data would be lost`,
-        `put the old value back; or, to replace the database on purpose, ${set("allowDataReplacement true")} for this deploy, then ${set(`dataLock "${current}"`)} and ${rm("allowDataReplacement")}`,
+        { ...words(`put the old value back: ${putBack.fix}; or, to replace the database on purpose, ${onPurpose}`), changes: putBack.changes },
     );
+}
+
+/** A dataLock's settings: `appName=a namespace=b …` → { appName: "a", namespace: "b", … }. */
+function parseDataLock(text: string): Record<string, string> {
+    return Object.fromEntries(text.split(/\s+/).filter(Boolean).map((pair) => pair.split("=", 2) as [string, string]));
 }
 
 function checkEgressRule(value: unknown): string | undefined {
@@ -451,7 +694,7 @@ function checkEgressRule(value: unknown): string | undefined {
     const unknown = Object.keys(rule).filter((k) => k !== "cidr" && k !== "port");
     if (unknown.length > 0) return `has unknown field(s) ${unknown.join(", ")}`;
     if (typeof rule.cidr !== "string" || checkCidr(rule.cidr)) return `has cidr ${JSON.stringify(rule.cidr)}; ${typeof rule.cidr === "string" ? checkCidr(rule.cidr) : "give a CIDR such as 203.0.113.0/24"}`;
-    if (rule.port !== undefined && !(Number.isInteger(rule.port) && (rule.port as number) >= 1 && (rule.port as number) <= 65535)) return `has port ${JSON.stringify(rule.port)}; use 1-65535`;
+    if (rule.port !== undefined && !(typeof rule.port === "number" && isTcpPort(rule.port))) return `has port ${JSON.stringify(rule.port)}; use 1-65535`;
     return undefined;
 }
 
@@ -471,16 +714,23 @@ function checkToleration(value: unknown): string | undefined {
     return undefined;
 }
 
+/**
+ * The args a field table describes (TIER_FIELDS, DATABASE_FIELDS), from the keys `<prefix><suffix>`:
+ * each value at its row's dotted path, in the table's order.
+ */
+function fieldsOf<T>(table: Readonly<Record<string, { readonly suffix: string }>>, prefix: string, values: ReadonlyMap<ConfigKey, unknown>): T {
+    const args: Record<string, unknown> = {};
+    for (const [path, { suffix }] of Object.entries(table)) {
+        const names = path.split(".");
+        const leaf = names.pop()!;
+        const parent = names.reduce((node, name) => (node[name] ??= {}) as Record<string, unknown>, args);
+        parent[leaf] = values.get(`${prefix}${suffix}` as ConfigKey);
+    }
+    return args as T;
+}
+
 function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig {
     const get = <T>(key: ConfigKey) => values.get(key) as T;
-    const tier = (prefix: "frontend" | "backend") => ({
-        replicas: get<number>(`${prefix}Replicas`),
-        maxReplicas: get<number>(`${prefix}MaxReplicas`),
-        port: get<number>(`${prefix}Port`),
-        resources: { cpu: get<string>(`${prefix}Cpu`), memory: get<string>(`${prefix}Memory`), memoryLimit: get<string>(`${prefix}MemoryLimit`) },
-        probes: { liveness: get<string>(`${prefix}LivenessPath`), readiness: get<string>(`${prefix}ReadinessPath`) },
-        build: { context: get<string>(`${prefix}Context`), dockerfile: get<string>(`${prefix}Dockerfile`) },
-    });
     const password = get<string | undefined>("registryPassword");
     const tlsIssuer = get<string | undefined>("tlsIssuer");
     const tlsSecretName = get<string | undefined>("tlsSecretName") ?? (tlsIssuer ? `${get<string>("appName")}-tls` : undefined);
@@ -504,18 +754,11 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
             backendPath: get<string>("backendPath"),
             tls: tlsSecretName ? { secretName: tlsSecretName, issuer: tlsIssuer } : undefined,
         },
-        frontend: tier("frontend"),
-        backend: tier("backend"),
+        frontend: fieldsOf<TierArgs>(TIER_FIELDS, "frontend", values),
+        backend: fieldsOf<TierArgs>(TIER_FIELDS, "backend", values),
         autoscaling: get<boolean>("autoscaling") ? { cpuTargetPercent: get<number>("cpuTargetPercent") } : undefined,
         network: { ingressNamespace: get<string>("ingressNamespace"), backendEgress: get<EgressRule[]>("backendEgress") },
-        database: {
-            image: get<string>("dbImage"),
-            name: get<string>("dbName"),
-            user: get<string>("dbUser"),
-            uid: get<number>("dbUid"),
-            storage: { size: get<string>("dbStorageSize"), className: get<string | undefined>("dbStorageClass") },
-            resources: { cpu: get<string>("dbCpu"), memory: get<string>("dbMemory"), memoryLimit: get<string>("dbMemoryLimit") },
-        },
+        database: fieldsOf<DatabaseTierArgs>(DATABASE_FIELDS, "db", values),
         rollout: {
             timeoutSeconds: get<number>("rolloutTimeoutSeconds"),
             maxSurge: get<number | string>("maxSurge"),

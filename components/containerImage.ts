@@ -1,9 +1,8 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
-import { CONFIG_KEYS } from "./config";
 import { Image, ImageArgs, registryHost } from "./image";
-import { parseImageReference } from "../policy/imageRef";
+import { parseImageReference } from "../lib/imageRef";
 
 /** The team's registry and, when it needs a login, its credentials. */
 export interface RegistryArgs {
@@ -18,13 +17,13 @@ export interface RegistryArgs {
 export interface BuildArgs {
     /** Build context, relative to the project. */
     readonly context: string;
-    /** Dockerfile, relative to the context. @default the `frontendDockerfile` config key's default */
+    /** Dockerfile, relative to the context. @default defaultDockerfile */
     readonly dockerfile?: string;
     /** Multi-stage target. @default the last stage */
     readonly target?: string;
     /** Build arguments. @default {} */
     readonly args?: Readonly<Record<string, string>>;
-    /** @default the `imagePlatform` config key's default */
+    /** @default defaultImagePlatform */
     readonly platform?: string;
     /** Network of the RUN steps (`docker build --network`), e.g. "host". @default Docker's default */
     readonly network?: string;
@@ -32,11 +31,16 @@ export interface BuildArgs {
     readonly root?: string;
 }
 
+/** The name `docker build` looks for in the context. */
+export const defaultDockerfile = "Dockerfile";
+/** The platform of most clusters' nodes. */
+export const defaultImagePlatform = "linux/amd64";
+
 /** Copy an upstream image, such as the database's, into the team's registry. */
 export interface MirrorArgs {
     /** The upstream reference, pinned by tag or digest, e.g. "postgres:17". */
     readonly source: string;
-    /** @default the `imagePlatform` config key's default */
+    /** @default defaultImagePlatform */
     readonly platform?: string;
 }
 
@@ -91,7 +95,7 @@ export class ContainerImage extends pulumi.ComponentResource {
         let image: Image;
         if (args.build) {
             const { context, target, network, root } = args.build;
-            const dockerfile = `${context}/${args.build.dockerfile ?? CONFIG_KEYS.frontendDockerfile.default}`;
+            const dockerfile = `${context}/${args.build.dockerfile ?? defaultDockerfile}`;
             const inProject = (relative: string) => path.resolve(root ?? ".", relative);
             let contextDigest: string;
             try {
@@ -102,7 +106,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             image = new Image(`${name}-build`, {
                 repository: this.repository,
                 tag: args.tag ?? "latest",
-                platform: args.build.platform ?? CONFIG_KEYS.imagePlatform.default,
+                platform: args.build.platform ?? defaultImagePlatform,
                 build: { context, dockerfile, target, args: { ...args.build.args }, network, contextDigest, root },
                 login,
             }, { parent: this });
@@ -111,7 +115,7 @@ export class ContainerImage extends pulumi.ComponentResource {
             image = new Image(`${name}-mirror`, {
                 repository: this.repository,
                 tag: mirrorTag(source),
-                platform: platform ?? CONFIG_KEYS.imagePlatform.default,
+                platform: platform ?? defaultImagePlatform,
                 mirror: { source },
                 login,
             }, { parent: this });

@@ -3,9 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
     ADOPT_KEPT_OBJECT, EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
-    restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
+    defaultRolloutTimeoutSeconds, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
-import { CONFIG_KEYS } from "./config";
 import { Password } from "./password";
 
 export const POSTGRES_PORT = 5432;
@@ -36,46 +35,46 @@ export interface DatabaseArgs {
     readonly identity: TierIdentity & { readonly component: "database" };
     /** PostgreSQL image by digest, e.g. a mirrored ContainerImage's `ref`. */
     readonly image: pulumi.Input<string>;
-    /** Database name. @default the `dbName` config key's default */
+    /** Database name. @default defaultDatabaseName */
     readonly database?: string;
-    /** Database user. @default the `dbUser` config key's default */
+    /** Database user. @default defaultDatabaseUser */
     readonly user?: string;
-    /** uid, gid and fsGroup the server runs as. @default the `dbUid` config key's default (the postgres user of the Debian images) */
+    /** uid, gid and fsGroup the server runs as. @default defaultPostgresUid */
     readonly uid?: number;
     readonly storage: DatabaseStorage;
-    /** @default defaultDatabaseResources: the `dbCpu`, `dbMemory` and `dbMemoryLimit` config keys' defaults */
+    /** @default defaultDatabaseResources */
     readonly resources?: Resources;
     readonly scheduling?: Scheduling;
     readonly imagePullSecrets?: readonly pulumi.Input<string>[];
-    /** Seconds `pulumi up` waits for the StatefulSet to be ready. @default the `rolloutTimeoutSeconds` config key's default */
+    /** Seconds `pulumi up` waits for the StatefulSet to be ready. @default defaultRolloutTimeoutSeconds */
     readonly rolloutTimeoutSeconds?: number;
-    /** Keep the StatefulSet, its Secret and its volume when the stack is destroyed. @default the `retainData` config key's default */
+    /** Keep the StatefulSet, its Secret and its volume when the stack is destroyed. @default defaultRetainData */
     readonly retainData?: boolean;
-    /** Pulumi-protect the StatefulSet and its Secret. @default the `protect` config key's default */
+    /** Pulumi-protect the StatefulSet and its Secret. @default defaultProtect */
     readonly protect?: boolean;
 }
 
-export const defaultDatabaseResources: Resources = { cpu: CONFIG_KEYS.dbCpu.default, memory: CONFIG_KEYS.dbMemory.default, memoryLimit: CONFIG_KEYS.dbMemoryLimit.default };
+export const defaultDatabaseName = "app";
+export const defaultDatabaseUser = "app";
+/** The postgres user of the official Debian-based images. */
+export const defaultPostgresUid = 999;
+export const defaultDatabaseResources: Resources = { cpu: "100m", memory: "256Mi", memoryLimit: "512Mi" };
+/** Data outlives `pulumi destroy` unless the caller lets it go. */
+export const defaultRetainData = true;
+export const defaultProtect = false;
 
-/** Resolved inputs of the pure builders below. */
-export interface DatabaseSpecInput {
-    readonly identity: DatabaseArgs["identity"];
-    readonly image: pulumi.Input<string>;
-    readonly database: string;
-    readonly user: string;
-    readonly uid: number;
-    readonly storage: DatabaseStorage;
-    readonly resources: Resources;
-    readonly scheduling?: Scheduling;
-    readonly imagePullSecrets: readonly pulumi.Input<string>[];
-    readonly retainData: boolean;
+/** The DatabaseArgs fields that have a default and that the pure builders read. */
+type DefaultedDatabaseArgs = "database" | "user" | "uid" | "resources" | "imagePullSecrets" | "retainData";
+
+/** Resolved inputs of the pure builders below: DatabaseArgs with their defaults filled, and what the component creates first. */
+export type DatabaseSpecInput = Omit<DatabaseArgs, "namespace" | "rolloutTimeoutSeconds" | "protect" | DefaultedDatabaseArgs> & Required<Pick<DatabaseArgs, DefaultedDatabaseArgs>> & {
     /** The Secret holding the password under key "password". */
     readonly passwordSecretName: pulumi.Input<string>;
     /** The headless Service that gives the pod its DNS name. */
     readonly serviceName: pulumi.Input<string>;
     /** Fingerprint of the password (CREDENTIALS_ANNOTATION): a new one restarts the pod. */
     readonly credentialsFingerprint: pulumi.Input<string>;
-}
+};
 
 /**
  * The password's fingerprint: the first 16 hex digits of its SHA-256. Enough to tell two passwords
@@ -207,11 +206,10 @@ export class Database extends pulumi.ComponentResource {
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("launchpad:index:Database", name, {}, opts);
 
-        // Used on its own, a Database takes the defaults a stack gets (CONFIG_KEYS); App passes every value.
-        const retainData = args.retainData ?? CONFIG_KEYS.retainData.default;
-        const protect = args.protect ?? CONFIG_KEYS.protect.default;
-        this.database = args.database ?? CONFIG_KEYS.dbName.default;
-        this.user = args.user ?? CONFIG_KEYS.dbUser.default;
+        const retainData = args.retainData ?? defaultRetainData;
+        const protect = args.protect ?? defaultProtect;
+        this.database = args.database ?? defaultDatabaseName;
+        this.user = args.user ?? defaultDatabaseUser;
         const labels = labelsFor(args.identity);
         // Data-bearing resources survive destroy unless the stack opts out.
         const keep: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: retainData, protect };
@@ -240,7 +238,7 @@ export class Database extends pulumi.ComponentResource {
             image: args.image,
             database: this.database,
             user: this.user,
-            uid: args.uid ?? CONFIG_KEYS.dbUid.default,
+            uid: args.uid ?? defaultPostgresUid,
             storage: args.storage,
             resources: args.resources ?? defaultDatabaseResources,
             scheduling: args.scheduling,
@@ -256,7 +254,7 @@ export class Database extends pulumi.ComponentResource {
                 name: args.identity.name,
                 namespace: args.namespace,
                 labels,
-                annotations: { ...rolloutAnnotations(args.rolloutTimeoutSeconds ?? CONFIG_KEYS.rolloutTimeoutSeconds.default), ...ADOPT_KEPT_OBJECT },
+                annotations: { ...rolloutAnnotations(args.rolloutTimeoutSeconds ?? defaultRolloutTimeoutSeconds), ...ADOPT_KEPT_OBJECT },
             },
             spec: statefulSetSpec(input),
         }, keep);

@@ -2,16 +2,14 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "./config";
+import { PROJECT } from "./project";
 
 // Pulumi's dynamic resources as `pulumi.dynamic.Resource` makes them — the same type token, the same
 // `__provider` input (the provider's code as pulumi.runtime.serializeFunction writes it) — with that
 // text kept on disk beside the compiled program. Serializing a provider walks its closure through V8's
-// inspector and parses it with TypeScript: about 0.27 s of every `pulumi preview` and `up` on the build
-// machine, spent before the first image can be registered, so the engine started the dynamic
-// provider's process that much later (bench/RESULTS.md, the real engine). The text depends only on the
-// program's compiled code, the SDK and Node, so it is kept under a key made of those and serialized
-// again whenever one of them changes.
+// inspector and parses it with TypeScript, which delays every `pulumi preview` and `up` before the first
+// image can be registered. The text depends only on the program's compiled code, the SDK and Node, so
+// it is kept under a key made of those and serialized again whenever one of them changes.
 
 /** Where the texts are kept: beside the compiled program (bin/, rebuilt by tools/launch); nowhere under ts-node. */
 function cacheDir(): string | undefined {
@@ -85,12 +83,17 @@ export async function serializeKept(provider: object, keep?: { dir: string; name
     return serialized.text;
 }
 
+/** The type token Pulumi gives a dynamic resource of this project: `pulumi-nodejs:dynamic/<project>:<type>`. */
+export function dynamicType(type: string): string {
+    return `pulumi-nodejs:dynamic/${PROJECT}:${type}`;
+}
+
 /**
- * A dynamic resource of this project: type `pulumi-nodejs:dynamic/<project>:<type>`, run by Pulumi's
- * dynamic provider process from the `__provider` text, exactly as `pulumi.dynamic.Resource` registers it.
+ * A dynamic resource of this project, of type `dynamicType(type)`, run by Pulumi's dynamic provider
+ * process from the `__provider` text, exactly as `pulumi.dynamic.Resource` registers it.
  */
 export abstract class DynamicResource extends pulumi.CustomResource {
     constructor(type: string, provider: object, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        super(`pulumi-nodejs:dynamic/${PROJECT}:${type}`, name, { ...props, __provider: serializedProvider(type, provider) }, opts);
+        super(dynamicType(type), name, { ...props, __provider: serializedProvider(type, provider) }, opts);
     }
 }

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "./config";
-import { DynamicResource } from "./dynamicResource";
+import { DynamicResource, dynamicType } from "./dynamicResource";
 
 // An image in a registry, built or mirrored through the Docker CLI by a Pulumi dynamic provider.
 //
@@ -10,7 +9,7 @@ import { DynamicResource } from "./dynamicResource";
 // which would drag a module (or a captured credential) into the state.
 
 /** The type token Pulumi gives the Image resource. */
-export const IMAGE_TYPE = `pulumi-nodejs:dynamic/${PROJECT}:Image`;
+export const IMAGE_TYPE = dynamicType("Image");
 
 /** Build from a Dockerfile: `docker build` with these, then push. */
 export interface ImageBuild {
@@ -153,10 +152,10 @@ export function dockerFix(step: "build" | "pull" | "tag" | "push", stderr: strin
         return "start Docker (Docker Desktop, or on Linux: sudo systemctl start docker), then check with: docker info";
     }
     if (step === "build" && /EAI_AGAIN|ENOTFOUND|Temporary failure in name resolution|Could not resolve host|Network is unreachable/i.test(stderr)) {
-        return "a RUN step could not reach the network; behind a proxy or firewall, build on the host's: pulumi config set imageBuildNetwork host";
+        return "a RUN step could not reach the network; behind a proxy or firewall, build on the host's: launchpad:imageBuildNetwork: host in the stack's Pulumi.<stack>.yaml";
     }
     if (step === "push" && /unauthorized|denied|authentication required/i.test(stderr)) {
-        return `log in to ${registry}: pulumi config set registryUsername <user> && pulumi config set --secret registryPassword <token>`;
+        return `log in to ${registry}: launchpad:registryUsername: <user> in the stack's Pulumi.<stack>.yaml, and the password with pulumi config set --secret registryPassword <token>`;
     }
     if (step === "push" && /connection refused|no such host/i.test(stderr)) {
         return `nothing answers at ${registry}: check launchpad:registry (on kind, npm run up starts the registry at localhost:5001)`;

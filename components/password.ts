@@ -1,12 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "./config";
-import { DynamicResource } from "./dynamicResource";
+import { DynamicResource, dynamicType } from "./dynamicResource";
 
 // A generated password as a Pulumi dynamic resource. Pulumi serializes the provider into the state and
 // runs it in another process, so it uses only Node's built-ins, required inside the functions.
 
 /** The type token Pulumi gives the Password resource. */
-export const PASSWORD_TYPE = `pulumi-nodejs:dynamic/${PROJECT}:Password`;
+export const PASSWORD_TYPE = dynamicType("Password");
 
 /** `length` characters drawn uniformly from A-Z, a-z and 0-9 (crypto.randomInt rejects out-of-range draws, so no modulo bias). */
 export function randomAlphanumeric(length: number): string {

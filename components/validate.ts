@@ -2,8 +2,8 @@
 // value is fine, or a sentence saying what is wrong; callers add the key and the fix.
 
 import * as net from "node:net";
-import { isRegistryAddress, parseImageReference } from "../policy/imageRef";
-import { parseQuantity } from "../policy/quantity";
+import { isRegistryAddress, parseImageReference } from "../lib/imageRef";
+import { parseQuantity } from "../lib/quantity";
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -183,4 +183,9 @@ export function closest(name: string, candidates: readonly string[]): string | u
         }
     }
     return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** A value as one word of a shell command: quoted when it needs it. */
+export function shellWord(value: string): string {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,9 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
     EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, pullSecretsSpec, resourcesSpec,
-    restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
+    defaultRolloutTimeoutSeconds, isTcpPort, restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
-import { CONFIG_KEYS } from "./config";
 
 /** How a Deployment replaces its pods. */
 export interface Rollout {
@@ -16,12 +15,8 @@ export interface Rollout {
     readonly maxUnavailable: number | string;
 }
 
-/** The rollout a stack gets by default: the `rolloutTimeoutSeconds`, `maxSurge` and `maxUnavailable` config keys' defaults. */
-export const defaultRollout: Rollout = {
-    timeoutSeconds: CONFIG_KEYS.rolloutTimeoutSeconds.default,
-    maxSurge: CONFIG_KEYS.maxSurge.default,
-    maxUnavailable: CONFIG_KEYS.maxUnavailable.default,
-};
+/** A rolling update that starts one extra pod before it takes one down: no downtime. */
+export const defaultRollout: Rollout = { timeoutSeconds: defaultRolloutTimeoutSeconds, maxSurge: 1, maxUnavailable: 0 };
 
 /** HTTP probe paths: liveness restarts a stuck container, readiness takes it out of the Service. */
 export interface HttpProbes {
@@ -33,8 +28,18 @@ export interface HttpProbes {
 export interface Autoscaling {
     readonly minReplicas: number;
     readonly maxReplicas: number;
-    /** Average CPU use, in percent of the request, the autoscaler aims for. @default the `cpuTargetPercent` config key's default */
+    /** Average CPU use, in percent of the request, the autoscaler aims for. @default defaultCpuTargetPercent */
     readonly cpuTargetPercent?: number;
+}
+
+/** Room for a burst above the average before new pods are ready. */
+export const defaultCpuTargetPercent = 70;
+
+/** Whether an autoscaler's bounds work, or which one does not: it needs at least one pod, and a ceiling no lower than that. */
+export function autoscalingBoundsProblem(bounds: Pick<Autoscaling, "minReplicas" | "maxReplicas">): "minReplicas" | "maxReplicas" | undefined {
+    if (!(bounds.minReplicas >= 1)) return "minReplicas";
+    if (!(bounds.maxReplicas >= bounds.minReplicas)) return "maxReplicas";
+    return undefined;
 }
 
 /**
@@ -57,14 +62,14 @@ export interface WebServiceArgs {
     readonly image: pulumi.Input<string>;
     /** Port the container listens on. */
     readonly port: number;
-    /** Pods to run. @default the `frontendReplicas` config key's default */
+    /** Pods to run. @default defaultReplicas */
     readonly replicas?: number;
     /** Environment: plain values or Secret references. @default {} */
     readonly env?: Readonly<Record<string, EnvValue>>;
     /** Annotations on the pod template; a change rolls the pods (e.g. `Database.clientPodAnnotations()`). @default {} */
     readonly podAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
     readonly probes: HttpProbes;
-    /** @default defaultWebResources: the frontend's */
+    /** @default defaultWebResources */
     readonly resources?: Resources;
     /** @default no constraints */
     readonly scheduling?: Scheduling;
@@ -76,28 +81,19 @@ export interface WebServiceArgs {
     readonly autoscaling?: Autoscaling;
 }
 
-/** Used on its own, a WebService is sized as the frontend is by default (CONFIG_KEYS). */
-export const defaultWebResources: Resources = {
-    cpu: CONFIG_KEYS.frontendCpu.default,
-    memory: CONFIG_KEYS.frontendMemory.default,
-    memoryLimit: CONFIG_KEYS.frontendMemoryLimit.default,
-};
+/** One pod: a WebService is highly available only when asked. */
+export const defaultReplicas = 1;
+/** The fewest pods a WebService may be given: 0 stops the tier. */
+export const MIN_REPLICAS = 0;
 
-/** Resolved inputs of the pure builders below. */
-export interface WebServiceSpecInput {
-    readonly identity: WebServiceArgs["identity"];
-    readonly image: pulumi.Input<string>;
-    readonly port: number;
-    readonly replicas: number;
-    readonly env: Readonly<Record<string, EnvValue>>;
-    readonly podAnnotations?: Readonly<Record<string, pulumi.Input<string>>>;
-    readonly probes: HttpProbes;
-    readonly resources: Resources;
-    readonly scheduling?: Scheduling;
-    readonly imagePullSecrets: readonly pulumi.Input<string>[];
-    readonly rollout: Rollout;
-    readonly autoscaling?: Autoscaling;
-}
+/** Enough for a small web server; a tier that needs more says so. */
+export const defaultWebResources: Resources = { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" };
+
+/** The WebServiceArgs fields that have a default. */
+type DefaultedWebServiceArgs = "replicas" | "env" | "resources" | "imagePullSecrets" | "rollout";
+
+/** Resolved inputs of the pure builders below: WebServiceArgs with every default filled, without the namespace. */
+export type WebServiceSpecInput = Omit<WebServiceArgs, "namespace" | DefaultedWebServiceArgs> & Required<Pick<WebServiceArgs, DefaultedWebServiceArgs>>;
 
 export function containerSpec(input: WebServiceSpecInput): k8s.types.input.core.v1.Container {
     return {
@@ -172,7 +168,7 @@ export function autoscalerSpec(deploymentName: pulumi.Input<string>, autoscaling
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
         minReplicas: autoscaling.minReplicas,
         maxReplicas: autoscaling.maxReplicas,
-        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuTargetPercent ?? CONFIG_KEYS.cpuTargetPercent.default } } }],
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuTargetPercent ?? defaultCpuTargetPercent } } }],
     };
 }
 
@@ -198,7 +194,7 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             identity: args.identity,
             image: args.image,
             port: args.port,
-            replicas: args.replicas ?? CONFIG_KEYS.frontendReplicas.default,
+            replicas: args.replicas ?? defaultReplicas,
             env: args.env ?? {},
             podAnnotations: args.podAnnotations,
             probes: args.probes,
@@ -208,13 +204,13 @@ export class WebService extends pulumi.ComponentResource implements ServiceRef {
             rollout: args.rollout ?? defaultRollout,
             autoscaling: args.autoscaling,
         };
-        if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
+        if (!isTcpPort(input.port)) {
             throw new Error(`WebService ${name}: port ${input.port} is not a TCP port; use 1-65535`);
         }
-        if (!Number.isInteger(input.replicas) || input.replicas < 0) {
+        if (!Number.isInteger(input.replicas) || input.replicas < MIN_REPLICAS) {
             throw new Error(`WebService ${name}: replicas ${input.replicas} must be a whole number of 0 or more`);
         }
-        if (input.autoscaling && !(input.autoscaling.minReplicas >= 1 && input.autoscaling.maxReplicas >= input.autoscaling.minReplicas)) {
+        if (input.autoscaling && autoscalingBoundsProblem(input.autoscaling)) {
             throw new Error(`WebService ${name}: autoscaling needs 1 <= minReplicas (${input.autoscaling.minReplicas}) <= maxReplicas (${input.autoscaling.maxReplicas})`);
         }
 

@@ -8,8 +8,8 @@ import {
     StackValidationPolicy,
     validateResourceOfType,
 } from "@pulumi/policy";
-import { imagePin } from "./imageRef";
-import { parseQuantity } from "./quantity";
+import { imagePin } from "../lib/imageRef";
+import { parseQuantity } from "../lib/quantity";
 import {
     containersOf,
     known,

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceValidation, ResourceValidationArgs, ReportViolation, UnknownValueError } from "@pulumi/policy";
-import { podSpecIn, podSpecPath, WORKLOAD_KIND_NAMES, WorkloadKindName } from "./podTemplates";
+import { podSpecIn, podSpecPath, WORKLOAD_KIND_NAMES, WorkloadKindName } from "../lib/podTemplates";
 
 export type PodSpec = pulumi.Unwrap<k8s.types.input.core.v1.PodSpec>;
 export type Container = pulumi.Unwrap<k8s.types.input.core.v1.Container>;

@@ -4,12 +4,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT } from "../components/config";
+import { PROJECT } from "../components/project";
+import { closest } from "../components/validate";
+import { UsageError } from "./cli";
 
-/** A usage problem with a stack file (unknown stack, unreadable or invalid file): its message says where and what to do. */
 /** The repository root: where Pulumi.yaml, index.ts and the stack files live. */
 export const ROOT = path.resolve(__dirname, "..");
 
+/** A stack file that cannot be read or parsed: its message says where and what to do. */
 export class StackFileError extends Error {
     constructor(message: string) {
         super(message);
@@ -85,6 +87,13 @@ export function listStacks(root = ROOT): string[] {
         .sort();
 }
 
+/** The one wording, in every command, of a `--stack` that names no stack file: with the closest stack, and all of them. */
+export function unknownStack(stack: string, root = ROOT): UsageError {
+    const known = listStacks(root);
+    const meant = closest(stack, known);
+    return new UsageError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml${meant ? `; did you mean --stack ${meant}?` : ""} (stacks: ${known.join(", ") || "none"})`);
+}
+
 function configString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -126,9 +135,7 @@ export function projectDefaults(root = ROOT): Record<string, string> {
  */
 export function stackConfig(stack: string, root = ROOT): Record<string, string> {
     const stackFile = stackFileOf(stack, root);
-    if (!stackFile) {
-        throw new StackFileError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml (stacks: ${listStacks(root).join(", ") || "none"})`);
-    }
+    if (!stackFile) throw unknownStack(stack, root);
     const config = projectDefaults(root);
     const parsed = parseStackFile(stackFile);
     for (const [key, value] of Object.entries<unknown>(parsed.config ?? {})) {

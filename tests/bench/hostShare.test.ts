@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runtimeArgv } from "../../tools/bench/cases";
-import { FakeEngine, startFakeEngine } from "../../tools/bench/fakeEngine";
-import { programLifetime, runHostShare } from "../../tools/bench/hostShare";
-import { parseArgs } from "../../tools/bench/main";
+import { runtimeArgv } from "../../dev/bench/cases";
+import { FakeEngine, startFakeEngine } from "../../dev/bench/fakeEngine";
+import { programLifetime, runHostShare } from "../../dev/bench/hostShare";
+import { type BenchArgs, parseArgs as parse } from "../../dev/bench/main";
 import { ROOT } from "../../tools/harness";
+
+/** The arguments of a command line that asks for no help. */
+const parseArgs = (argv: string[]) => parse(argv) as BenchArgs;
 
 // `npm run bench -- --host-share` on the testbed measures the program's Node process inside a real
 // `pulumi preview`. Here the Pulumi CLI and its language host are replaced by a script that starts the

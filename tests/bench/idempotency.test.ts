@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RecordedResource, RunOptions, containsSecret, listStacks, runStack, stackConfig } from "../../tools/harness";
-import { compareRuns, firstDifference, resourceKey } from "../../tools/bench/idempotency";
+import { compareRuns, firstDifference, resourceKey } from "../../dev/bench/idempotency";
 
 // A second `pulumi up` of an unchanged stack changes nothing: index.ts, run twice for every stack
 // file, registers the same resources with byte-identical inputs and options (secrets compared in

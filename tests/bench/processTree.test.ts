@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { highWaterKiB, parentOf, roleOf, sampleTree } from "../../tools/bench/processTree";
-import { fleetNode } from "../../tools/bench/load";
+import { highWaterKiB, parentOf, roleOf, sampleTree } from "../../dev/bench/processTree";
+import { fleetNode } from "../../dev/bench/load";
 
 describe("the load run's process tree sampler", () => {
     it("tells the processes of a real-engine deployment apart by their command lines", () => {

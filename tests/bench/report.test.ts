@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { checkBudgets, verdict } from "../../tools/bench/budget";
-import { BenchReport, CaseResult, formatBudgets, formatCases, formatSuite, formatTable, renderResults, sectionsOf, withSections } from "../../tools/bench/report";
-import { summarize } from "../../tools/bench/stats";
+import { checkBudgets, verdict } from "../../dev/bench/budget";
+import { BenchReport, CaseResult, formatBudgets, formatCases, formatSuite, formatTable, renderResults, sectionsOf, withSections } from "../../dev/bench/report";
+import { summarize } from "../../dev/bench/stats";
 
 const result = (id: string, wallMs: number[], rssMiB?: number[], note?: string): CaseResult => ({
     id, label: id, wallMs: summarize(wallMs), rssMiB: rssMiB && summarize(rssMiB), note,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { linearFit, median, quantile, summarize } from "../../tools/bench/stats";
+import { linearFit, median, quantile, summarize } from "../../dev/bench/stats";
 
 describe("bench statistics", () => {
     describe("median", () => {

@@ -70,23 +70,23 @@ describe("stack files: one parser, and YAML errors that say where and what", () 
         assert.deepEqual(stackConfig("dev", project("config:\n  launchpad:backendReplicas: 2\n")), { "launchpad:backendReplicas": "2" });
     });
 
-    describe("render, diagram and doctor print it, exit 2 and write nothing", () => {
+    describe("render, diagram and doctor print it, exit 1 and write nothing", () => {
         const root = () => project(duplicate);
         const load = (dir: string) => (stack: string) => runStack(stack, { config: stackConfig(stack, dir) });
         it("render", async () => {
             const out = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-stackfile-out-"));
             temps.push(out);
             const result = await runRender(["--out", out], { loadStack: load(root()) });
-            assert.deepEqual([result.code, result.stdout, result.stderr], [2, "", `render: ${duplicateReport}\n`]);
+            assert.deepEqual([result.code, result.stdout, result.stderr], [1, "", `render: ${duplicateReport}\n`]);
             assert.deepEqual(fs.readdirSync(out), []);
         });
         it("diagram", async () => {
             const result = await runDiagram(["--print"], { loadStack: load(root()) });
-            assert.deepEqual([result.code, result.stdout, result.stderr], [2, "", `diagram: ${duplicateReport}\n`]);
+            assert.deepEqual([result.code, result.stdout, result.stderr], [1, "", `diagram: ${duplicateReport}\n`]);
         });
         it("doctor", async () => {
             const result = await runDoctor([], { loadStack: load(root()) });
-            assert.deepEqual([result.code, result.stdout, result.stderr], [2, "", `doctor: ${duplicateReport}\n`]);
+            assert.deepEqual([result.code, result.stdout, result.stderr], [1, "", `doctor: ${duplicateReport}\n`]);
         });
     });
 });

@@ -172,7 +172,7 @@ describe("image provider", () => {
         it("points a refused push at the registry credential keys", async () => {
             const docker = fakeDocker((call) => (call.args[0] === "push" ? { code: 1, stderr: "denied: requested access to the resource is denied" } : undefined));
             const error = await failure(imageProvider(docker.run).create(mirror));
-            assert.match(error.message, /fix: log in to ghcr\.io: pulumi config set registryUsername <user> && pulumi config set --secret registryPassword <token>/);
+            assert.match(error.message, /fix: log in to ghcr\.io: launchpad:registryUsername: <user> in the stack's Pulumi\.<stack>\.yaml, and the password with pulumi config set --secret registryPassword <token>/);
         });
 
         it("points a refused connection at the registry address", async () => {
@@ -208,7 +208,7 @@ describe("image provider", () => {
         });
 
         it("suggests the host network for a RUN step that cannot resolve names", () => {
-            assert.match(dockerFix("build", "#9 3.1 npm ERR! getaddrinfo EAI_AGAIN registry.npmjs.org", "localhost:5001") ?? "", /pulumi config set imageBuildNetwork host/);
+            assert.match(dockerFix("build", "#9 3.1 npm ERR! getaddrinfo EAI_AGAIN registry.npmjs.org", "localhost:5001") ?? "", /launchpad:imageBuildNetwork: host in the stack's Pulumi\.<stack>\.yaml/);
         });
     });
 

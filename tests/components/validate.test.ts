@@ -3,7 +3,7 @@ import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent, checkLabelKey, checkMemory,
     checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity, checkRegistry, closest,
 } from "../../components/validate";
-import { parseImageReference } from "../../policy/imageRef";
+import { parseImageReference } from "../../lib/imageRef";
 
 describe("validate", () => {
     it("reads CIDRs with node:net: IPv4, IPv6 and IPv4-mapped, prefixes in range", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { CONFIG_KEYS, ConfigError, loadConfig } from "../../components/config";
+import { CONFIG_KEYS, ConfigError, loadConfig, PULUMI_CONFIG_NOTE } from "../../components/config";
 import { ROOT, stackConfig, tryRunStack } from "../../tools/harness";
 
 const devConfig = () => stackConfig("dev");
@@ -82,7 +82,7 @@ describe("config loader", () => {
         assert.throws(attempt, (error: Error) => {
             assert.match(error.message, /stack "dev" has 1 config problem; nothing was created/);
             assert.match(error.message, /launchpad:backendReplicas = "two": must be a whole number/);
-            assert.match(error.message, /fix: pulumi config set --stack dev backendReplicas 2/);
+            assert.match(error.message, /\n {4}fix: Pulumi\.dev\.yaml: add launchpad:backendReplicas: 2 under config:\n {6}or: pulumi config set --stack dev backendReplicas 2\n/);
             return true;
         });
     });
@@ -108,7 +108,8 @@ describe("config loader", () => {
             key: "launchpd:backendReplicas",
             value: "3",
             message: 'is under "launchpd:", which no program reads; did you mean "launchpad:backendReplicas"?',
-            fix: 'pulumi config rm --stack dev launchpd:backendReplicas && pulumi config set --stack dev backendReplicas "3"',
+            fix: "pulumi config rm --stack dev launchpd:backendReplicas && pulumi config set --stack dev backendReplicas 3",
+            changes: [{ key: "launchpd:backendReplicas" }, { key: "launchpad:backendReplicas", value: "3" }],
         });
     });
 
@@ -123,6 +124,102 @@ describe("config loader", () => {
             value: "3",
             message: 'is under "acme:", which no program reads; launchpad\'s settings are launchpad:<key>',
             fix: "pulumi config rm --stack dev acme:replicas (see the README's config table)",
+            changes: [{ key: "acme:replicas" }],
+        });
+    });
+
+    it("proposes what a wrong value evidently meant, in the key's own terms", () => {
+        const proposed = (key: string, value: string) => problemsOf({ [`launchpad:${key}`]: value }).find((p) => p.key === key)?.changes;
+        const cases: [string, string, string][] = [
+            ["autoscaling", "yes please", "true"], ["autoscaling", "Off", "false"], ["protect", "sure", "true"],
+            ["backendReplicas", "two", "2"], ["backendReplicas", "3 pods", "3"], ["maxSurge", "25 %", "25%"],
+            ["dbStorageSize", "20 GB", "20Gi"], ["dbStorageSize", "5 gi", "5Gi"], ["frontendMemory", "128m", "128Mi"], ["backendCpu", "250 m", "250m"],
+        ];
+        for (const [key, value, meant] of cases) assert.deepEqual(proposed(key, value), [{ key: `launchpad:${key}`, value: meant }], `${key}: ${value}`);
+    });
+
+    it("proposes the default when a value means nothing it takes, and the example only for a key without one", () => {
+        const fixOf = (raw: Record<string, string>, key: string, stack = "dev") => problemsOf(raw, stack).find((p) => p.key === key)?.fix;
+        assert.equal(fixOf({ "launchpad:backendReplicas": "-1" }, "backendReplicas"), "pulumi config set --stack dev backendReplicas 1");
+        assert.equal(fixOf({ "launchpad:frontendPort": "70000" }, "frontendPort"), "pulumi config set --stack dev frontendPort 8080");
+        assert.equal(fixOf({ "launchpad:dbStorageSize": "big" }, "dbStorageSize"), "pulumi config set --stack dev dbStorageSize 1Gi");
+        assert.equal(fixOf({ "launchpad:registry": "https://x" }, "registry"), "pulumi config set --stack dev registry localhost:5001");
+        assert.equal(fixOf({ "launchpad:platform": "cloud", "launchpad:registry": "https://x" }, "registry", "prod"), "pulumi config set --stack prod registry ghcr.io/acme");
+    });
+
+    it("never proposes a value that deletes or replaces the data, whatever was written", () => {
+        const changesOf = (raw: Record<string, string>, key: string) => problemsOf(raw).find((p) => p.key === key)?.changes;
+        for (const written of ["yes please", "no thanks", "nope", "maybe"]) {
+            assert.deepEqual(changesOf({ "launchpad:retainData": written }, "retainData"), [{ key: "launchpad:retainData", value: "true" }], written);
+            assert.deepEqual(changesOf({ "launchpad:allowDataReplacement": written }, "allowDataReplacement"), [{ key: "launchpad:allowDataReplacement", value: "false" }], written);
+        }
+        // Carried over from a misspelt key, too.
+        assert.deepEqual(changesOf({ "launchpad:retainDat": "false" }, "retainDat"), [{ key: "launchpad:retainDat" }, { key: "launchpad:retainData", value: "true" }]);
+        // A key the database's identity rests on goes back to what dataLock records as deployed, not to its default.
+        const lock = "appName=shop namespace=shop-dev storageClass=standard storageSize=20Gi";
+        assert.deepEqual(changesOf({ "launchpad:dataLock": lock, "launchpad:appName": "shop", "launchpad:dbStorageSize": "twenty" }, "dbStorageSize"), [{ key: "launchpad:dbStorageSize", value: "20Gi" }]);
+        assert.deepEqual(changesOf({ "launchpad:dataLock": lock, "launchpad:appName": "Shop!" }, "appName"), [{ key: "launchpad:appName", value: "shop" }]);
+        const moved = problemsOf({ "launchpad:dataLock": lock, "launchpad:appName": "shop", "launchpad:dbStorageSize": "1Gi" }).find((p) => p.key === "dataLock");
+        assert.deepEqual(moved?.changes, [{ key: "launchpad:dbStorageSize", value: "20Gi" }]);
+        assert.match(moved?.fix ?? "", /^put the old value back: pulumi config set --stack dev dbStorageSize 20Gi; or, to replace the database on purpose, /);
+    });
+
+    it("fixes the key its fix names: applying any proposed fix removes that key's problem", () => {
+        for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+            if ("secret" in spec) continue;
+            for (const written of ["yes please", "-1", "two", "Big Value!"]) {
+                const raw: Record<string, string> = { [`launchpad:${key}`]: written };
+                const problem = problemsOf(raw).find((p) => p.key === key);
+                if (!problem) continue;
+                for (const change of problem.changes) {
+                    if (change.value === undefined) delete raw[change.key];
+                    else raw[change.key] = change.value;
+                }
+                assert.deepEqual(problemsOf(raw).filter((p) => p.key === key), [], `${key}: ${written} → ${problem.fix}`);
+            }
+        }
+    });
+
+    it("offers each fix as an edit of the stack file at its line, which needs no tool, then as pulumi config commands", () => {
+        const stackFileText = ["# dev", "config:", "  launchpad:retainData: yes please", "  launchpd:frontendReplicas: 2", "  launchpad:tolerations: [3]", ""].join("\n");
+        const raw = { "launchpad:retainData": "yes please", "launchpd:frontendReplicas": "2", "launchpad:tolerations": "[3]", "launchpad:registryUsername": "bot" };
+        assert.throws(() => loadConfig(raw, { stack: "dev", stackFileText }), (error: Error) => {
+            assert.equal(
+                error.message,
+                [
+                    'stack "dev" has 4 config problems; nothing was created.',
+                    '  - launchpad:retainData = "yes please": must be true or false',
+                    "    fix: Pulumi.dev.yaml line 3: launchpad:retainData: true",
+                    "      or: pulumi config set --stack dev retainData true",
+                    '  - launchpd:frontendReplicas = "2": is under "launchpd:", which no program reads; did you mean "launchpad:frontendReplicas"?',
+                    "    fix: Pulumi.dev.yaml line 4: launchpad:frontendReplicas: 2",
+                    "      or: pulumi config rm --stack dev launchpd:frontendReplicas && pulumi config set --stack dev frontendReplicas 2",
+                    '  - launchpad:tolerations = "[3]": item 0 is not an object',
+                    "    fix: fix item 0 of launchpad:tolerations in Pulumi.dev.yaml (see the README's scheduling example)",
+                    // A secret only the CLI can store encrypted; the note says what the CLI needs to find the stack.
+                    "  - launchpad:registryPassword: is missing: registryUsername is set, so the registry needs a password or token",
+                    "    fix: pulumi config set --stack dev --secret registryPassword <token>",
+                    PULUMI_CONFIG_NOTE,
+                ].join("\n"),
+            );
+            return true;
+        });
+    });
+
+    it("adds a key the stack file lacks under config:, quoting a value YAML would not read as written", () => {
+        assert.throws(() => loadConfig({ "launchpad:platform": "cloud", "launchpad:kubeContext": "c", "launchpad:registry": "r.io/a", "launchpad:dbName": "x", "launchpad:frontendPath": "/api", "launchpad:backendPath": "/api" }, { stack: "prod", stackFileText: "config:\n" }), (error: Error) => {
+            assert.match(error.message, /\n {2}- launchpad:host: is required [^\n]*\n {4}fix: Pulumi\.prod\.yaml: add launchpad:host: app\.example\.com under config:\n/);
+            return true;
+        });
+        const problem = problemsOf({ "launchpad:dataLock": "oops", "launchpad:protect": "true" }).find((p) => p.key === "dataLock");
+        assert.deepEqual(problem?.changes, [{ key: "launchpad:dataLock", value: "appName=launchpad namespace=launchpad-dev storageClass=standard storageSize=1Gi" }]);
+        assert.throws(() => loadConfig({ "launchpad:registryPassword": "t0ken" }, { stack: "dev", stackFileText: "config:\n", isSecret: () => true }), (error: Error) => {
+            assert.match(error.message, /fix: Pulumi\.dev\.yaml: add launchpad:registryUsername: "<user>" under config:\n {6}or: pulumi config set --stack dev registryUsername <user>\n/);
+            return true;
+        });
+        assert.throws(() => loadConfig({ "launchpad:appName": "-x" }, { stack: "dev", stackFileText: 'config:\n  launchpad:appName: "-x"\n' }), (error: Error) => {
+            assert.match(error.message, /fix: Pulumi\.dev\.yaml line 2: launchpad:appName: launchpad\n/);
+            return true;
         });
     });
 
@@ -146,7 +243,7 @@ describe("config loader", () => {
         const raw = { "launchpad:backendReplicas": "-1", "launchpd:dbName": "x", "launchpad:platform": "cloud", "launchpad:frontendReplica": "2" };
         assert.throws(() => loadConfig(raw, { stack: "prod", stackFileText }), (error: ConfigError) => {
             assert.deepEqual(error.problems.map((p) => p.key), ["frontendReplica", "launchpd:dbName", "backendReplicas", "kubeContext", "registry", "host"]);
-            assert.match(error.message, /\n {2}- launchpad:frontendReplica = "2": [^\n]*\n[^\n]*\n {2}- launchpd:dbName = "x": [^\n]*\n[^\n]*\n {2}- launchpad:backendReplicas = "-1": /);
+            assert.match(error.message, /\n {2}- launchpad:frontendReplica = "2": [^\n]*\n(?: {4}[^\n]*\n)+ {2}- launchpd:dbName = "x": [^\n]*\n(?: {4}[^\n]*\n)+ {2}- launchpad:backendReplicas = "-1": /);
             return true;
         });
     });

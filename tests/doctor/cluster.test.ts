@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError } from "../../tools/cli";
+import { Failure, UsageError } from "../../tools/cli";
 import { FileClusterSource, LiveClusterSource, parseKubectlList } from "../../tools/doctor/cluster";
 import type { KubeNode, KubePod } from "../../tools/doctor/schedule";
 import { FakeServer, startFakeApiServer, writeKubeconfig } from "./fakes";
@@ -89,18 +89,42 @@ describe("doctor: the live cluster through a kubeconfig context (fake API server
         assert.ok(api.requests.length > 0 && api.requests.every((r) => r.authorization === `Bearer ${token}`));
     });
 
-    it("names the contexts the kubeconfig has when the stack's is not among them", async () => {
-        await assert.rejects(new LiveClusterSource({ context: "prod-cluster", kubeconfig }).read(), (e: Error) => {
-            assert.ok(e instanceof UsageError);
-            assert.match(e.message, /kubeconfig has no context "prod-cluster" \(it has: kind-launchpad, somewhere-else\)/);
+    it("names the contexts the kubeconfig has when the stack's is not among them, the key to set, and --nodes", async () => {
+        await assert.rejects(new LiveClusterSource({ context: "prod-cluster", kubeconfig, stack: "prod" }).read(), (e: Error) => {
+            assert.ok(e instanceof Failure);
+            assert.equal(
+                e.message,
+                `the kubeconfig ${kubeconfig} has no context "prod-cluster" (it has: kind-launchpad, somewhere-else): set launchpad:kubeContext in Pulumi.prod.yaml ` +
+                    "to the cluster's context (`kubectl config get-contexts` lists them), or launchpad:kubeconfig to the file that has it; " +
+                    "or check it offline with --nodes <file> from `kubectl get nodes -o json` (and --pods <file> from `kubectl get pods -A -o json`), taken where the cluster is reachable",
+            );
             return true;
         });
+    });
+
+    it("says there is no kubeconfig when there is none, not that a made-up one lacks the context", async () => {
+        const home = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-home-"));
+        const unloaded = async (): Promise<never> => assert.fail("the client is not needed to see that no kubeconfig exists");
+        try {
+            for (const env of [{ HOME: home }, { KUBECONFIG: path.join(home, "nope") }]) {
+                const where = env.KUBECONFIG ?? path.join(home, ".kube", "config");
+                await assert.rejects(new LiveClusterSource({ context: "prod-cluster", stack: "prod" }, unloaded, env).read(), (e: Error) => {
+                    assert.ok(e instanceof Failure);
+                    assert.match(e.message, new RegExp(`^there is no kubeconfig \\(${where.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist\\), so the doctor cannot reach the cluster of context "prod-cluster" \\(launchpad:kubeContext in Pulumi\\.prod\\.yaml\\)\\. Get the cluster's kubeconfig .*; or check it offline with --nodes <file> from \`kubectl get nodes -o json\``));
+                    assert.doesNotMatch(e.message, /loaded-context/);
+                    return true;
+                });
+            }
+            await assert.rejects(new LiveClusterSource({ context: "kind-launchpad", kindCluster: "launchpad", stack: "dev" }, unloaded, { HOME: home }).read(), /^Failure: the kind cluster "launchpad" does not exist yet \(there is no kubeconfig: .*\); `npm run up` creates it/);
+        } finally {
+            await fs.rm(home, { recursive: true, force: true });
+        }
     });
 
     it("says that a kind stack's cluster does not exist yet, and that `npm run up` creates it, instead of listing unrelated contexts", async () => {
         const other = await writeKubeconfig(api, "minikube", token);
         await assert.rejects(new LiveClusterSource({ context: "kind-launchpad", kubeconfig: other, kindCluster: "launchpad" }).read(), (e: Error) => {
-            assert.ok(e instanceof UsageError);
+            assert.ok(e instanceof Failure);
             assert.equal(
                 e.message,
                 'the kind cluster "launchpad" does not exist yet (the kubeconfig has no context kind-launchpad); `npm run up` creates it, or pass --nodes to check against kubectl\'s dumps of another cluster',
@@ -112,7 +136,7 @@ describe("doctor: the live cluster through a kubeconfig context (fake API server
     it("turns a refused request into one line naming the context", async () => {
         const badConfig = await writeKubeconfig(api, "kind-launchpad", "not-the-token");
         await assert.rejects(new LiveClusterSource({ context: "kind-launchpad", kubeconfig: badConfig }).read(), (e: Error) => {
-            assert.ok(e instanceof UsageError);
+            assert.ok(e instanceof Failure);
             assert.match(e.message, /^cannot read the cluster through context kind-launchpad in .*: /);
             assert.ok(!e.message.includes("\n"));
             return true;

@@ -3,15 +3,16 @@ import { spawnSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError } from "../../tools/cli";
-import { StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
+import { PULUMI_CONFIG_NOTE } from "../../components/config";
+import { helpText, UsageError } from "../../tools/cli";
+import { COMMAND, StackRun, parseArgs, runDoctor } from "../../tools/doctor/main";
 import type { DoctorReport } from "../../tools/doctor/report";
 import { runStack, stackConfig } from "../../tools/harness";
 import { FakeServer, startFakeApiServer, startFakeRegistry, writeKubeconfig } from "./fakes";
 import { stackRun } from "../stackRuns";
 import { fixtureItems, fixturePath, loadFixture } from "./helpers";
-import { nodeObject } from "../../tools/testbed/cluster";
-import { NODES } from "../../tools/testbed/layout";
+import { nodeObject } from "../../dev/testbed/cluster";
+import { NODES } from "../../dev/testbed/layout";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** The dev stack as the program renders it under mocks, injected so each test skips the run. */
@@ -29,7 +30,7 @@ describe("doctor: the command line", () => {
     const bad: [string[], RegExp][] = [
         [["--stack"], /^--stack needs a value/],
         [["--stack", "--json"], /^--stack needs a value/],
-        [["--stack", "dev", "--node", "n.json"], /^unknown argument --node; usage:/],
+        [["--stack", "dev", "--node", "n.json"], /^unknown option "--node"; did you mean --nodes\?$/],
         [["--stack", "dev", "--pods", "p.json"], /^--pods needs --nodes/],
     ];
     for (const [argv, message] of bad) {
@@ -38,17 +39,19 @@ describe("doctor: the command line", () => {
         });
     }
 
-    it("exits 2 with one line on stderr for a usage error, and prints nothing on stdout", async () => {
+    it("exits 2 with the problem and the usage line on stderr for a usage error, and prints nothing on stdout", async () => {
         const out = await runDoctor(["--stack", "dev", "--bogus"], inject);
         assert.equal(out.code, 2);
         assert.equal(out.stdout, "");
-        assert.match(out.stderr, /^doctor: unknown argument --bogus; usage: .*\n$/);
+        assert.equal(out.stderr, 'doctor: unknown option "--bogus"\nUsage: npm run doctor -- [--stack <name>] [--nodes <file> [--pods <file>]] [--json]  (--help says what each option does)\n');
     });
 
-    it("prints the usage for --help and exits 0", async () => {
+    it("prints its help for --help, explaining --nodes, and exits 0", async () => {
         const out = await runDoctor(["--help"], inject);
         assert.equal(out.code, 0);
-        assert.match(out.stdout, /^usage: npm run doctor -- \[--stack <name> \(default dev\)\]/);
+        assert.equal(out.stdout, `${helpText(COMMAND)}\n`);
+        assert.match(out.stdout, /\n {2}--nodes <file> +read the nodes from this file \(kubectl get nodes -o json\) instead of the live cluster/);
+        assert.match(out.stdout, /--nodes \(and --pods\) let you check\na cluster you cannot reach from here/);
     });
 });
 
@@ -98,7 +101,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         let ran = false;
         const out = await runDoctor(["--stack", "dev", "--nodes", "/no/such.json"], { loadStack: () => { ran = true; return stack(); } });
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, "doctor: --nodes /no/such.json: cannot read it (no such file)\n");
+        assert.match(out.stderr, /^doctor: --nodes \/no\/such\.json: cannot read it \(no such file\)\nUsage: /);
         assert.equal(ran, false);
     });
 
@@ -108,7 +111,7 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         await fs.writeFile(file, '{"items": [');
         const out = await runDoctor(["--stack", "dev", "--nodes", file], inject);
         assert.equal(out.code, 2);
-        assert.match(out.stderr, /^doctor: --nodes .*nodes\.json: not valid JSON .*\n$/);
+        assert.match(out.stderr, /^doctor: --nodes .*nodes\.json: not valid JSON .*\nUsage: .*\n$/);
         assert.ok(!out.stderr.includes("    at "));
     });
 
@@ -123,18 +126,21 @@ describe("doctor: offline, from kubectl files (the stack injected)", () => {
         assert.match(out.stderr, /"eight" is not a Kubernetes quantity/);
     });
 
-    it("exits 2 listing every config problem on its own line with its fix, as the program does", async () => {
+    it("exits 1 listing every config problem on its own line with its fix, as the program does", async () => {
         const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpd:frontendCpu": "lots" };
         const out = await runDoctor(["--stack", "dev", "--nodes", fixturePath("nodes-kind.json")], { loadStack: (name) => runStack(name, { config }) });
-        assert.equal(out.code, 2);
+        assert.equal(out.code, 1);
         assert.equal(out.stdout, "");
         assert.equal(
             out.stderr,
             'doctor: stack "dev" has 2 config problems; nothing was created.\n' +
                 '  - launchpad:backendReplicas = "-1": must be at least 0\n' +
-                "    fix: pulumi config set --stack dev backendReplicas 2\n" +
+                "    fix: Pulumi.dev.yaml: add launchpad:backendReplicas: 1 under config:\n" +
+                "      or: pulumi config set --stack dev backendReplicas 1\n" +
                 '  - launchpd:frontendCpu = "lots": is under "launchpd:", which no program reads; did you mean "launchpad:frontendCpu"?\n' +
-                '    fix: pulumi config rm --stack dev launchpd:frontendCpu && pulumi config set --stack dev frontendCpu "lots"\n',
+                "    fix: Pulumi.dev.yaml: add launchpad:frontendCpu: 50m under config:\n" +
+                "      or: pulumi config rm --stack dev launchpd:frontendCpu && pulumi config set --stack dev frontendCpu 50m\n" +
+                `${PULUMI_CONFIG_NOTE}\n`,
         );
     });
 });
@@ -145,7 +151,7 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
     it("exits 2 for an unknown stack, naming the stacks there are", async () => {
         const out = await runDoctor(["--stack", "staging", "--nodes", fixturePath("nodes-kind.json")]);
         assert.equal(out.code, 2);
-        assert.equal(out.stderr, 'doctor: unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod, testbed)\n');
+        assert.match(out.stderr, /^doctor: unknown stack "staging": there is no Pulumi\.staging\.yaml \(stacks: dev, prod, testbed\)\nUsage: /);
     });
 
     it("finds the prod stack's two replicas per tier fit the healthy cloud cluster, and exits 0", async () => {
@@ -167,7 +173,7 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
         await fs.writeFile(kubeconfig, "apiVersion: v1\nkind: Config\nclusters:\n- name: work\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: work\n  context:\n    cluster: work\n    user: me\ncurrent-context: work\nusers:\n- name: me\n  user: {}\n");
         try {
             const res = await runDoctor(["--stack", "dev"], {}, { ...process.env, KUBECONFIG: kubeconfig });
-            assert.equal(res.code, 2, res.stderr);
+            assert.equal(res.code, 1, res.stderr);
             assert.equal(res.stdout, "");
             assert.equal(res.stderr, 'doctor: the kind cluster "launchpad" does not exist yet (the kubeconfig has no context kind-launchpad); `npm run up` creates it, or pass --nodes to check against kubectl\'s dumps of another cluster\n');
         } finally {
@@ -175,11 +181,24 @@ describe("doctor: with the real program under mocks (tools/harness)", function (
         }
     });
 
-    it("runs as a process: a usage error exits 2 with one line and no stack trace", () => {
+    it("on a cloud stack without any kubeconfig, says there is none, names launchpad:kubeContext in Pulumi.prod.yaml and --nodes, and exits 1", async () => {
+        const home = await fs.mkdtemp(path.join(os.tmpdir(), "doctor-no-kubeconfig-"));
+        try {
+            const { KUBECONFIG: _, ...env } = process.env;
+            const res = await runDoctor(["--stack", "prod"], {}, { ...env, HOME: home });
+            assert.equal(res.code, 1, res.stderr);
+            assert.match(res.stderr, new RegExp(`^doctor: there is no kubeconfig \\(${home.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/\\.kube/config does not exist\\), so the doctor cannot reach the cluster of context "prod-cluster" \\(launchpad:kubeContext in Pulumi\\.prod\\.yaml\\)`));
+            assert.match(res.stderr, /check it offline with --nodes <file>/);
+        } finally {
+            await fs.rm(home, { recursive: true, force: true });
+        }
+    });
+
+    it("runs as a process: a usage error exits 2 with its line and the usage line, and no stack trace", () => {
         const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/doctor/main.ts", "--stack", "dev", "--pods", "x.json"], { cwd: ROOT, encoding: "utf8" });
         assert.equal(res.status, 2);
         assert.equal(res.stdout, "");
-        assert.equal(res.stderr.trim().split("\n").length, 1);
+        assert.equal(res.stderr.trim().split("\n").length, 2);
         assert.match(res.stderr, /^doctor: --pods needs --nodes/);
     });
 });
@@ -306,10 +325,11 @@ describe("doctor: online, against a fake API server and a fake registry over HTT
 
     it("on the testbed's own nodes, with no network plugin or ingress controller pod, passes and notes what it cannot tell", async () => {
         await api.close();
-        // The kwok nodes as tools/testbed makes them, Ready as kwok keeps them; no pod runs in kube-system or ingress-nginx there.
+        // The kwok nodes as dev/testbed makes them, Ready as kwok keeps them, and without the taint that keeps the
+        // testbed's app on its real node: a cluster of simulated nodes alone, where no pod runs in kube-system or ingress-nginx.
         const nodes = NODES.map((n) => {
             const o = nodeObject(n) as unknown as { status: Record<string, unknown> };
-            return { ...o, status: { ...o.status, conditions: [{ type: "Ready", status: "True" }] } };
+            return { ...o, spec: {}, status: { ...o.status, conditions: [{ type: "Ready", status: "True" }] } };
         });
         await startApi(undefined, nodes, []);
         const out = await runDoctor(["--stack", "dev"], { loadStack: async () => withCluster(run) }, env());

@@ -3,7 +3,7 @@ import {
     FilterResult, KubeNode, PodSpec, Toleration, filterNode, fitErrorMessage, matchesRequirement, schedulerWording, nodeStates,
     podRequests, scheduleWorkloads, toleratesTaint, withAdmissionDefaults, workloadOf, workloadsOf,
 } from "../../tools/doctor/schedule";
-import { milliValue, quantityFraction, unitValue } from "../../policy/quantity";
+import { milliValue, quantityFraction, unitValue } from "../../lib/quantity";
 import { node, podSpec, requiredAffinity, runningPod } from "./helpers";
 
 const GPU = { key: "dedicated", value: "gpu", effect: "NoSchedule" };
@@ -270,7 +270,7 @@ describe("doctor: the filter for one pod on one node", () => {
 
 describe("doctor: the scheduler-style summary", () => {
     it("counts each reason and sorts the entries byte-wise, as the scheduler's FitError does", () => {
-        const f = (reasons: string[]): FilterResult => ({ fits: false, plugin: "NodeResourcesFit", reasons });
+        const f = (reasons: string[]): FilterResult => ({ fits: false, plugin: "NodeResourcesFit", reasons, unresolvable: false });
         const results = [
             ...Array.from({ length: 10 }, () => f(["node(s) had untolerated taint {a: }"])),
             f(["node(s) had untolerated taint {b: }"]), f(["node(s) had untolerated taint {b: }"]),
@@ -286,8 +286,8 @@ describe("doctor: the scheduler-style summary", () => {
         assert.equal(fitErrorMessage([]), "no nodes available to schedule pods");
     });
 
-    const taint = (key: string, value = ""): FilterResult => ({ fits: false, plugin: "TaintToleration", reasons: [`node(s) had untolerated taint {${key}: ${value}}`] });
-    const cpu: FilterResult = { fits: false, plugin: "NodeResourcesFit", reasons: ["Insufficient cpu"] };
+    const taint = (key: string, value = ""): FilterResult => ({ fits: false, plugin: "TaintToleration", reasons: [`node(s) had untolerated taint {${key}: ${value}}`], unresolvable: true });
+    const cpu: FilterResult = { fits: false, plugin: "NodeResourcesFit", reasons: ["Insufficient cpu"], unresolvable: false };
     const product = [taint("node-role.dkosv3.9rum.cc/lb", "true"), taint("node-role.kubernetes.io/master"), taint("node.kubernetes.io/unreachable"), taint("node.kubernetes.io/unreachable")];
 
     it("words it as the cluster's scheduler does: 1.37 names no taint and adds the preemption verdict (the taint case seen on the testbed)", () => {
@@ -306,10 +306,11 @@ describe("doctor: the scheduler-style summary", () => {
             fitErrorMessage([taint("node-role.kubernetes.io/control-plane")], schedulerWording("v1.26.1")),
             "0/1 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
         );
-        assert.deepEqual(schedulerWording("v1.34.1"), { namedTaints: true, preemption: true });
-        assert.deepEqual(schedulerWording("v1.25.0"), { namedTaints: true, preemption: false });
-        assert.deepEqual(schedulerWording(undefined), { namedTaints: true, preemption: false });
-        assert.deepEqual(schedulerWording("v1.35.0+k3s1"), { namedTaints: false, preemption: true });
+        assert.deepEqual(schedulerWording("v1.34.1"), { namedTaints: true, preemption: true, draPostFilter: true });
+        assert.deepEqual(schedulerWording("v1.33.4"), { namedTaints: true, preemption: true, draPostFilter: false });
+        assert.deepEqual(schedulerWording("v1.25.0"), { namedTaints: true, preemption: false, draPostFilter: false });
+        assert.deepEqual(schedulerWording(undefined), { namedTaints: true, preemption: false, draPostFilter: false });
+        assert.deepEqual(schedulerWording("v1.35.0+k3s1"), { namedTaints: false, preemption: true, draPostFilter: true });
     });
 });
 
@@ -367,5 +368,155 @@ describe("doctor: placing every replica of the stack", () => {
             w.spec.tolerations?.map((t) => `${t.key}:${t.effect}:${t.tolerationSeconds}`),
             ["node.kubernetes.io/not-ready:NoExecute:300", "node.kubernetes.io/unreachable:NoExecute:300"],
         );
+    });
+});
+
+/** The message the doctor predicts for one pod of `spec` on `nodes`, worded as a scheduler of `version` words it. */
+function messageFor(nodes: KubeNode[], spec: PodSpec, pods: ReturnType<typeof runningPod>[] = [], version = "v1.37.2"): string | undefined {
+    const [v] = scheduleWorkloads([workloadOf({ kind: "Pod", metadata: { name: "p", namespace: "app" }, spec })!], nodeStates(nodes, pods), schedulerWording(version));
+    return v.message;
+}
+
+describe("doctor: the 1.37.2 scheduler's message, rule by rule (pkg/scheduler, read from its source)", () => {
+    it("counts a node short of cpu and memory once under each reason (fit.go fitsRequest keeps every reason)", () => {
+        const nodes = [node("a", { cpu: "1", memory: "1Gi" }), node("b", { cpu: "1", memory: "1Gi" })];
+        assert.equal(
+            messageFor(nodes, podSpec({ cpu: "500m", memory: "512Mi" }), [runningPod("x", "a", { cpu: "800m", memory: "800Mi" }), runningPod("y", "b", { cpu: "800m", memory: "800Mi" })]),
+            "0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+        );
+    });
+
+    it("says preemption is not helpful on a node whose whole allocatable is smaller than the request (fit.go Unresolvable)", () => {
+        const nodes = [node("small", { cpu: "1", memory: "1Gi" }), node("tiny", { cpu: "1", memory: "1Gi" })];
+        assert.equal(
+            messageFor(nodes, podSpec({ cpu: "2", memory: "2Gi" })),
+            "0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("tells a node too small from a node too full, and sorts the preemption counts byte-wise", () => {
+        const nodes = [node("small", { cpu: "1" }), node("full", { cpu: "4" }), node("fuller", { cpu: "4" })];
+        const pods = [runningPod("x", "full", { cpu: "3500m" }), runningPod("y", "fuller", { cpu: "3900m" })];
+        assert.equal(
+            messageFor(nodes, podSpec({ cpu: "2" }), pods),
+            "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+        );
+    });
+
+    it("calls a node too small in one resource unresolvable even when the other is only taken", () => {
+        const nodes = [node("n", { cpu: "1", memory: "4Gi" })];
+        assert.equal(
+            messageFor(nodes, podSpec({ cpu: "2", memory: "1Gi" }), [runningPod("x", "n", { memory: "3500Mi" })]),
+            "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("leaves a node with no room for one more pod to preemption, even with zero allocatable pods (Too many pods is never unresolvable)", () => {
+        assert.equal(
+            messageFor([node("n", { pods: "0" })], podSpec({ cpu: "100m" })),
+            "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+        );
+    });
+
+    it("leaves a taken host port to preemption (NodePorts rejects Unschedulable, not Unresolvable)", () => {
+        assert.equal(
+            messageFor([node("n")], podSpec({ hostPort: 80 }), [runningPod("ingress", "n", { hostPort: 80 })]),
+            "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+        );
+    });
+
+    it("says a cordoned, tainted or unmatched node is not helped by preemption", () => {
+        const nodes = [node("c", { unschedulable: true }), node("t", { taints: [GPU] }), node("l", { labels: { disk: "hdd" } })];
+        assert.equal(
+            messageFor(nodes, podSpec({ nodeSelector: { disk: "ssd" } })),
+            "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint(s), 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("says the pod may not preempt when its preemptionPolicy is Never (default_preemption.go PodEligibleToPreemptOthers)", () => {
+        assert.equal(
+            messageFor([node("n", { cpu: "1" })], { ...podSpec({ cpu: "2" }), preemptionPolicy: "Never" }),
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.",
+        );
+    });
+
+    const byName = (...terms: string[][]) => ({
+        nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: terms.map((names) => ({ matchFields: names.map((n) => ({ key: "metadata.name", operator: "In", values: [n] })) })),
+            },
+        },
+    });
+
+    it("filters only the nodes a required affinity names by metadata.name; the others did not satisfy NodeAffinity's PreFilter", () => {
+        const nodes = [node("a", { taints: [GPU] }), node("b"), node("c")];
+        assert.equal(
+            messageFor(nodes, podSpec({ affinity: byName(["a"]) })),
+            "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("counts every node as left out when the named node does not exist", () => {
+        assert.equal(
+            messageFor([node("a"), node("b")], podSpec({ affinity: byName(["gone"]) })),
+            "0/2 nodes are available: 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("gives the PreFilter's conflict once, without a count, when no name satisfies a whole term, and DynamicResources' \"not found\" after it", () => {
+        assert.equal(
+            messageFor([node("a"), node("b")], podSpec({ affinity: byName(["a", "b"]) })),
+            "0/2 nodes are available: pod affinity terms conflict. not found",
+        );
+        // Before DRA's PostFilter (1.34), the default preemption's verdict follows, as after any filter.
+        assert.equal(
+            messageFor([node("a"), node("b")], podSpec({ affinity: byName(["a", "b"]) }), [], "v1.30.0"),
+            "0/2 nodes are available: pod affinity terms conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("does not narrow the nodes when one term names none (the terms are ORed)", () => {
+        const affinity = requiredAffinity(["disk In ssd"]);
+        affinity.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms!.push({ matchFields: [{ key: "metadata.name", operator: "In", values: ["a"] }] });
+        assert.equal(
+            messageFor([node("a", { taints: [GPU] }), node("b")], podSpec({ affinity })),
+            "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint(s). preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("cuts the event's message at 1024 bytes, as the scheduler's truncateMessage does", () => {
+        const nodes = Array.from({ length: 40 }, (_, i) => node(`n${i}`, { taints: [{ key: `example.com/dedicated-to-team-${i}`, value: "yes", effect: "NoSchedule" }] }));
+        const message = messageFor(nodes, podSpec(), [], "v1.34.1")!;
+        assert.equal(Buffer.byteLength(message), 1024);
+        assert.ok(message.startsWith("0/40 nodes are available: 1 node(s) had untolerated taint {example.com/dedicated-to-team-0: yes}, "));
+        assert.ok(message.endsWith(" ..."));
+    });
+
+    it("reads a resource missing from a node's allocatable as zero, and capacity only when allocatable is absent (defaults.go)", () => {
+        const partial = node("partial");
+        partial.status = { allocatable: { memory: "8Gi", pods: "110" }, capacity: { cpu: "4", memory: "8Gi", pods: "110" } };
+        const none = node("none");
+        none.status = { capacity: { cpu: "4", memory: "8Gi", pods: "110" }, conditions: [{ type: "Ready", status: "True" }] };
+        const [p, n] = nodeStates([partial, none]);
+        assert.deepEqual([p.allocatable.milliCpu, n.allocatable.milliCpu], [0, 4000]);
+        assert.equal(
+            messageFor([partial], podSpec({ cpu: "100m" })),
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("adds the NoSchedule taint of every condition the node lifecycle controller taints for (memory, disk, pid pressure, network)", () => {
+        const pressed = node("n");
+        pressed.status!.conditions = [{ type: "Ready", status: "True" }, { type: "MemoryPressure", status: "True" }, { type: "DiskPressure", status: "False" }];
+        const [state] = nodeStates([pressed]);
+        assert.deepEqual(state.impliedTaints, [{ key: "node.kubernetes.io/memory-pressure", effect: "NoSchedule" }]);
+        assert.equal(
+            messageFor([pressed], podSpec(), [], "v1.34.1"),
+            "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+        );
+    });
+
+    it("takes pod-level requests over the containers' (component-helpers PodRequests)", () => {
+        assert.deepEqual(podRequests({ ...podSpec({ cpu: "100m", memory: "64Mi" }), resources: { requests: { cpu: "2" } } }), { milliCpu: 2000, memory: 64 * 2 ** 20 });
     });
 });

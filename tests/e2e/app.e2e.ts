@@ -1,69 +1,49 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { BASE_IMAGES } from "../../tools/testbed/build";
-import { waitFor } from "../../tools/testbed/processes";
-import { browserInNamespace, httpInNamespace, ingressRouterConfig, PodRunner, serviceHosts, type Workload } from "./pods";
-import { deployAfresh, kube, NAMESPACE, ROOT, releaseTestbed, useTestbed } from "./support";
+import { REAL_NODE } from "../../dev/testbed/layout";
+import { waitFor } from "../../dev/testbed/processes";
+import { APP_URL, appPods, execIn, processFacts, throughIngress } from "./inCluster";
+import { deployAfresh, kube, launchpad, NAMESPACE, ok, ROOT, useTestbed, withFileChanged } from "./support";
+import { writeRealNodeFigures } from "./figures";
 
 /** Debian's Chromium; playwright-core drives it and never downloads a browser of its own. */
 const CHROMIUM = process.env.LAUNCHPAD_CHROMIUM ?? "/usr/bin/chromium";
-/** The nginx the Ingress's routes run in (the testbed's stand-in for the controller's nginx), and the namespace's sleeper. */
-const NGINX = BASE_IMAGES[1];
-/** Where the ingress controller listens in the pods' network namespace, as it does on a node. */
-const ROUTER_PORT = 80;
 /** The README's picture of the running app, made by this test. */
 const SCREENSHOT = path.join(ROOT, "docs", "app.png");
 
 const NOTE = "Ship it: written in Chromium, through the Ingress, to PostgreSQL";
+const TIERS = ["frontend", "backend", "database"] as const;
 
-describe("e2e: the sample app runs from the images up pushed, in a real browser", function () {
+/** Reloads the page every few seconds, as a user would, until it lists the note; false when `seconds` pass first. */
+async function reloadUntilListed(page: Page, seconds: number): Promise<boolean> {
+    const until = Date.now() + seconds * 1000;
+    while (Date.now() < until) {
+        await page.reload();
+        const listed = await page.locator("#notes li", { hasText: NOTE }).waitFor({ timeout: 3000 }).then(() => true, () => false);
+        if (listed) return true;
+    }
+    return false;
+}
+
+describe("e2e: the app runs in the cluster, on the real node", function () {
     this.timeout(30 * 60_000);
     let env: NodeJS.ProcessEnv;
-    let pods: PodRunner;
-    let pid: number;
-    let url: string;
+    let k: Awaited<ReturnType<typeof kube>>;
     let browser: Browser;
     let page: Page;
-    let scratch: string;
-    const name = { db: "", backend: "", frontend: "" };
+    const figures: Record<string, string> = {};
 
     before(async () => {
         env = await useTestbed();
+        k = await kube(env);
+        const t0 = Date.now();
         await deployAfresh(env);
-        const k = await kube(env);
-        const deployments = (await k.apps.listNamespacedDeployment({ namespace: NAMESPACE })).items;
-        const statefulSets = (await k.apps.listNamespacedStatefulSet({ namespace: NAMESPACE })).items;
-        const services = (await k.core.listNamespacedService({ namespace: NAMESPACE })).items;
-        const secrets = (await k.core.listNamespacedSecret({ namespace: NAMESPACE })).items;
-        const [ingress] = (await k.networking.listNamespacedIngress({ namespace: NAMESPACE })).items;
-        const workloads: Workload[] = [...deployments, ...statefulSets].map((w) => ({
-            name: w.spec!.template.metadata!.labels!["app.kubernetes.io/name"],
-            labels: w.spec!.template.metadata!.labels!,
-            spec: w.spec!.template.spec!,
-            claims: "volumeClaimTemplates" in w.spec! ? (w.spec.volumeClaimTemplates ?? []).map((c) => c.metadata!.name!) : undefined,
-        }));
-        const byComponent = (c: string) => workloads.find((w) => w.labels["app.kubernetes.io/component"] === c)!;
-
-        pods = new PodRunner(env);
-        pods.clean();
-        pid = pods.startNetwork(serviceHosts(services, workloads), NGINX);
-        // In dependency order, each ready before the next, as the rollout would settle.
-        for (const [tier, w] of [["db", byComponent("database")], ["backend", byComponent("backend")], ["frontend", byComponent("frontend")]] as const) {
-            for (const c of w.spec.containers) pods.start(w, c, secrets);
-            name[tier] = pods.containerName(w.name, w.spec.containers[0].name);
-            await pods.waitReady(name[tier], pid);
-        }
-        pods.startRouter(ingressRouterConfig(ingress, services, workloads, ROUTER_PORT), NGINX);
-        url = `http://${ingress.spec!.rules![0].host}${ROUTER_PORT === 80 ? "" : `:${ROUTER_PORT}`}/`;
-        assert.ok(await waitFor(async () => httpInNamespace(pid, `http://127.0.0.1:${ROUTER_PORT}/`).status !== 0, 30), "the router answers");
-
-        scratch = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-e2e-browser-"));
+        figures["`npm run up` from an empty namespace until every pod is Ready (build cached)"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
         const { chromium } = await import("playwright-core");
         browser = await chromium.launch({
-            executablePath: browserInNamespace(pid, CHROMIUM, scratch),
+            executablePath: CHROMIUM,
             args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         });
         page = await browser.newPage({ viewport: { width: 960, height: 640 } });
@@ -71,57 +51,112 @@ describe("e2e: the sample app runs from the images up pushed, in a real browser"
 
     after(async () => {
         await browser?.close();
-        pods?.dispose();
-        if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
-        await releaseTestbed();
+        if (Object.keys(figures).length > 0) writeRealNodeFigures(figures);
     });
 
-    it("answers every probe of every container while it runs, at the paths and ports the manifests name", () => {
-        for (const n of [name.db, name.backend, name.frontend]) {
-            const c = pods.containerOf(n);
-            for (const [kind, probe] of [["liveness", c.livenessProbe], ["readiness", c.readinessProbe], ["startup", c.startupProbe]] as const) {
-                if (probe) assert.ok(pods.probe(n, probe, pid), `${n}'s ${kind} probe passes`);
-            }
-            assert.ok(c.readinessProbe && c.livenessProbe, `${n} has readiness and liveness probes`);
+    it("runs every pod of the app on the real node, on containerd, each Ready through its probes", async () => {
+        const node = await k.core.readNode({ name: REAL_NODE.name });
+        assert.match(node.status?.nodeInfo?.containerRuntimeVersion ?? "", /^containerd:\/\//, "the node's runtime is containerd");
+        const pods = await appPods(k, NAMESPACE);
+        assert.deepEqual([...new Set(pods.map((p) => p.tier))].sort(), [...TIERS].sort());
+        for (const p of pods) {
+            assert.equal(p.node, REAL_NODE.name, `${p.name} runs on the real node`);
+            assert.ok(p.ready, `${p.name} is Ready: the kubelet ran its readiness probe and it passed`);
+            assert.equal(p.restarts, 0, `${p.name} never restarted: its liveness probe never failed`);
+        }
+        for (const w of [...(await k.apps.listNamespacedDeployment({ namespace: NAMESPACE })).items, ...(await k.apps.listNamespacedStatefulSet({ namespace: NAMESPACE })).items]) {
+            for (const c of w.spec!.template.spec!.containers) assert.ok(c.readinessProbe && c.livenessProbe, `${w.metadata!.name}/${c.name} has readiness and liveness probes`);
         }
     });
 
-    it("serves the page through the Ingress's routes, and a note added in the browser is listed", async () => {
-        const response = await page.goto(url);
+    it("serves the page through the Ingress controller, and a note added in Chromium is stored in PostgreSQL", async () => {
+        const [ingress] = (await k.networking.listNamespacedIngress({ namespace: NAMESPACE })).items;
+        assert.deepEqual(ingress.status?.loadBalancer?.ingress?.map((i) => i.ip), ["127.0.0.1"], "the controller published the Ingress's address");
+        const response = await page.goto(APP_URL);
         assert.equal(response?.status(), 200);
         assert.equal(await page.title(), "launchpad notes");
-        // The page says "No notes yet." once it has loaded the (empty) list, or why it could not.
         await page.waitForFunction(`document.querySelector("#status").textContent !== ""`, undefined, { timeout: 15_000 });
         assert.equal(await page.locator("#status").textContent(), "No notes yet.");
         await page.getByLabel("New note").fill(NOTE);
         await page.getByRole("button", { name: "Add note" }).click();
         await page.locator("#notes li", { hasText: NOTE }).waitFor({ timeout: 15_000 });
         assert.equal(await page.locator("#status").textContent(), "", "no error on the page");
+        // In the database itself, as psql in its pod reads it (the backend found it by its Service's name).
+        const db = (await appPods(k, NAMESPACE)).find((p) => p.tier === "database")!;
+        const rows = ok(await execIn(env, NAMESPACE, db.name, db.containers[0], ["sh", "-c", 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT text FROM notes"']), "psql in the database pod");
+        assert.equal(rows.stdout.trim(), NOTE);
     });
 
-    it("still lists the note after the backend and the database restart: the data is on the volume", async () => {
-        for (const n of [name.db, name.backend]) pods.restart(n);
-        for (const n of [name.db, name.backend]) await pods.waitReady(n, pid);
-        await page.reload();
-        await page.locator("#notes li", { hasText: NOTE }).waitFor({ timeout: 15_000 });
+    it("keeps the note when the database pod is deleted: a new pod starts on the same volume", async () => {
+        const before = (await appPods(k, NAMESPACE)).find((p) => p.tier === "database")!;
+        const t0 = Date.now();
+        await k.core.deleteNamespacedPod({ namespace: NAMESPACE, name: before.name });
+        const back = await waitFor(async () => {
+            const db = (await k.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app.kubernetes.io/component=database" })).items;
+            return db.some((p) => p.metadata!.uid !== before.uid && !p.metadata!.deletionTimestamp && p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+        }, 180, 1000);
+        assert.ok(back, "the StatefulSet's new database pod is Ready within 180 s");
+        figures["database pod deleted until its successor is Ready on the same volume"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        // The backend's pooled connections went with the old pod: it answers 500 until its queries reach the new one.
+        assert.ok(await reloadUntilListed(page, 60), "the page lists the note again within 60 s, reloaded as a user would");
+        figures["database pod deleted until the page lists the note again"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
         assert.equal(await page.locator("#notes li").count(), 1);
         fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
         await page.screenshot({ path: SCREENSHOT });
     });
 
-    it("takes the backend out of readiness while the database is down, keeps it live, and brings it back", async () => {
-        const backend = pods.containerOf(name.backend);
-        const readiness = backend.readinessProbe!;
-        pods.stop(name.db);
-        const within = (readiness.periodSeconds ?? 10) * (readiness.failureThreshold ?? 3);
-        assert.ok(await waitFor(async () => !pods.probe(name.backend, readiness, pid), within, 500), `the backend's readiness fails within ${within} s of the database stopping`);
-        assert.ok(pods.probe(name.backend, backend.livenessProbe!, pid), "its liveness still passes: a restart would not bring the database back");
-        await page.reload();
-        await page.getByText(/Could not load notes/).waitFor({ timeout: 15_000 });
-        pods.restart(name.db);
-        await pods.waitReady(name.db, pid);
-        await pods.waitReady(name.backend, pid);
-        await page.reload();
-        await page.locator("#notes li", { hasText: NOTE }).waitFor({ timeout: 15_000 });
+    it("keeps the note across npm run down and npm run up", async () => {
+        ok(await launchpad("down", [], env), "npm run down");
+        const left = await appPods(k, NAMESPACE);
+        assert.deepEqual(left.filter((p) => p.tier !== "database").map((p) => p.name), [], "down took the web tiers' pods away");
+        assert.equal((await k.apps.listNamespacedStatefulSet({ namespace: NAMESPACE })).items.length, 1, "and kept the database (retainData)");
+        const t0 = Date.now();
+        ok(await launchpad("up", [], env), "npm run up after down");
+        figures["`npm run up` after `npm run down` (data kept) until every pod is Ready"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        assert.ok(await reloadUntilListed(page, 60), "the page lists the note again within 60 s");
+        assert.equal(await page.locator("#notes li").count(), 1);
+    });
+
+    it("rolls out a new backend while requests go through the Ingress, none of them failing: readiness gates the traffic", async () => {
+        let sent = 0;
+        const failed: string[] = [];
+        let rolling = true;
+        const client = (async () => {
+            while (rolling) {
+                const r = await throughIngress("/api/notes");
+                sent++;
+                if (r.status !== 200) failed.push(`${new Date().toISOString()} ${r.status || "no answer"} ${r.body.slice(0, 80)}`);
+            }
+        })();
+        const before = (await appPods(k, NAMESPACE)).filter((p) => p.tier === "backend").map((p) => p.name);
+        const t0 = Date.now();
+        const update = await withFileChanged("apps/backend/src/main.ts", (text) => `${text}\n// e2e: a new backend, rolled out under traffic\n`, () => launchpad("up", [], env));
+        const seconds = (Date.now() - t0) / 1000;
+        // Requests go on while the old pod drains, until the rollout is surely over.
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        rolling = false;
+        await client;
+        ok(update, "npm run up with a new backend");
+        const after = (await appPods(k, NAMESPACE)).filter((p) => p.tier === "backend").map((p) => p.name);
+        assert.ok(after.every((name) => !before.includes(name)), "new backend pods replaced the old ones");
+        figures["backend rollout (`npm run up` with a changed source): requests through the Ingress, sent / failed"] = `${sent} / ${failed.length} in ${seconds.toFixed(1)} s`;
+        assert.ok(sent > 50, `the client kept sending (${sent} requests)`);
+        assert.equal(failed.length, 0, `${failed.length} of ${sent} requests failed during the rollout, the first: ${failed.slice(0, 5).join("; ")}; the last: ${failed.slice(-3).join("; ")}`);
+        ok(await launchpad("up", [], env), "npm run up with the committed backend again");
+    });
+
+    it("has the runtime enforce the pod templates: non-root, read-only root filesystem, no capabilities, no privilege escalation, seccomp", async () => {
+        for (const p of await appPods(k, NAMESPACE)) {
+            for (const container of p.containers) {
+                const facts = await processFacts(env, NAMESPACE, p.name, container);
+                const who = `${p.name}/${container}`;
+                assert.ok(facts.uids.length === 4 && facts.uids.every((u) => u !== 0), `${who} runs as a non-root user (Uid: ${facts.uids.join(" ")})`);
+                assert.equal(facts.capEff, "0000000000000000", `${who} has no effective capabilities`);
+                assert.equal(facts.noNewPrivs, "1", `${who} cannot gain privileges (no_new_privs)`);
+                assert.equal(facts.seccomp, "2", `${who} runs under a seccomp filter (RuntimeDefault)`);
+                assert.ok(!facts.rootWritable, `${who} cannot write its root filesystem`);
+                assert.match(facts.writeError, /Read-only file system/, `${who}: the kernel refused the write as read-only`);
+            }
+        }
     });
 });

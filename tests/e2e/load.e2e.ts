@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { LOAD_SERVICES } from "../../tools/bench/main";
-import { FLEET_NAMESPACE, LoadResult, runLoad, writeLoadSection } from "../../tools/bench/load";
-import { waitFor } from "../../tools/testbed/processes";
-import { kube, releaseTestbed, useTestbed } from "./support";
+import { LOAD_SERVICES } from "../../dev/bench/main";
+import { FLEET_NAMESPACE, LoadResult, runLoad, writeLoadSection } from "../../dev/bench/load";
+import { waitFor } from "../../dev/testbed/processes";
+import { kube, useTestbed } from "./support";
 
 const MiB = 1024;
 /** Peak memory the load run may reach per process, about twice what it took when this test was written. */
@@ -15,7 +15,6 @@ describe(`e2e: load: ${LOAD_SERVICES} web services on the real engine`, function
     before(async () => {
         env = await useTestbed();
     });
-    after(releaseTestbed);
 
     it(`rolls out ${LOAD_SERVICES} web services, changes nothing on a second up, destroys them all, within its memory limits; figures in bench/RESULTS.md`, async () => {
         const k = await kube(env);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { V1Container, V1Ingress, V1PodSpec, V1Probe, V1Secret, V1Service } from "@kubernetes/client-node";
-import { waitFor } from "../../tools/testbed/processes";
+import { waitFor } from "../../dev/testbed/processes";
 
 /**
  * The stack's workloads as Docker containers on the testbed's Docker Engine, wired as the API server's

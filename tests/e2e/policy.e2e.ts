@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { recycleVolumes } from "../../tools/testbed/cluster";
-import { launchpad, ok, pulumi, releaseTestbed, ROOT, run, useTestbed } from "./support";
+import { recycleVolumes } from "../../dev/testbed/cluster";
+import { launchpad, ok, pulumi, ROOT, run, useTestbed } from "./support";
 
 describe("e2e: the CrossGuard policy pack with the real engine", function () {
     this.timeout(20 * 60_000);
@@ -16,7 +16,6 @@ describe("e2e: the CrossGuard policy pack with the real engine", function () {
         await recycleVolumes(env.KUBECONFIG!);
         ok(await launchpad("up", [], env), "npm run up");
     });
-    after(releaseTestbed);
 
     it("passes the stack: pulumi preview --policy-pack policy", async () => {
         const r = ok(await pulumi(["preview", "--policy-pack", "policy"], env), "pulumi preview --policy-pack policy");

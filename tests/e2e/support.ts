@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { recycleVolumes } from "../../tools/testbed/cluster";
-import { loadKubernetesClient } from "../../tools/doctor/cluster";
-import { CONTEXT, layout, PORTS, REGISTRY_PASSWORD, REGISTRY_USER } from "../../tools/testbed/layout";
-import { ensureRunning, stop } from "../../tools/testbed/lifecycle";
+import { recycleVolumes } from "../../dev/testbed/cluster";
+import { loadKubernetesClient } from "../../lib/kubernetesClient";
+import { CONTEXT, layout, PORTS, REGISTRY_PASSWORD, REGISTRY_USER } from "../../dev/testbed/layout";
+import { ensureRunning, stop } from "../../dev/testbed/lifecycle";
 
 /** The end-to-end suite runs launchpad's own commands on the testbed's stack. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -25,7 +25,7 @@ export async function useTestbed(): Promise<NodeJS.ProcessEnv> {
     return env;
 }
 
-/** Stops the testbed when this run started it. */
+/** Stops the testbed when this run started it: once, after the whole suite (tests/e2e/hooks.ts). */
 export async function releaseTestbed(): Promise<void> {
     if (startedHere) await stop(l);
     startedHere = false;

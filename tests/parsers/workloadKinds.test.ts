@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { podSpecPath, podTemplateOf, WORKLOAD_KIND_NAMES, WorkloadKindName } from "../../policy/podTemplates";
+import { podSpecPath, podTemplateOf, WORKLOAD_KIND_NAMES, WorkloadKindName } from "../../lib/podTemplates";
 import { WORKLOAD_KINDS } from "../../policy/workloads";
 import { buildModel } from "../../tools/diagram/model";
 import { workloadOf } from "../../tools/doctor/schedule";

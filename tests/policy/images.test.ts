@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
-import { imagePin } from "../../policy/imageRef";
+import { imagePin } from "../../lib/imageRef";
 import { imagePinned } from "../../policy/rules";
 import { compliantContainer, compliantPodSpec, deployment, DIGEST } from "./fixtures";
 import { UNKNOWN_DURING_PREVIEW, validate } from "./harness";

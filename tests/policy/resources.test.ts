@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
-import { parseQuantity } from "../../policy/quantity";
+import { parseQuantity } from "../../lib/quantity";
 import { containerResources } from "../../policy/rules";
 import { compliantContainer, compliantPodSpec, deployment, statefulSet } from "./fixtures";
 import { ResourceClass, validate } from "./harness";

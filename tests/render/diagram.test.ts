@@ -12,7 +12,7 @@ import { toMermaid } from "../../tools/diagram/mermaid";
 import { buildModel, DiagramModel, imageOrigins, splitImage } from "../../tools/diagram/model";
 import { matchesSelector, readNetworkPolicies } from "../../tools/diagram/network";
 import { centreNodeText, dotToSvg } from "../../tools/diagram/svg";
-import { PLACEHOLDER_DIGEST } from "../../tools/render/render";
+import { PLACEHOLDER_DIGEST } from "../../tools/harness/manifests";
 import { ROOT } from "../../tools/harness";
 import { deployment, DIGEST, resource, service, shop } from "./fixtures";
 
@@ -425,9 +425,9 @@ describe("npm run diagram", () => {
         assert.deepEqual(asked, ["dev"]);
     });
 
-    it("refuses an unknown stack with one line and exit code 2", async () => {
+    it("refuses an unknown stack with one line and the usage, exit code 2", async () => {
         const result = await runDiagram(["--stack", "staging"]);
         assert.equal(result.code, 2);
-        assert.match(result.stderr, /^diagram: unknown stack "staging": there is no Pulumi\.staging\.yaml .*\n$/);
+        assert.match(result.stderr, /^diagram: unknown stack "staging": there is no Pulumi\.staging\.yaml .*\nUsage: npm run diagram -- .*\n$/);
     });
 });

@@ -1,6 +1,6 @@
 import { IMAGE_TYPE } from "../../components/image";
 import type { KubeObject, RecordedResource } from "../../tools/harness";
-import type { RenderInput } from "../../tools/render/render";
+import type { RenderInput } from "../../tools/harness/manifests";
 
 // Hand-built runs for the pure tests: objects, and the resources the harness would pair them with.
 

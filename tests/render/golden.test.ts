@@ -6,7 +6,7 @@ import { draw } from "../../tools/diagram/main";
 import { dotToSvg } from "../../tools/diagram/svg";
 import { checkObject } from "../../tools/render/check";
 import { ACCEPT, compareWithGolden, GOLDEN_DIR } from "../../tools/render/golden";
-import { PLACEHOLDER_DIGEST, renderManifests } from "../../tools/render/render";
+import { PLACEHOLDER_DIGEST, renderManifests } from "../../tools/harness/manifests";
 import { stackRun } from "../stackRuns";
 
 // The committed renders are what a reviewer reads in a pull request: any change to the manifests a

@@ -3,11 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { PULUMI_CONFIG_NOTE } from "../../components/config";
 import { IMAGE_TYPE } from "../../components/image";
 import { KubeObject, runStack, stackConfig } from "../../tools/harness";
 import { checkObject, fieldPath } from "../../tools/render/check";
 import { runRender } from "../../tools/render/main";
-import { PLACEHOLDER_DIGEST, RenderInput, renderManifests, sortKeys, toYaml, writeManifests } from "../../tools/render/render";
+import { PLACEHOLDER_DIGEST, RenderInput, renderManifests, sortKeys, toYaml, writeManifests } from "../../tools/harness/manifests";
 import { unifiedDiff } from "../../tools/render/golden";
 import { DIGEST, PINNED, deployment, resource, shop } from "./fixtures";
 import { stackRun } from "../stackRuns";
@@ -168,16 +169,18 @@ describe("npm run render", () => {
     });
 
     for (const [what, argv, message] of [
-        ["an unknown flag", ["--stack", "dev", "--outdir", "elsewhere"], /^render: unknown argument "--outdir"; usage: /],
+        ["an unknown flag", ["--stack", "dev", "--outdir", "elsewhere"], /^render: unknown option "--outdir"; did you mean --out\?$/],
         ["a stack without a stack file", ["--stack", "staging"], /^render: unknown stack "staging": there is no Pulumi\.staging\.yaml \(stacks: .*dev.*\)$/],
-        ["--out without a value", ["--stack", "dev", "--out"], /^render: --out needs a value; usage: /],
+        ["--out without a value", ["--stack", "dev", "--out"], /^render: --out needs a value: --out <dir>$/],
     ] as const) {
-        it(`refuses ${what} with one line and exit code 2, writing nothing`, async () => {
+        it(`refuses ${what} with one line and the usage, exit code 2, writing nothing`, async () => {
             const out = tempDir();
             const result = await runRender([...((argv as readonly string[]).includes("--out") ? [] : ["--out", out]), ...argv]);
             assert.equal(result.code, 2);
-            assert.equal(result.stderr.trimEnd().split("\n").length, 1, result.stderr);
-            assert.match(result.stderr.trimEnd(), message);
+            const [said, usage, ...rest] = result.stderr.trimEnd().split("\n");
+            assert.match(said, message);
+            assert.equal(usage, "Usage: npm run render -- [--stack <name> ... | --all] [--out <dir>] [--check]  (--help says what each option does)");
+            assert.deepEqual(rest, []);
             assert.deepEqual(fs.readdirSync(out), []);
         });
     }
@@ -191,15 +194,16 @@ describe("npm run render", () => {
         assert.deepEqual(fs.readdirSync(out), ["dev"]);
     });
 
-    it("refuses invalid config with every problem on its own line, as the program lists them, and exit code 2, writing nothing", async () => {
+    it("refuses invalid config with every problem on its own line, as the program lists them, and exit code 1, writing nothing", async () => {
         const out = tempDir();
         const config = { ...stackConfig("dev"), "launchpad:backendReplicas": "-1", "launchpad:frontendReplica": "2" };
         const result = await runRender(["--stack", "dev", "--out", out], { loadStack: (stack) => runStack(stack, { config }) });
-        assert.equal(result.code, 2);
+        assert.equal(result.code, 1);
         assert.match(result.stderr, /^render: stack "dev" has 2 config problems; nothing was created\.\n/);
-        assert.match(result.stderr, /\n {2}- launchpad:backendReplicas = "-1": must be at least 0\n {4}fix: pulumi config set --stack dev backendReplicas 2\n/);
-        assert.match(result.stderr, /\n {2}- launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?\n {4}fix: pulumi config rm --stack dev frontendReplica && /);
-        assert.equal(result.stderr.split("\n").length, 6, result.stderr);
+        assert.match(result.stderr, /\n {2}- launchpad:backendReplicas = "-1": must be at least 0\n {4}fix: Pulumi\.dev\.yaml: add launchpad:backendReplicas: 1 under config:\n {6}or: pulumi config set --stack dev backendReplicas 1\n/);
+        assert.match(result.stderr, /\n {2}- launchpad:frontendReplica = "2": is not a launchpad setting; did you mean "frontendReplicas"\?\n {4}fix: Pulumi\.dev\.yaml: add launchpad:frontendReplicas: 2 under config:\n {6}or: pulumi config rm --stack dev frontendReplica && /);
+        assert.ok(result.stderr.endsWith(`\n${PULUMI_CONFIG_NOTE}\n`), result.stderr);
+        assert.equal(result.stderr.split("\n").length, 9, result.stderr);
         assert.deepEqual(fs.readdirSync(out), []);
     });
 

@@ -4,13 +4,14 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
-import { hubPath, lockedVersion, missingTools, parts } from "../../tools/testbed/build";
-import { bootstrapObjects, KWOK_NODE_ANNOTATION, releasedVolumes, VOLUME_LABEL } from "../../tools/testbed/cluster";
-import { CONTEXT, layout, NODES, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, VERSIONS, VOLUMES } from "../../tools/testbed/layout";
-import { envFileText, start, stop, testbedEnv } from "../../tools/testbed/lifecycle";
-import { main, USAGE } from "../../tools/testbed/main";
-import { pidFileOf, TestbedError } from "../../tools/testbed/processes";
-import { bins, kwokConfig } from "../../tools/testbed/servers";
+import { hubPath, lockedVersion, missingTools, parts } from "../../dev/testbed/parts";
+import { bootstrapObjects, KWOK_NODE_ANNOTATION, releasedVolumes, VOLUME_LABEL } from "../../dev/testbed/cluster";
+import { bins, CONTEXT, type Layout, layout, NODES, PASSPHRASE, PORTS, REAL_NODE, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, SIMULATED_TAINT, VERSIONS, VOLUMES } from "../../dev/testbed/layout";
+import { envFileText, start, stop, testbedEnv } from "../../dev/testbed/lifecycle";
+import { main, USAGE } from "../../dev/testbed/main";
+import { PKI_FILES } from "../../dev/testbed/pki";
+import { pidFileOf, TestbedError } from "../../dev/testbed/processes";
+import { kwokConfig, runFiles } from "../../dev/testbed/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -26,6 +27,24 @@ function fakeBuilt(home: string): void {
         fs.writeFileSync(p.done, "");
     }
     fs.mkdirSync(bins(l).kwokStages, { recursive: true });
+}
+
+/**
+ * Stands in for what `start` needs of the machine before it checks its ports: the tools it looks for on
+ * PATH (dockerd, docker-registry, openssl, htpasswd; none of them runs), and the PKI openssl would make.
+ * The unit suite needs none of the testbed's Debian packages installed. Returns the PATH to restore.
+ */
+function fakeMachine(l: Layout): string | undefined {
+    const bin = path.join(l.home, "fake-bin");
+    fs.mkdirSync(bin, { recursive: true });
+    for (const tool of ["dockerd", "docker-registry", "openssl"]) fs.writeFileSync(path.join(bin, tool), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "htpasswd"), `#!/bin/sh\necho "${REGISTRY_USER}:fake"\n`, { mode: 0o755 });
+    const pki = runFiles(l).pki;
+    fs.mkdirSync(pki, { recursive: true });
+    for (const file of PKI_FILES) fs.writeFileSync(path.join(pki, file), "");
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${saved ?? ""}`;
+    return saved;
 }
 
 async function runMain(args: string[]): Promise<{ code: number; out: string }> {
@@ -81,16 +100,22 @@ describe("testbed: what it builds and serves", () => {
         assert.deepEqual(missingTools(() => true), []);
     });
 
-    it("bootstraps simulated nodes kwok manages, a default StorageClass with Retain volumes, and the IngressClass", () => {
-        const objects = bootstrapObjects();
-        const nodes = objects.filter((o) => o.kind === "Node");
+    it("bootstraps tainted simulated nodes kwok manages, a default StorageClass with local Retain volumes on the real node, and the IngressClass", () => {
+        const objects = bootstrapObjects("/v");
+        const nodes = objects.filter((o) => o.kind === "Node") as unknown as { metadata: { name: string; annotations: Record<string, string> }; spec: { taints: object[] } }[];
         assert.deepEqual(nodes.map((n) => n.metadata.name), NODES.map((n) => n.name));
-        for (const n of nodes) assert.equal(n.metadata.annotations?.[KWOK_NODE_ANNOTATION], "fake");
-        const volumes = objects.filter((o) => o.kind === "PersistentVolume") as unknown as { spec: { persistentVolumeReclaimPolicy: string; storageClassName: string } }[];
+        for (const n of nodes) {
+            assert.equal(n.metadata.annotations[KWOK_NODE_ANNOTATION], "fake");
+            assert.deepEqual(n.spec.taints, [SIMULATED_TAINT], "only pods that tolerate it land on a simulated node");
+        }
+        type Volume = { metadata: { name: string }; spec: { persistentVolumeReclaimPolicy: string; storageClassName: string; local: { path: string }; nodeAffinity: unknown } };
+        const volumes = objects.filter((o) => o.kind === "PersistentVolume") as unknown as Volume[];
         assert.equal(volumes.length, VOLUMES.count);
         for (const v of volumes) {
             assert.equal(v.spec.persistentVolumeReclaimPolicy, "Retain");
             assert.equal(v.spec.storageClassName, VOLUMES.storageClass);
+            assert.equal(v.spec.local.path, `/v/${v.metadata.name}`, "a folder of its own");
+            assert.deepEqual(v.spec.nodeAffinity, { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [REAL_NODE.name] }] }] } });
         }
         const sc = objects.find((o) => o.kind === "StorageClass");
         assert.equal(sc?.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"], "true");
@@ -102,17 +127,13 @@ describe("testbed: what it builds and serves", () => {
         assert.deepEqual(releasedVolumes([pv("a", "Bound"), pv("b", "Released"), pv("c", "Available"), pv("d", "Released", false), pv("e", "Released")]), ["b", "e"]);
     });
 
-    it("gives kwok its stock stages and one that publishes the nginx Ingresses' address", () => {
+    it("gives kwok its stock stages, in order, and nothing else", () => {
         const dir = tempHome();
         fs.writeFileSync(path.join(dir, "b.yaml"), "kind: Stage\nmetadata:\n  name: b\n");
         fs.writeFileSync(path.join(dir, "a.yaml"), "kind: Stage\nmetadata:\n  name: a\n");
         fs.writeFileSync(path.join(dir, "README.md"), "not a stage");
         const docs = parseAllDocuments(kwokConfig(dir)).map((d) => d.toJS());
-        assert.deepEqual(docs.map((d) => d.metadata.name), ["a", "b", "ingress-address"]);
-        const ingress = docs[2];
-        assert.equal(ingress.spec.resourceRef.kind, "Ingress");
-        assert.deepEqual(ingress.spec.selector.matchExpressions[0], { key: ".spec.ingressClassName", operator: "In", values: ["nginx"] });
-        assert.deepEqual(parseYaml(ingress.spec.next.statusTemplate), { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } });
+        assert.deepEqual(docs.map((d) => d.metadata.name), ["a", "b"]);
     });
 });
 
@@ -184,15 +205,15 @@ describe("testbed: the command and its refusals", () => {
         fs.writeFileSync(pidFileOf(l.run, "etcd"), `${process.pid}\n`);
         await assert.rejects(start(l, () => {}), (e: Error) => {
             assert.ok(e instanceof TestbedError);
-            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd not; run `npm run testbed -- stop`, then start again\.$/);
+            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd, node-bridge-host, .*, kube-proxy not; run `npm run testbed -- stop`, then start again\.$/);
             return true;
         });
         assert.equal(fs.readdirSync(l.run).length, 1, "nothing else was written");
     });
 
-    it("refuses to start when a port it needs is taken, naming the port and the server, and starts nothing", async function () {
-        this.timeout(60_000);
+    it("refuses to start when a port it needs is taken, naming the port and the server, and starts nothing", async () => {
         fakeBuilt(home);
+        const savedPath = fakeMachine(layout());
         const blocker = net.createServer();
         const bound = await new Promise<boolean>((resolve) => {
             blocker.once("error", () => resolve(false));
@@ -207,6 +228,7 @@ describe("testbed: the command and its refusals", () => {
             });
             assert.equal(fs.readdirSync(layout().run).filter((f) => f.endsWith(".pid")).length, 0);
         } finally {
+            process.env.PATH = savedPath;
             if (bound) await new Promise((resolve) => blocker.close(resolve));
         }
     });

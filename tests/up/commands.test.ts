@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { down, engineHint, engineMessage, lockedLine, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
+import { engineMessage } from "../../tools/engine/workspace";
+import { down, engineHint, lockedLine, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
-import type { AppPods, PodStatusView } from "../../tools/up/rollout";
+import type { AppPods, PodStatusView, WorkloadStatusView } from "../../tools/up/rollout";
 import { entries, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
 
 after(removeTemps);
@@ -131,6 +132,39 @@ describe("up: npm run up on the dev stack", () => {
         assert.deepEqual(asked, [{ context: "kind-launchpad", kubeconfig: undefined, namespace: "shop-dev", instance: "shop-dev" }]);
     });
 
+    it("after the engine reports the update done, waits for the rollouts and fails naming what did not roll out and why, within rolloutTimeoutSeconds", async () => {
+        const h = harness({ machine: readyMachine() });
+        h.onOpen((ws) => ws.configOf("dev").set("launchpad:rolloutTimeoutSeconds", { value: "60", secret: false }));
+        const crashing: WorkloadStatusView = {
+            kind: "Deployment",
+            metadata: { name: "backend-1", generation: 4, labels: { "app.kubernetes.io/component": "backend" } },
+            spec: { replicas: 1 },
+            status: { observedGeneration: 4, replicas: 2, updatedReplicas: 1, availableReplicas: 1 },
+        };
+        const looping: PodStatusView = {
+            metadata: { name: "backend-1-new", labels: { "app.kubernetes.io/component": "backend" } },
+            status: { phase: "Running", containerStatuses: [{ name: "backend", state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s" } }, lastState: { terminated: { exitCode: 3 } } }] },
+        };
+        await assert.rejects(up({ ...h.deps, readWorkloads: async () => [crashing], readPods: async () => [looping] }, { stack: "dev" }), (e: unknown) => {
+            assert.ok(e instanceof UpError);
+            assert.match(e.message, /^launchpad: the update of stack dev finished, but the rollout did not complete within rolloutTimeoutSeconds \(60 s\): backend: 1 old pods still running\.\nlaunchpad: the pods that did not start, as the cluster reports them:\n  backend: 1 pod container backend: CrashLoopBackOff: back-off 40s \(exit code 3\) → the image built from launchpad:backendContext exits at start/);
+            return true;
+        });
+        assert.equal(h.pauses.length, 30, "it looked every 2 s for 60 s");
+        assert.ok(!h.lines.some((l) => / is up/.test(l)), "and never said the stack is up");
+    });
+
+    it("says the stack is up once its rollouts complete after the engine is done", async () => {
+        const h = harness({ machine: readyMachine() });
+        const views: WorkloadStatusView[][] = [
+            [{ kind: "Deployment", metadata: { name: "frontend-1", generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 1 } }],
+            [{ kind: "Deployment", metadata: { name: "frontend-1", generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }],
+        ];
+        await up({ ...h.deps, readWorkloads: async () => views.shift() ?? [] }, { stack: "dev" });
+        assert.equal(h.pauses.length, 1);
+        assert.ok(h.lines.some((l) => /^launchpad: dev is up/.test(l)));
+    });
+
     it("says so in one line when the cluster cannot be asked about the pods, and still fails with the engine's words", async () => {
         const h = harness({ machine: readyMachine() });
         h.onOpen((ws) => {
@@ -164,7 +198,7 @@ describe("up: npm run up on the prod stack", () => {
 
     it("refuses without PULUMI_CONFIG_PASSPHRASE and writes no passphrase file", async () => {
         const h = harness({ env: {} });
-        await assert.rejects(up(h.deps, { stack: "prod" }), /Stack prod needs PULUMI_CONFIG_PASSPHRASE/);
+        await assert.rejects(up(h.deps, { stack: "prod" }), /\n {2}- PULUMI_CONFIG_PASSPHRASE is not set: it encrypts stack prod's secrets/);
         assert.ok(!fs.existsSync(path.join(h.deps.repoRoot, ".launchpad", "passphrase")));
         assert.deepEqual(entries(h.journal, "ws"), []);
     });
@@ -219,7 +253,7 @@ describe("up: npm run up on the prod stack", () => {
 
     it("in CI refuses state that would die with the checkout", async () => {
         const h = harness({ env: { ...prodEnv, CI: "true" } });
-        await assert.rejects(up(h.deps, { stack: "prod" }), /in CI needs PULUMI_BACKEND_URL/);
+        await assert.rejects(up(h.deps, { stack: "prod" }), /\n {2}- PULUMI_BACKEND_URL is not set: stack prod in CI keeps its state inside the checkout/);
         const ok = harness({ env: { ...prodEnv, CI: "true", PULUMI_BACKEND_URL: "s3://bucket/launchpad" } });
         await up(ok.deps, { stack: "prod" });
         assert.equal(ok.ws().settings.backendUrl, "s3://bucket/launchpad");
@@ -227,7 +261,7 @@ describe("up: npm run up on the prod stack", () => {
 
     it("rejects a stack that has no Pulumi.<stack>.yaml as a usage error", async () => {
         const h = harness({ env: prodEnv });
-        await assert.rejects(up(h.deps, { stack: "staging" }), (e: UpError) => e.exitCode === 2 && /no Pulumi\.staging\.yaml/.test(e.message));
+        await assert.rejects(up(h.deps, { stack: "staging" }), (e: Error & { exitCode: number }) => e.exitCode === 2 && /no Pulumi\.staging\.yaml/.test(e.message));
     });
 });
 
@@ -382,7 +416,7 @@ describe("up: npm run down", () => {
 
     it("rejects --cluster for a cloud stack as a usage error", async () => {
         const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
-        await assert.rejects(down(h.deps, { stack: "prod", deleteData: true, cluster: true }), (e: UpError) => e.exitCode === 2 && /never deletes a cloud cluster/.test(e.message));
+        await assert.rejects(down(h.deps, { stack: "prod", deleteData: true, cluster: true }), (e: Error & { exitCode: number }) => e.exitCode === 2 && /never deletes a cloud cluster/.test(e.message));
         assert.deepEqual(h.machine.calls, []);
     });
 });
@@ -522,6 +556,57 @@ describe("up: operations a killed run left unfinished in the state", () => {
         assert.ok(!entries(h.journal, "ws").some((e) => e.startsWith("clearPendingOperations")));
         assert.ok(!h.lines.some((l) => l.includes("recovered")));
     });
+});
+
+describe("up: a namespace the state lists but the cluster no longer has", () => {
+    const STATE = [
+        { type: "pulumi:pulumi:Stack", id: undefined },
+        { type: "kubernetes:core/v1:Namespace", id: "launchpad-prod" },
+        { type: "kubernetes:core/v1:Service", id: "launchpad-prod/backend" },
+    ];
+    const gone = (h: ReturnType<typeof harness>, asked: string[] = []) => {
+        h.onOpen((ws) => ws.resources.set("prod", STATE));
+        return { ...h.deps, namespaceExists: async (where: { context: string }, namespace: string) => (asked.push(`${where.context} ${namespace}`), false) };
+    };
+
+    it("refreshes the state from the cluster in the same update, saying why in one line", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        const asked: string[] = [];
+        await up(gone(h, asked), { stack: "prod" });
+        assert.deepEqual(asked, ["prod-cluster launchpad-prod"]);
+        assert.deepEqual(entries(h.journal, "ws").slice(-2), ["resourcesInState prod", "up prod refresh"]);
+        assert.ok(
+            h.lines.includes(
+                "launchpad: the state of prod lists namespace launchpad-prod, but the cluster of context prod-cluster has none (deleted outside launchpad, or by a down that was stopped); " +
+                    "this update reads the state back from the cluster first, then creates what is missing.",
+            ),
+            h.lines.join("\n"),
+        );
+    });
+
+    it("refreshes before lifting retention in down --delete-data, which would fail the same way", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) => ws.stacks.add("prod"));
+        await down(gone(h), { stack: "prod", deleteData: true, cluster: false });
+        assert.deepEqual(entries(h.journal, "ws").filter((e) => e.startsWith("up") || e.startsWith("destroy")), ["up prod refresh", "destroy prod excludeProtected=false"]);
+    });
+
+    it("does not refresh a first deploy: the namespace is missing, and the state does not list it", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        await up({ ...h.deps, namespaceExists: async () => false }, { stack: "prod" });
+        assert.equal(entries(h.journal, "ws").pop(), "up prod");
+        assert.ok(!h.lines.some((l) => l.includes("reads the state back")));
+    });
+
+    for (const [what, answer] of [["there", true], ["unknown (the cluster would not say)", undefined]] as const) {
+        it(`neither reads the state nor refreshes when the namespace is ${what}`, async () => {
+            const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+            h.onOpen((ws) => ws.resources.set("prod", STATE));
+            await up({ ...h.deps, namespaceExists: async () => answer }, { stack: "prod" });
+            assert.deepEqual(entries(h.journal, "ws").slice(-1), ["up prod"]);
+            assert.ok(!entries(h.journal, "ws").includes("resourcesInState prod"));
+        });
+    }
 });
 
 describe("up: the Pulumi CLI itself failing", () => {

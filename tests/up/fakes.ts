@@ -2,9 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Deps } from "../../tools/up/commands";
-import { INGRESS_NGINX, KIND } from "../../tools/up/kind";
-import type { RunOptions, RunResult, Runner } from "../../tools/up/runner";
-import type { ConfigEntry, Outputs, PendingOperation, Workspace, WorkspaceSettings } from "../../tools/up/workspace";
+import { KIND } from "../../lib/kind";
+import { INGRESS_NGINX } from "../../tools/up/kind";
+import type { RunOptions, RunResult, Runner } from "../../lib/runner";
+import type { ConfigEntry, Outputs, PendingOperation, StateResource, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
 
 /** One ordered record of everything the fakes were asked to do, so tests can check the order of steps. */
 export type Journal = string[];
@@ -257,8 +258,8 @@ export class FakeWorkspace implements Workspace {
         this.note("removeConfig", stack, ` ${key}`);
         this.configOf(stack).delete(key);
     }
-    async up(stack: string, onOutput: (s: string) => void) {
-        this.note("up", stack);
+    async up(stack: string, onOutput: (s: string) => void, opts?: { refresh?: boolean }) {
+        this.note("up", stack, opts?.refresh ? " refresh" : "");
         onOutput("Updating (engine output)\n");
         return this.outputs;
     }
@@ -281,6 +282,12 @@ export class FakeWorkspace implements Workspace {
         if (ops.length > 0) this.note("clearPendingOperations", stack, ` ${ops.length}`);
         this.pending.delete(stack);
         return ops;
+    }
+    /** The resources each stack's state lists. */
+    readonly resources = new Map<string, StateResource[]>();
+    async resourcesInState(stack: string) {
+        this.note("resourcesInState", stack);
+        return this.resources.get(stack) ?? [];
     }
 }
 
@@ -348,8 +355,11 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
         },
         repoRoot: opts.root ?? tempProject(),
         env: opts.env ?? {},
-        nodeVersion: opts.nodeVersion ?? "22.11.0",
+        nodeVersion: opts.nodeVersion ?? "22.19.0",
         checkCluster: async () => undefined,
+        namespaceExists: async () => true,
+        // Every rollout complete, as the cluster would say once the update is done.
+        readWorkloads: async () => [],
         processes: { list: () => [], answers: async () => true, end: () => undefined },
         pause: async (ms) => {
             pauses.push(ms);

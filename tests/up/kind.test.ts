@@ -8,7 +8,6 @@ import {
     ingressNginxManifestUrl,
     INGRESS_NGINX,
     inspectKindPlatform,
-    KIND,
     kindClusterConfig,
     localRegistryHostingConfigMap,
     REGISTRY_HOSTS_DIR,
@@ -17,6 +16,7 @@ import {
     registryOnNetwork,
 } from "../../tools/up/kind";
 import { loadConfig } from "../../components/config";
+import { KIND } from "../../lib/kind";
 import { stackConfig } from "../../tools/harness";
 import { FakeMachine, freshMachine, NODE, readyMachine } from "./fakes";
 

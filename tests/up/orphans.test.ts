@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as net from "node:net";
 import { up } from "../../tools/up/commands";
-import { endOrphanedPlugins, orphanedPluginEngine, type PluginProcess, pluginName, processTableLive } from "../../tools/up/orphans";
+import { endOrphanedPlugins, orphanedPluginEngine, type PluginProcess, pluginName, processTableLive } from "../../tools/engine/orphans";
 import { harness } from "./fakes";
 
 const dynamicProvider = (pid: number, ppid: number, port: number): PluginProcess => ({

@@ -6,19 +6,19 @@ const none = () => new FakeMachine(freshMachine({ installed: new Set() }));
 const all = ["pulumi", "docker", "kind", "kubectl"] as const;
 
 describe("up: prerequisite checks", () => {
-    it("accepts Node 22 and newer", () => {
-        assert.equal(nodeProblem("22.0.0"), undefined);
+    it("accepts Node 22.19.0 and newer", () => {
+        assert.equal(nodeProblem("22.19.0"), undefined);
         assert.equal(nodeProblem("v24.1.0"), undefined);
     });
 
-    it("rejects Node 20 with the version found and how to get 22", () => {
-        const problem = nodeProblem("20.11.1");
-        assert.match(problem?.what ?? "", /^launchpad needs Node\.js 22 or newer, but this is Node\.js v20\.11\.1\. Get it with nvm \(nvm install 22 && nvm use 22\), an installer from https:\/\/nodejs\.org\/en\/download, or without either: npm install --prefix ~\/\.cache\/node22 node-\w+-\w+@22 /);
+    it("rejects Node 22.12 with the version found and how to get a newer 22", () => {
+        const problem = nodeProblem("22.12.0");
+        assert.match(problem?.what ?? "", /^launchpad needs Node\.js 22\.19\.0 or newer, but this is Node\.js v22\.12\.0\. Get it with nvm \(nvm install 22 && nvm use 22\), an installer from https:\/\/nodejs\.org\/en\/download, or without either: npm install --prefix ~\/\.cache\/node22 node-\w+-\w+@22 /);
         assert.deepEqual(problem?.fix, []);
     });
 
     it("says what pulumi is for and how to install it", async () => {
-        const [p] = await checkPrerequisites(none(), ["pulumi"], "22.0.0");
+        const [p] = await checkPrerequisites(none(), ["pulumi"], "22.19.0");
         assert.deepEqual(p, {
             what: "pulumi is not installed: the Pulumi CLI runs the deployment engine",
             fix: ["macOS: brew install pulumi/tap/pulumi", "Linux: curl -fsSL https://get.pulumi.com | sh", "Windows: winget install pulumi", "more: https://www.pulumi.com/docs/iac/download-install/"],
@@ -26,7 +26,7 @@ describe("up: prerequisite checks", () => {
     });
 
     it("says what docker is for and how to install it", async () => {
-        const [p] = await checkPrerequisites(none(), ["docker"], "22.0.0");
+        const [p] = await checkPrerequisites(none(), ["docker"], "22.19.0");
         assert.deepEqual(p, {
             what: "docker is not installed: builds and pushes the app images (and, on kind, runs the cluster and the local registry)",
             fix: ["macOS/Windows: Docker Desktop, https://docs.docker.com/desktop/", "Linux: Docker Engine, https://docs.docker.com/engine/install/"],
@@ -35,7 +35,7 @@ describe("up: prerequisite checks", () => {
 
     it("tells an installed docker whose daemon is down from a missing one, quoting docker info", async () => {
         const m = new FakeMachine(freshMachine({ daemonRunning: false }));
-        const [p] = await checkPrerequisites(m, ["docker"], "22.0.0");
+        const [p] = await checkPrerequisites(m, ["docker"], "22.19.0");
         assert.deepEqual(p, {
             what: "docker is installed but its daemon is not running (docker info: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)",
             fix: ["start Docker Desktop, or on Linux: sudo systemctl start docker", "then check with: docker info"],
@@ -43,7 +43,7 @@ describe("up: prerequisite checks", () => {
     });
 
     it("says what kind is for and how to install it", async () => {
-        const [p] = await checkPrerequisites(none(), ["kind"], "22.0.0");
+        const [p] = await checkPrerequisites(none(), ["kind"], "22.19.0");
         assert.deepEqual(p, {
             what: "kind is not installed: runs the local Kubernetes cluster inside Docker",
             fix: ["macOS: brew install kind", "Linux/Windows: a release binary, https://kind.sigs.k8s.io/docs/user/quick-start/#installation", "with Go: go install sigs.k8s.io/kind@latest"],
@@ -51,7 +51,7 @@ describe("up: prerequisite checks", () => {
     });
 
     it("says what kubectl is for and how to install it", async () => {
-        const [p] = await checkPrerequisites(none(), ["kubectl"], "22.0.0");
+        const [p] = await checkPrerequisites(none(), ["kubectl"], "22.19.0");
         assert.deepEqual(p, {
             what: "kubectl is not installed: installs the ingress controller on the kind cluster and waits until it is ready",
             fix: ["macOS: brew install kubectl", "Linux/Windows: https://kubernetes.io/docs/tasks/tools/"],
@@ -71,12 +71,12 @@ describe("up: prerequisite checks", () => {
     });
 
     it("finds nothing wrong on a complete machine", async () => {
-        assert.deepEqual(await checkPrerequisites(new FakeMachine(freshMachine()), all, "22.11.0"), []);
+        assert.deepEqual(await checkPrerequisites(new FakeMachine(freshMachine()), all, "22.19.0"), []);
     });
 
     it("only looks tools up on PATH and asks docker for its daemon, changing nothing", async () => {
         const m = new FakeMachine(freshMachine());
-        await checkPrerequisites(m, all, "22.11.0");
+        await checkPrerequisites(m, all, "22.19.0");
         assert.deepEqual(m.calls, ["docker info --format {{.ServerVersion}}"]);
     });
 

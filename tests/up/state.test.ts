@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { backendUrl, describeBackend, dropForeignSalt, localPaths, readStackFile, resolvePassphrase } from "../../tools/up/state";
+import { PULUMI_CONFIG_NOTE } from "../../components/config";
+import { backendUrl, describeBackend, localPaths } from "../../tools/engine/backend";
+import { dropForeignSalt, readStackFile, resolvePassphrase } from "../../tools/up/state";
 import { removeTemps, tempDir, tempProject } from "./fakes";
 
 after(removeTemps);
@@ -89,8 +91,8 @@ describe("up: the secrets passphrase", () => {
 
     it("refuses a non-dev stack without PULUMI_CONFIG_PASSPHRASE, saying how to set it", () => {
         const root = tempDir();
-        assert.throws(() => resolvePassphrase("prod", root, {}), /Stack prod needs PULUMI_CONFIG_PASSPHRASE[\s\S]*export PULUMI_CONFIG_PASSPHRASE=[\s\S]*In CI, take it from a secret/);
-        assert.throws(() => resolvePassphrase("prod", root, { PULUMI_CONFIG_PASSPHRASE: "" }), /needs PULUMI_CONFIG_PASSPHRASE/);
+        assert.throws(() => resolvePassphrase("prod", root, {}), /^UpError: PULUMI_CONFIG_PASSPHRASE is not set: it encrypts stack prod's secrets[\s\S]*export PULUMI_CONFIG_PASSPHRASE=[\s\S]*in CI, take it from a secret/);
+        assert.throws(() => resolvePassphrase("prod", root, { PULUMI_CONFIG_PASSPHRASE: "" }), /PULUMI_CONFIG_PASSPHRASE is not set/);
         assert.ok(!fs.existsSync(path.join(root, ".launchpad")));
     });
 });
@@ -116,13 +118,14 @@ describe("up: reading a stack file", () => {
 
     it("rejects an unknown stack with the list of known ones", () => {
         const root = tempProject();
-        assert.throws(() => readStackFile(root, "staging"), (e: Error & { exitCode: number }) => e.exitCode === 2 && e.message === 'Unknown stack "staging": there is no Pulumi.staging.yaml. Known stacks: dev, prod.');
+        assert.throws(() => readStackFile(root, "staging"), (e: Error & { exitCode: number }) => e.exitCode === 2 && e.message === 'unknown stack "staging": there is no Pulumi.staging.yaml (stacks: dev, prod)');
+        assert.throws(() => readStackFile(root, "prd"), { message: 'unknown stack "prd": there is no Pulumi.prd.yaml; did you mean --stack prod? (stacks: dev, prod)' });
     });
 
     it("rejects a platform other than kind or cloud", () => {
         const root = tempProject({ "Pulumi.dev.yaml": "config:\n  launchpad:platform: minikube\n" });
         assert.throws(() => readStackFile(root, "dev"), {
-            message: 'stack "dev" has 1 config problem; nothing was created.\n  - launchpad:platform = "minikube": must be one of "kind", "cloud"\n    fix: pulumi config set --stack dev platform kind',
+            message: 'stack "dev" has 1 config problem; nothing was created.\n  - launchpad:platform = "minikube": must be one of "kind", "cloud"\n    fix: Pulumi.dev.yaml line 2: launchpad:platform: kind\n      or: pulumi config set --stack dev platform kind\n' + PULUMI_CONFIG_NOTE,
         });
     });
 });

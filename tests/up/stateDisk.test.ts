@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { down, preview, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
-import { localPaths } from "../../tools/up/state";
+import { localPaths } from "../../tools/engine/backend";
 import { neededBytes, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "../../tools/up/stateDisk";
 import { entries, harness, removeTemps, tempDir } from "./fakes";
 

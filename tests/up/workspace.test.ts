@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stackStateFile } from "../../tools/up/state";
-import { configCache, pendingOperationsIn } from "../../tools/up/workspace";
+import { stackStateFile } from "../../tools/engine/backend";
+import { configCache, pendingOperationsIn, resourcesIn } from "../../tools/engine/workspace";
 
 describe("up: a stack's config is read once per command", () => {
     it("asks the CLI once for any number of keys, again after a change, and keeps stacks apart", async () => {
@@ -63,5 +63,15 @@ describe("up: operations a killed run left, read from a file backend's state", (
         const file = state({});
         fs.writeFileSync(file, "\u001f\u008b not JSON");
         assert.equal(pendingOperationsIn(file), undefined);
+    });
+    it("lists the state's resources by type and id, none for a deployment without resources", () => {
+        const urn = "urn:pulumi:dev::launchpad::kubernetes:core/v1:Namespace::launchpad-namespace";
+        assert.deepEqual(resourcesIn(state({ resources: [{ urn, type: "kubernetes:core/v1:Namespace", id: "launchpad-dev", outputs: {} }, { urn, type: "pulumi:pulumi:Stack" }] })), [
+            { type: "kubernetes:core/v1:Namespace", id: "launchpad-dev" },
+            { type: "pulumi:pulumi:Stack", id: undefined },
+        ]);
+        assert.deepEqual(resourcesIn(state({})), []);
+        assert.equal(resourcesIn(state(null)), undefined);
+        assert.equal(resourcesIn(path.join(dir, "missing.json")), undefined);
     });
 });

@@ -1,4 +1,4 @@
-// `npm run diagram -- [--stack <name>] [--out <dir>] [--print]` (default stack dev)
+// `npm run diagram`: see COMMAND.
 //
 // Draws the app as its users think of it, top to bottom — browser → ingress controller (host, paths)
 // → Services (ports) → workloads (replicas, where the image is built from) → database (storage),
@@ -6,19 +6,32 @@
 // from — from the objects the stack would create (the program under mocks, as `render` runs it).
 // Writes `<dir>/<app>-<stack>.mmd` (Mermaid, for GitHub) and `<dir>/<app>-<stack>.svg` (Graphviz),
 // default dir `rendered/`; `--print` prints the Mermaid text instead of writing files.
-// Exit 0: drawn. 2: bad arguments, unknown stack or invalid config: one line on stderr, nothing written.
+// Exit 0: drawn. 1: invalid config (every problem listed), nothing written. 2: wrong usage (tools/cli.ts EXIT_RULE).
 
 import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_KEYS } from "../../components/config";
-import { describeStackError, DEV_STACK, exitWith, firstLine, loadStack, Outcome, parseFlags, UsageError } from "../cli";
-import { RenderInput, renderManifests, shownName } from "../render/render";
+import { type CommandSpec, exitWith, Failure, helpOutcome, Outcome, readCommandLine, runCommand, single, stackFailure, stackOf, STACK_OPTION } from "../cli";
+import { loadStack } from "../harness/load";
+import { RenderInput, renderManifests, shownName } from "../harness/manifests";
 import { toDot } from "./dot";
 import { toMermaid } from "./mermaid";
 import { buildModel, imageOrigins } from "./model";
 import { dotToSvg } from "./svg";
 
-export const USAGE = "usage: npm run diagram -- [--stack <name> (default dev)] [--out <dir>] [--print]";
+export const COMMAND: CommandSpec = {
+    name: "diagram",
+    synopsis: "[--stack <name>] [--out <dir>] [--print]",
+    about:
+        "Draws the app as its users think of it, top to bottom (browser, ingress controller, Services, workloads, database,\n" +
+        "the traffic its NetworkPolicies allow, the registry), from the objects the stack would create under Pulumi mocks.\n" +
+        "Writes <dir>/<app>-<stack>.mmd (Mermaid, for GitHub) and <dir>/<app>-<stack>.svg (Graphviz).",
+    options: [
+        STACK_OPTION,
+        { flag: "--out", value: "<dir>", doc: "where the two files go (default: rendered)" },
+        { flag: "--print", doc: "print the Mermaid text instead of writing files" },
+    ],
+};
 
 /** A run of the program; `config.appName` names the files. */
 export type DiagramInput = RenderInput & { readonly config?: { readonly appName?: string } };
@@ -34,17 +47,13 @@ export interface DiagramArgs {
     readonly stack: string;
     readonly out: string;
     readonly print: boolean;
-    readonly help: boolean;
 }
 
-/** Parses the command line; throws UsageError with a one-line message. */
-export function parseArgs(argv: readonly string[]): DiagramArgs {
-    const flags = parseFlags(argv, { values: ["--stack", "--out"], switches: ["--print", "--help", "-h"] }, USAGE);
-    const help = flags.has("--help") || flags.has("-h");
-    const stack = flags.get("--stack") ?? [];
-    const out = flags.get("--out") ?? ["rendered"];
-    if (stack.length > 1 || out.length > 1) throw new UsageError(`--stack and --out are given once; ${USAGE}`);
-    return { stack: stack[0] ?? DEV_STACK, out: out[0], print: flags.has("--print"), help };
+/** Parses the command line; "help" for --help; throws UsageError. */
+export function parseArgs(argv: readonly string[]): DiagramArgs | "help" {
+    const flags = readCommandLine(argv, COMMAND);
+    if (flags === "help") return "help";
+    return { stack: stackOf(flags), out: single(flags, "--out", "rendered")!, print: flags.has("--print") };
 }
 
 /** The picture of a run: Mermaid text and DOT, both from one model. */
@@ -56,17 +65,14 @@ export function draw(input: DiagramInput, command: string): { mermaid: string; d
 }
 
 /** The command: argv in, exit code and output out. `deps` replaces the harness and Graphviz (tests). */
-export async function runDiagram(argv: readonly string[], deps: Partial<DiagramDeps> = {}): Promise<Outcome> {
+export async function runDiagram(argv: readonly string[], deps: Partial<DiagramDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
     const { loadStack: load, toSvg } = { loadStack, toSvg: dotToSvg, ...deps };
-    try {
+    return runCommand(COMMAND, async () => {
         const args = parseArgs(argv);
-        if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
-        let input: DiagramInput;
-        try {
-            input = await load(args.stack);
-        } catch (error) {
-            throw new UsageError(describeStackError(args.stack, error));
-        }
+        if (args === "help") return helpOutcome(COMMAND);
+        const input = await load(args.stack).catch((error: unknown) => {
+            throw stackFailure(error);
+        });
         const { mermaid, dot } = draw(input, `\`npm run diagram -- --stack ${args.stack}\``);
         if (args.print) return { code: 0, stdout: mermaid, stderr: "" };
         const svg = await toSvg(dot);
@@ -76,13 +82,10 @@ export async function runDiagram(argv: readonly string[], deps: Partial<DiagramD
             fs.writeFileSync(`${base}.mmd`, mermaid);
             fs.writeFileSync(`${base}.svg`, svg);
         } catch (error) {
-            throw new UsageError(`cannot write to ${args.out}: ${(error as Error).message}`);
+            throw new Failure(`cannot write to ${args.out}: ${(error as Error).message}`);
         }
         return { code: 0, stdout: `${args.stack}: ${base}.mmd (Mermaid) and ${base}.svg (Graphviz)\n`, stderr: "" };
-    } catch (error) {
-        const message = error instanceof UsageError ? error.message : `unexpected error: ${firstLine(error)}`;
-        return { code: 2, stdout: "", stderr: `diagram: ${message}\n` };
-    }
+    }, env);
 }
 
 if (require.main === module) exitWith(runDiagram(process.argv.slice(2)));

@@ -1,7 +1,8 @@
 import { IMAGE_TYPE } from "../../components/image";
-import { podTemplateOf, WORKLOAD_KIND_NAMES } from "../../policy/podTemplates";
+import { parseImageReference } from "../../lib/imageRef";
+import { podTemplateOf, WORKLOAD_KIND_NAMES } from "../../lib/podTemplates";
 import type { KubeObject, RecordedResource } from "../harness";
-import { PLACEHOLDER_DIGEST } from "../render/render";
+import { PLACEHOLDER_DIGEST } from "../harness/manifests";
 import { NetworkView, readNetworkPolicies } from "./network";
 
 // The app as its users think of it — browser → ingress controller (host, paths) → Services (ports) →
@@ -72,18 +73,22 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
  * (`ghcr.io/acme/launchpad-backend`, the key of `imageOrigins`), what to show for it
  * (`launchpad-backend@sha256:0123456789ab…`) and whether it is pinned by digest. A digest that only
  * `pulumi up` will know (the renderer's placeholder) is not shown: it says nothing about the image.
+ * Split by the one image reference parser (lib/imageRef.ts); a reference it refuses is shown as written.
  */
 export function splitImage(image: string): { registry: string; name: string; shown: string; byDigest: boolean } {
-    const at = image.indexOf("@");
-    const name = at >= 0 ? image.slice(0, at) : image;
-    const first = name.split("/")[0];
-    const hasHost = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-    const slash = name.lastIndexOf("/");
-    const registry = hasHost ? name.slice(0, slash) : "docker.io";
-    const shown = (hasHost ? image.slice(slash + 1) : image)
-        .replace(`@${PLACEHOLDER_DIGEST}`, "")
-        .replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "@sha256:$1…");
-    return { registry, name, shown, byDigest: at >= 0 };
+    const placeholder = image.endsWith(`@${PLACEHOLDER_DIGEST}`);
+    const parsed = parseImageReference(placeholder ? image.slice(0, -(PLACEHOLDER_DIGEST.length + 1)) : image);
+    if (!parsed.ok) return { registry: "unknown", name: image, shown: image, byDigest: false };
+    const { domain, path, tag, digest } = parsed.reference;
+    const components = path.split("/");
+    const repository = domain === undefined ? path : components[components.length - 1];
+    const tagged = `${repository}${tag === undefined ? "" : `:${tag}`}`;
+    return {
+        registry: domain === undefined ? "docker.io" : [domain, ...components.slice(0, -1)].join("/"),
+        name: `${domain === undefined ? "" : `${domain}/`}${path}${tag === undefined ? "" : `:${tag}`}`,
+        shown: digest === undefined ? tagged : `${tagged}@${digest.slice(0, "sha256:".length + 12)}…`,
+        byDigest: placeholder || digest !== undefined,
+    };
 }
 
 /**
@@ -189,10 +194,48 @@ function networkNote(view: NetworkView, workloads: readonly KubeObject[], shown:
     return { id: "network", kind: "note", title: `${view.policies} ${plural("NetworkPolicy", view.policies)}`, details, inNamespace: true };
 }
 
+/** A stack's objects as the picture reads them: sorted, each with its node id, grouped by what they are. */
+interface Scene {
+    readonly all: readonly KubeObject[];
+    readonly shown: (object: KubeObject) => string;
+    readonly idOf: (object: KubeObject) => string;
+    readonly namespaceObject?: KubeObject;
+    readonly namespace: string;
+    readonly ingresses: readonly KubeObject[];
+    readonly services: readonly KubeObject[];
+    readonly workloads: readonly KubeObject[];
+    readonly autoscalers: readonly KubeObject[];
+    readonly policies: readonly KubeObject[];
+    readonly secrets: readonly KubeObject[];
+    readonly network: NetworkView;
+    /** The workloads a Service selects. */
+    readonly selected: (service: KubeObject) => KubeObject[];
+    /** Traffic when the policies let a caller reach every workload behind the Service, else blocked. */
+    readonly judged: (service: KubeObject, reaches: (workload: KubeObject) => boolean) => EdgeKind;
+}
+
+/** A part of the picture: its nodes and edges, in drawing order. */
+interface Part {
+    readonly nodes: DiagramNode[];
+    readonly edges: DiagramEdge[];
+}
+
 /** Builds the picture's graph from a stack's Kubernetes objects. */
 export function buildModel(stack: string, objects: readonly KubeObject[], options: ModelOptions = {}): DiagramModel {
-    const shown = options.shown ?? labelOrName;
-    const origins = options.origins ?? new Map<string, string>();
+    const scene = sceneOf(objects, options.shown ?? labelOrName);
+    const ingress = ingressPart(scene);
+    const parts = [ingress, servicePart(scene), workloadPart(scene, ingress.controllerNamespaces, options.origins ?? new Map<string, string>()), secretPart(scene)];
+    const edges = parts.flatMap((p) => p.edges);
+    const notes = [
+        ...(scene.workloads.length > 0 ? [networkNote(scene.network, scene.workloads, scene.shown, edges.some((e) => e.kind === "blocked"))] : []),
+        ...restNote(scene),
+    ];
+    const nodes = [...parts.flatMap((p) => p.nodes), ...notes, ...registryNodes(scene)];
+    return { title: `launchpad · stack ${stack}`, namespace: `namespace ${scene.namespace}`, nodes, edges };
+}
+
+/** Sorts the objects, gives each a node id unique in the picture, and reads the NetworkPolicies. */
+function sceneOf(objects: readonly KubeObject[], shown: (object: KubeObject) => string): Scene {
     const key = (o: KubeObject) => `${o.kind}/${shown(o)}/${o.metadata.name}`;
     const all = [...objects].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const ids = new Map<KubeObject, string>();
@@ -203,34 +246,42 @@ export function buildModel(stack: string, objects: readonly KubeObject[], option
         ids.set(o, id);
         taken.add(id);
     }
-    const idOf = (o: KubeObject) => ids.get(o)!;
     const ofKind = (...kinds: string[]) => all.filter((o) => kinds.includes(o.kind));
     const namespaceObject = ofKind("Namespace")[0];
     const namespace = namespaceObject?.metadata.name ?? all.find((o) => o.metadata.namespace)?.metadata.namespace ?? "default";
+    const workloads = ofKind(...WORKLOAD_KIND_NAMES);
+    const policies = ofKind("NetworkPolicy");
+    const selected = (service: KubeObject) => workloads.filter((w) => selects(service.spec?.selector, podTemplateOf(w)?.metadata?.labels));
+    return {
+        all,
+        shown,
+        idOf: (o) => ids.get(o)!,
+        namespaceObject,
+        namespace,
+        ingresses: ofKind("Ingress"),
+        services: ofKind("Service"),
+        workloads,
+        autoscalers: ofKind("HorizontalPodAutoscaler"),
+        policies,
+        secrets: ofKind("Secret"),
+        network: readNetworkPolicies(policies, namespace),
+        selected,
+        judged: (service, reaches) => (selected(service).every(reaches) ? "traffic" : "blocked"),
+    };
+}
 
+/**
+ * Browser → ingress controller (configured by an Ingress) → Services. Its traffic comes from outside the
+ * namespace: a web tier's policies name where the controller runs, returned as `controllerNamespaces`.
+ */
+function ingressPart(scene: Scene): Part & { controllerNamespaces: Set<string> } {
+    const { idOf, network, services, shown, selected, judged } = scene;
     const nodes: DiagramNode[] = [];
     const edges: DiagramEdge[] = [];
-    const drawn = new Set<KubeObject>(namespaceObject ? [namespaceObject] : []);
-    const services = ofKind("Service");
-    const workloads = ofKind(...WORKLOAD_KIND_NAMES);
-    const autoscalers = ofKind("HorizontalPodAutoscaler");
-    autoscalers.forEach((h) => drawn.add(h));
-    const policies = ofKind("NetworkPolicy");
-    policies.forEach((p) => drawn.add(p));
-    const network = readNetworkPolicies(policies, namespace);
-    const selected = (service: KubeObject) => workloads.filter((w) => selects(service.spec?.selector, podTemplateOf(w)?.metadata?.labels));
-    /** Traffic when the policies let `from` reach every workload behind the Service, else blocked. */
-    const judged = (service: KubeObject, reaches: (workload: KubeObject) => boolean): EdgeKind =>
-        selected(service).every(reaches) ? "traffic" : "blocked";
-
-    // Browser → ingress controller (configured by an Ingress) → Services. Its traffic comes from
-    // outside the namespace: a web tier's policies name where the controller runs.
-    const ingresses = ofKind("Ingress");
     const fromController = (w: KubeObject) => !network.isolated(w, "Ingress") || network.outsideIngress(w).length > 0;
     const controllerNamespaces = new Set<string>();
-    if (ingresses.length > 0) nodes.push({ id: "user", kind: "user", title: "browser", details: [], inNamespace: false });
-    for (const ingress of ingresses) {
-        drawn.add(ingress);
+    if (scene.ingresses.length > 0) nodes.push({ id: "user", kind: "user", title: "browser", details: [], inNamespace: false });
+    for (const ingress of scene.ingresses) {
         const tlsHosts = new Set<string>((ingress.spec?.tls ?? []).flatMap((t: any) => t.hosts ?? []));
         const rules: any[] = ingress.spec?.rules ?? [];
         const routed = rules.flatMap((r) => r.http?.paths ?? []).map((p: any) => services.find((s) => s.metadata.name === p.backend?.service?.name));
@@ -255,73 +306,96 @@ export function buildModel(stack: string, objects: readonly KubeObject[], option
             }
         }
     }
+    return { nodes, edges, controllerNamespaces };
+}
 
-    // Services → the workloads they select.
-    for (const service of services) {
-        drawn.add(service);
+/** Services → the workloads they select. */
+function servicePart(scene: Scene): Part {
+    const { idOf, shown } = scene;
+    const nodes: DiagramNode[] = [];
+    const edges: DiagramEdge[] = [];
+    for (const service of scene.services) {
         const details = (service.spec?.ports ?? []).map(portText);
         if (service.spec?.clusterIP === "None") details.push("headless");
         if (service.spec?.type && service.spec.type !== "ClusterIP") details.push(service.spec.type);
         nodes.push({ id: idOf(service), kind: "service", title: `Service ${shown(service)}`, details, inNamespace: true });
-        for (const workload of selected(service)) edges.push({ from: idOf(service), to: idOf(workload), kind: "traffic" });
+        for (const workload of scene.selected(service)) edges.push({ from: idOf(service), to: idOf(workload), kind: "traffic" });
     }
+    return { nodes, edges };
+}
 
-    // Workloads: replicas, images, storage, who may connect; the Services they call; the registry they pull from.
-    const registries = new Map<string, Map<KubeObject, boolean>>();
+/** Workloads: replicas, images, storage, who may connect; the Services they call. */
+function workloadPart(scene: Scene, controllerNamespaces: ReadonlySet<string>, origins: ReadonlyMap<string, string>): Part {
+    const { idOf, network, shown, workloads } = scene;
+    const nodes: DiagramNode[] = [];
+    const edges: DiagramEdge[] = [];
     /** Who the policies let connect to an isolated workload: "backend", "ingress controller", "namespace x". */
     const sources = (workload: KubeObject) => [
         ...workloads.filter((w) => network.allows({ workload: w }, workload)).map(shown),
         ...network.outsideIngress(workload).map((p) => (controllerNamespaces.has(p.where) ? "ingress controller" : p.where)),
     ].filter((s, i, list) => list.indexOf(s) === i);
     for (const workload of workloads) {
-        drawn.add(workload);
         const claims: any[] = workload.kind === "StatefulSet" ? workload.spec?.volumeClaimTemplates ?? [] : [];
         const images = containersOf(workload).map((c) => splitImage(String(c.image)));
-        images.forEach((i) => registries.set(i.registry, (registries.get(i.registry) ?? new Map()).set(workload, i.byDigest)));
         const from = sources(workload);
         const details = [
-            ...[replicasText(workload, autoscalers)].filter((d): d is string => d !== undefined),
+            ...[replicasText(workload, [...scene.autoscalers])].filter((d): d is string => d !== undefined),
             ...images.flatMap((i) => [`image ${i.shown}`, ...(origins.has(i.name) ? [origins.get(i.name)!] : [])]),
             ...claims.map(storageText),
             ...(network.isolated(workload, "Ingress") ? [from.length > 0 ? `only from ${from.join(", ")}` : "no one may connect"] : []),
         ];
         nodes.push({ id: idOf(workload), kind: claims.length > 0 ? "database" : "workload", title: `${workload.kind} ${shown(workload)}`, details, inNamespace: true });
-        for (const { service, via } of servicesReached(workload, services)) {
-            const kind = judged(service, (target) => network.allows({ workload }, target));
+        for (const { service, via } of servicesReached(workload, [...scene.services])) {
+            const kind = scene.judged(service, (target) => network.allows({ workload }, target));
             edges.push({ from: idOf(workload), to: idOf(service), label: kind === "blocked" ? `${via} (blocked)` : via, kind });
         }
     }
+    return { nodes, edges };
+}
 
-    // Secrets, and who reads them.
-    for (const secret of ofKind("Secret")) {
-        drawn.add(secret);
+/** Secrets, and who reads them. */
+function secretPart(scene: Scene): Part {
+    const { idOf, shown } = scene;
+    const nodes: DiagramNode[] = [];
+    const edges: DiagramEdge[] = [];
+    for (const secret of scene.secrets) {
         const keys = Object.keys({ ...(secret.data ?? {}), ...(secret.stringData ?? {}) }).sort();
         nodes.push({ id: idOf(secret), kind: "secret", title: `Secret ${shown(secret)}`, details: keys.length ? [`keys ${keys.join(", ")}`] : [], inNamespace: true });
-        for (const workload of workloads) {
+        for (const workload of scene.workloads) {
             const how = secretsUsed(workload).get(secret.metadata.name);
             if (how) edges.push({ from: idOf(secret), to: idOf(workload), label: [...how].join(", "), kind: "reference" });
         }
     }
+    return { nodes, edges };
+}
 
-    if (workloads.length > 0) nodes.push(networkNote(network, workloads, shown, edges.some((e) => e.kind === "blocked")));
-
-    // Everything else the stack creates, counted, so nothing disappears from the picture silently.
+/** Everything else the stack creates, counted, so nothing disappears from the picture silently. */
+function restNote(scene: Scene): DiagramNode[] {
+    const drawn = new Set<KubeObject>([
+        ...(scene.namespaceObject ? [scene.namespaceObject] : []),
+        ...scene.autoscalers, ...scene.policies, ...scene.ingresses, ...scene.services, ...scene.workloads, ...scene.secrets,
+    ]);
     const rest = new Map<string, number>();
-    for (const o of all.filter((o) => !drawn.has(o))) rest.set(o.kind, (rest.get(o.kind) ?? 0) + 1);
-    if (rest.size > 0) {
-        const details = [...rest].map(([kind, n]) => `${n} ${plural(kind, n)}`);
-        nodes.push({ id: "also", kind: "note", title: "also in the namespace", details, inNamespace: true });
-    }
+    for (const o of scene.all.filter((o) => !drawn.has(o))) rest.set(o.kind, (rest.get(o.kind) ?? 0) + 1);
+    if (rest.size === 0) return [];
+    const details = [...rest].map(([kind, n]) => `${n} ${plural(kind, n)}`);
+    return [{ id: "also", kind: "note", title: "also in the namespace", details, inNamespace: true }];
+}
 
-    for (const [registry, users] of [...registries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const id = nodeId("registry", registry);
+/** The registries the workloads pull from, below the namespace, each saying whose images and how they are pinned. */
+function registryNodes(scene: Scene): DiagramNode[] {
+    const registries = new Map<string, Map<KubeObject, boolean>>();
+    for (const workload of scene.workloads) {
+        for (const i of containersOf(workload).map((c) => splitImage(String(c.image)))) {
+            registries.set(i.registry, (registries.get(i.registry) ?? new Map()).set(workload, i.byDigest));
+        }
+    }
+    return [...registries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([registry, users]) => {
         // Who pulls from it is said in words: arrows from below to every workload would cross the picture.
         const pinned = [...users.values()].every((byDigest) => byDigest);
-        const details = [`images of ${[...users.keys()].map(shown).join(", ")}`, pinned ? "pulled by digest" : "pulled by tag"];
-        nodes.push({ id, kind: "registry", title: `registry ${registry}`, details, inNamespace: false });
-    }
-
-    return { title: `launchpad · stack ${stack}`, namespace: `namespace ${namespace}`, nodes, edges };
+        const details = [`images of ${[...users.keys()].map(scene.shown).join(", ")}`, pinned ? "pulled by digest" : "pulled by tag"];
+        return { id: nodeId("registry", registry), kind: "registry" as const, title: `registry ${registry}`, details, inNamespace: false };
+    });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { podTemplateOf } from "../../policy/podTemplates";
+import { podTemplateOf } from "../../lib/podTemplates";
 import type { KubeObject } from "../harness";
 
 // What the NetworkPolicies of one namespace let through, read the way the cluster reads them: a pod

@@ -1,8 +1,11 @@
 // The boundary to the cluster: what the doctor reads, either from `kubectl ... -o json` files or live
 // through the stack's kubeconfig context. Tests replace it; nothing else here talks to Kubernetes.
 
-import { promises as fs } from "node:fs";
-import { UsageError } from "../cli";
+import { existsSync, promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadKubernetesClient } from "../../lib/kubernetesClient";
+import { Failure, UsageError } from "../cli";
 import type { KubeNode, KubePod } from "./schedule";
 
 /** A class the cluster offers (IngressClass or StorageClass), and whether it is the cluster's default. */
@@ -89,17 +92,6 @@ export class FileClusterSource implements ClusterSource {
 // ---------------------------------------------------------------------------------------------------
 // Live: @kubernetes/client-node, loaded only when needed
 
-type KubernetesClient = typeof import("@kubernetes/client-node");
-
-// @kubernetes/client-node 2.x is ESM-only. TypeScript compiling to CommonJS would turn `import()` into
-// `require()`, which older Node 22 releases refuse for ESM; a real dynamic import keeps it an import.
-const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
-
-/** Loads the Kubernetes client; only live mode pays for it. */
-export async function loadKubernetesClient(): Promise<KubernetesClient> {
-    return (await importModule("@kubernetes/client-node")) as KubernetesClient;
-}
-
 function isDefault(annotations: Record<string, string> | undefined, keys: string[]): boolean {
     return keys.some((k) => annotations?.[k] === "true");
 }
@@ -121,38 +113,71 @@ export interface LiveCluster {
     readonly kubeconfig?: string;
     /** The kind cluster behind the context, when `npm run up` creates it (a kind stack): a missing context then means it does not exist yet. */
     readonly kindCluster?: string;
+    /** The stack whose cluster this is, to name its file in what to change. */
+    readonly stack?: string;
 }
+
+/** The kubeconfig files the client reads: the stack's, else $KUBECONFIG's list, else ~/.kube/config. */
+export function kubeconfigFiles(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): string[] {
+    if (kubeconfig) return [kubeconfig];
+    const listed = (env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
+    return listed.length > 0 ? listed : [path.join(env.HOME || os.homedir(), ".kube", "config")];
+}
+
+/** How to check a cluster the doctor cannot reach: kubectl's dumps, taken where it is reachable. */
+const OFFLINE = "or check it offline with --nodes <file> from `kubectl get nodes -o json` (and --pods <file> from `kubectl get pods -A -o json`), taken where the cluster is reachable";
 
 /** The live cluster behind a kubeconfig context: nodes, running pods, IngressClasses and StorageClasses. */
 export class LiveClusterSource implements ClusterSource {
     readonly live = true;
-    constructor(readonly cluster: LiveCluster, private readonly load = loadKubernetesClient) {}
+    constructor(
+        readonly cluster: LiveCluster,
+        private readonly load = loadKubernetesClient,
+        private readonly env: NodeJS.ProcessEnv = process.env,
+    ) {}
 
     get description(): string {
         return `context ${this.cluster.context}${this.cluster.kubeconfig ? ` in ${this.cluster.kubeconfig}` : ""}`;
     }
 
     async read(): Promise<ClusterSnapshot> {
+        const { context, kubeconfig, kindCluster, stack } = this.cluster;
+        const files = kubeconfigFiles(kubeconfig, this.env);
+        const stackFile = stack ? `Pulumi.${stack}.yaml` : "the stack file";
+        // Without any kubeconfig the client makes one up (a "loaded-context" on localhost): say what is missing instead.
+        const present = files.filter((f) => existsSync(f));
+        const where = files.join(path.delimiter);
+        if (kindCluster !== undefined && present.length === 0) {
+            throw new Failure(`the kind cluster "${kindCluster}" does not exist yet (there is no kubeconfig: ${where} does not exist); \`npm run up\` creates it, ${OFFLINE.replace(/^or /, "or, for another cluster, ")}`);
+        }
+        if (present.length === 0) {
+            throw new Failure(
+                `there is no kubeconfig (${where} does not exist), so the doctor cannot reach the cluster of context "${context}" (launchpad:kubeContext in ${stackFile}). ` +
+                    `Get the cluster's kubeconfig (gcloud container clusters get-credentials, aws eks update-kubeconfig, az aks get-credentials, or from its admins), ` +
+                    `or set launchpad:kubeconfig in ${stackFile} to the file that has it; ${OFFLINE}`,
+            );
+        }
         const k8s = await this.load();
         const kc = new k8s.KubeConfig();
         try {
-            if (this.cluster.kubeconfig) kc.loadFromFile(this.cluster.kubeconfig);
+            if (kubeconfig) kc.loadFromFile(kubeconfig);
             else kc.loadFromDefault();
         } catch (e) {
-            throw new UsageError(`cannot load kubeconfig ${this.cluster.kubeconfig ?? "(default)"}: ${oneLine(e)}`);
+            throw new Failure(`cannot load the kubeconfig ${where}: ${oneLine(e)}`);
         }
-        if (!kc.getContextObject(this.cluster.context) && this.cluster.kindCluster !== undefined) {
-            throw new UsageError(
-                `the kind cluster "${this.cluster.kindCluster}" does not exist yet (the kubeconfig has no context ${this.cluster.context}); \`npm run up\` creates it, or pass --nodes to check against kubectl's dumps of another cluster`,
+        if (!kc.getContextObject(context) && kindCluster !== undefined) {
+            throw new Failure(
+                `the kind cluster "${kindCluster}" does not exist yet (the kubeconfig has no context ${context}); \`npm run up\` creates it, or pass --nodes to check against kubectl's dumps of another cluster`,
             );
         }
-        if (!kc.getContextObject(this.cluster.context)) {
+        if (!kc.getContextObject(context)) {
             const known = kc.getContexts().map((c) => c.name);
-            throw new UsageError(
-                `kubeconfig has no context "${this.cluster.context}"${known.length ? ` (it has: ${known.join(", ")})` : ""}; set the stack's cluster context or pass --nodes`,
+            throw new Failure(
+                `the kubeconfig ${where} has no context "${context}"${known.length ? ` (it has: ${known.join(", ")})` : ""}: set launchpad:kubeContext in ${stackFile} ` +
+                    `to the cluster's context (\`kubectl config get-contexts\` lists them), or launchpad:kubeconfig to the file that has it; ${OFFLINE}`,
             );
         }
-        kc.setCurrentContext(this.cluster.context);
+        kc.setCurrentContext(context);
         const core = kc.makeApiClient(k8s.CoreV1Api);
         const networking = kc.makeApiClient(k8s.NetworkingV1Api);
         const storage = kc.makeApiClient(k8s.StorageV1Api);
@@ -184,7 +209,7 @@ export class LiveClusterSource implements ClusterSource {
             };
         } catch (e) {
             const kind = this.cluster.kindCluster === undefined ? "" : `; if the kind cluster "${this.cluster.kindCluster}" is stopped, \`npm run up\` starts it`;
-            throw new UsageError(`cannot read the cluster through ${this.description}: ${oneLine(e)}${kind}`);
+            throw new Failure(`cannot read the cluster through ${this.description}: ${oneLine(e)}${kind}`);
         }
     }
 }

@@ -5,6 +5,7 @@ import {
     FilterResult, NodeState, Taint, TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, Toleration,
     Workload, WorkloadVerdict, filterNode, formatCpu, formatMemory, formatTaint,
 } from "./schedule";
+import { shellWord } from "../../components/validate";
 
 /** The app's tiers, which own the per-tier config keys (frontendCpu, backendMemory, dbCpu…). */
 export type Tier = "frontend" | "backend" | "db";
@@ -79,15 +80,10 @@ function plural(n: number, one: string, many = `${one}s`): string {
     return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Quotes a value for a shell command when it needs it. */
-function sh(value: string): string {
-    return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `pulumi config set --path` reads "true"/"false" and integers as booleans and numbers; Kubernetes wants strings here. */
 export function setPath(stack: string, path: string, value: string): string {
     const typed = /^(true|false|[+-]?\d+)$/.test(value) ? " --type string" : "";
-    return `pulumi config set --stack ${sh(stack)} --path ${sh(path)} ${sh(value)}${typed}`;
+    return `pulumi config set --stack ${shellWord(stack)} --path ${shellWord(path)} ${shellWord(value)}${typed}`;
 }
 
 function yamlScalar(value: string): string {
@@ -117,7 +113,7 @@ export function configFix(ctx: DiagnoseContext, key: string, value: string | num
         title,
         configKey: `${PROJECT}:${key}`,
         value,
-        commands: [`pulumi config set --stack ${sh(ctx.stack)} ${sh(key)} ${sh(text)}`],
+        commands: [`pulumi config set --stack ${shellWord(ctx.stack)} ${shellWord(key)} ${shellWord(text)}`],
         yaml: `# Pulumi.${ctx.stack}.yaml\nconfig:\n  ${PROJECT}:${key}: ${typeof value === "number" ? text : yamlScalar(text)}`,
     };
 }
@@ -165,134 +161,153 @@ interface Rejection { node: NodeState; result: Extract<FilterResult, { fits: fal
 
 /**
  * Explains why a workload's pods would not (all) schedule and what to change. Speaks of the replica that
- * would stay Pending; returns no sentences for a workload whose replicas all fit.
+ * would stay Pending; returns no sentences for a workload whose replicas all fit. The nodes that refuse
+ * it are grouped by why (unhealthy, cordoned, control plane, set aside, affinity, host ports, resources),
+ * and each group is explained in that order, the cluster's own faults first.
  */
 export function diagnose(verdict: WorkloadVerdict, nodes: NodeState[], ctx: DiagnoseContext): Diagnosis {
     if (verdict.ok) return { summary: [], fixes: [] };
+    if (nodes.length === 0) return { summary: ["The cluster has no nodes at all: nothing can run until its operator adds some."], fixes: [] };
     const w = verdict.workload;
-    const tier = tierOf(w);
+    const rejections = rejectionsOf(verdict, nodes);
+    const groups = groupRejections(rejections);
+    const group = (g: Group) => groups.get(g) ?? [];
+    const unhealthy = group("unhealthy");
+    const cordoned = group("cordoned");
+    return combine([
+        { summary: [opening(verdict, nodes)], fixes: [] },
+        unhealthyWords(unhealthy, nodes),
+        cordonedWords(cordoned),
+        ...group("control-plane").map((r) => controlPlaneWords(r, nodes, ctx)),
+        ...group("dedicated").map((r) => dedicatedWords(r, w, rejections, nodes, ctx)),
+        group("affinity").length > 0 ? { summary: affinityWords(w, group("affinity").map((r) => r.node), nodes), fixes: affinityFixes(w, nodes, ctx) } : NOTHING,
+        portWords(w, group("ports")),
+        group("resources").length > 0 ? resourceWords(w, tierOf(w), group("resources"), verdict, ctx) : NOTHING,
+        unhealthy.length > 0 && unhealthy.length + cordoned.length < rejections.length
+            ? { summary: ["Fix the cluster first: the unhealthy nodes are where the app's pods belong; the other nodes are excluded on purpose."], fixes: [] }
+            : NOTHING,
+    ]);
+}
+
+const NOTHING: Diagnosis = { summary: [], fixes: [] };
+
+/** Several parts' sentences and fixes, in the parts' order. */
+function combine(parts: readonly Diagnosis[]): Diagnosis {
+    return { summary: parts.flatMap((p) => p.summary), fixes: parts.flatMap((p) => p.fixes) };
+}
+
+/** The nodes that refuse the replica that would stay Pending, with why. */
+function rejectionsOf(verdict: WorkloadVerdict, nodes: NodeState[]): Rejection[] {
     const byName = new Map(nodes.map((n) => [n.name, n]));
-    const pending = verdict.pending ?? verdict.perNode;
-    const rejections: Rejection[] = pending.flatMap((v) => {
+    return (verdict.pending ?? verdict.perNode).flatMap((v) => {
         const node = byName.get(v.node);
         return node && !v.result.fits ? [{ node, result: v.result }] : [];
     });
+}
+
+function groupRejections(rejections: readonly Rejection[]): Map<Group, Rejection[]> {
     const groups = new Map<Group, Rejection[]>();
     for (const r of rejections) {
         const g = groupOf(r.node, r.result);
         groups.set(g, [...(groups.get(g) ?? []), r]);
     }
+    return groups;
+}
 
-    const summary: string[] = [];
-    const fixes: Fix[] = [];
-    const placed = verdict.placements.length;
-    if (nodes.length === 0) {
-        summary.push("The cluster has no nodes at all: nothing can run until its operator adds some.");
-        return { summary, fixes };
-    }
-    if (verdict.schedulable.length === 0) {
-        summary.push(`No node would accept one of its pods: ${plural(nodes.length, "node")}, each ruled out below.`);
-    } else {
-        summary.push(
-            `Only ${placed} of ${w.replicas} replicas find room once the stack's other pods are placed; the next would stay Pending.`,
-        );
-    }
+/** The first sentence: no node takes a pod, or only some replicas find room. */
+function opening(verdict: WorkloadVerdict, nodes: NodeState[]): string {
+    if (verdict.schedulable.length === 0) return `No node would accept one of its pods: ${plural(nodes.length, "node")}, each ruled out below.`;
+    return `Only ${verdict.placements.length} of ${verdict.workload.replicas} replicas find room once the stack's other pods are placed; the next would stay Pending.`;
+}
 
-    const unhealthy = groups.get("unhealthy") ?? [];
-    if (unhealthy.length > 0) {
-        const names = unhealthy.map((r) => r.node.name);
-        const byState = new Map<string, string[]>();
-        for (const r of unhealthy) {
-            const words = healthWords(r.node, r.result.taint);
-            byState.set(words, [...(byState.get(words) ?? []), r.node.name]);
-        }
-        const described = [...byState].map(([words, ns]) => `${listNames(ns)} ${ns.length === 1 ? "is" : "are"} ${words}`);
-        const taintKeys = [...new Set(unhealthy.map((r) => r.result.taint?.key).filter((k): k is string => !!k))];
-        summary.push(
+/** Nodes that cannot run pods at all: the operator's problem, which no toleration should paper over. */
+function unhealthyWords(unhealthy: readonly Rejection[], nodes: NodeState[]): Diagnosis {
+    if (unhealthy.length === 0) return NOTHING;
+    const names = unhealthy.map((r) => r.node.name);
+    const byState = new Map<string, string[]>();
+    for (const r of unhealthy) {
+        const words = healthWords(r.node, r.result.taint);
+        byState.set(words, [...(byState.get(words) ?? []), r.node.name]);
+    }
+    const described = [...byState].map(([words, ns]) => `${listNames(ns)} ${ns.length === 1 ? "is" : "are"} ${words}`);
+    const taintKeys = [...new Set(unhealthy.map((r) => r.result.taint?.key).filter((k): k is string => !!k))];
+    return {
+        summary: [
             `The cluster is unhealthy: ${unhealthy.length} of ${nodes.length} nodes cannot run pods. ${described.join("; ")}` +
                 (taintKeys.length ? `, so Kubernetes tainted ${unhealthy.length === 1 ? "it" : "them"} ${taintKeys.join(", ")}` : "") +
                 ". That is an operator's problem, not the app's: no setting in this stack fixes it, and tolerating those taints would only send pods to machines that cannot run them.",
-        );
-        fixes.push({
+        ],
+        fixes: [{
             title: `Have the cluster's operator repair or replace ${listNames(names)} (the kubelet, the machine or its network).`,
             commands: ["kubectl get nodes -o wide", ...names.map((n) => `kubectl describe node ${n}`)],
-        });
-    }
+        }],
+    };
+}
 
-    const cordoned = groups.get("cordoned") ?? [];
-    if (cordoned.length > 0) {
-        const names = cordoned.map((r) => r.node.name);
-        summary.push(
+/** Nodes being drained for maintenance: the operator's call. */
+function cordonedWords(cordoned: readonly Rejection[]): Diagnosis {
+    if (cordoned.length === 0) return NOTHING;
+    const names = cordoned.map((r) => r.node.name);
+    return {
+        summary: [
             `${listNames(names)} ${cordoned.length === 1 ? "is" : "are"} cordoned (spec.unschedulable: someone is draining ${cordoned.length === 1 ? "it" : "them"} for maintenance). That is the operator's call, not the app's.`,
-        );
-        fixes.push({ title: `When maintenance is over, the operator uncordons ${listNames(names)}.`, commands: names.map((n) => `kubectl uncordon ${n}`) });
-    }
+        ],
+        fixes: [{ title: `When maintenance is over, the operator uncordons ${listNames(names)}.`, commands: names.map((n) => `kubectl uncordon ${n}`) }],
+    };
+}
 
-    for (const r of groups.get("control-plane") ?? []) {
-        const taint = r.result.taint as Taint;
-        const tol = tolerationFor(taint);
-        // Offer to remove the taint only on what is plainly a laptop kind cluster, never on a shared one.
-        const onKind = ctx.platform === "kind" && (nodes.length === 1 || String(r.node.node.spec?.providerID ?? "").startsWith("kind://"));
-        summary.push(
+/** A control-plane node: why not to tolerate its taint, and on a laptop kind cluster how to remove it. */
+function controlPlaneWords(r: Rejection, nodes: NodeState[], ctx: DiagnoseContext): Diagnosis {
+    const taint = r.result.taint as Taint;
+    const tol = tolerationFor(taint);
+    // Offer to remove the taint only on what is plainly a laptop kind cluster, never on a shared one.
+    const onKind = ctx.platform === "kind" && (nodes.length === 1 || String(r.node.node.spec?.providerID ?? "").startsWith("kind://"));
+    return {
+        summary: [
             `${r.node.name} is a control-plane node (taint ${formatTaint(taint)}): it runs the cluster's own API server, etcd and scheduler. ` +
                 `The toleration ${JSON.stringify(tol)} in ${PROJECT}:tolerations would let the app onto it. That is rarely right: the app would compete with the control plane for CPU and memory, and a busy or crashing pod could take the cluster's API down with it.` +
                 (onKind ? " On a one-node kind cluster, though, the control-plane node is the only node, and kind normally removes this taint." : ""),
-        );
-        if (onKind) {
-            fixes.push({
+        ],
+        fixes: onKind
+            ? [{
                 title: `On this laptop kind cluster, remove the control-plane taint from ${r.node.name} (kind's own default for a single node).`,
                 commands: [`kubectl taint nodes ${r.node.name} ${taint.key}:${taint.effect}-`],
-            });
-        }
-    }
+            }]
+            : [],
+    };
+}
 
-    for (const r of groups.get("dedicated") ?? []) {
-        const taint = r.result.taint as Taint;
-        const tol = tolerationFor(taint);
-        const role = roleOf(taint);
-        const purpose = role ? ROLE_WORDS[role.toLowerCase()] ?? `"${role}" workloads` : undefined;
-        const withTol = filterNode({ ...w.spec, tolerations: [...(w.spec.tolerations ?? []), tol] }, r.node);
-        const stillBlocked = withTol.fits ? "" : ` (and even then it would refuse the pod: ${withTol.reasons.join(", ")})`;
-        const alone = rejections.length === nodes.length && rejections.filter((x) => groupOf(x.node, x.result) === "dedicated").length === 1;
-        const why =
-            `The taint is there to keep ordinary pods off that node${purpose ? `, so ${purpose} keep the capacity and network they need` : ""}` +
-            (alone && nodes.length > 1 ? `; and with every other node ruled out, all of the app's tiers would crowd onto this one node with no redundancy` : "") +
-            ". Add it only if the cluster's operator says the app belongs there.";
-        summary.push(
+/** A node set aside for other workloads by a taint: the toleration that would open it, and why that is rarely right. */
+function dedicatedWords(r: Rejection, w: Workload, rejections: readonly Rejection[], nodes: NodeState[], ctx: DiagnoseContext): Diagnosis {
+    const taint = r.result.taint as Taint;
+    const tol = tolerationFor(taint);
+    const role = roleOf(taint);
+    const purpose = role ? ROLE_WORDS[role.toLowerCase()] ?? `"${role}" workloads` : undefined;
+    const withTol = filterNode({ ...w.spec, tolerations: [...(w.spec.tolerations ?? []), tol] }, r.node);
+    const stillBlocked = withTol.fits ? "" : ` (and even then it would refuse the pod: ${withTol.reasons.join(", ")})`;
+    const alone = rejections.length === nodes.length && rejections.filter((x) => groupOf(x.node, x.result) === "dedicated").length === 1;
+    const why =
+        `The taint is there to keep ordinary pods off that node${purpose ? `, so ${purpose} keep the capacity and network they need` : ""}` +
+        (alone && nodes.length > 1 ? `; and with every other node ruled out, all of the app's tiers would crowd onto this one node with no redundancy` : "") +
+        ". Add it only if the cluster's operator says the app belongs there.";
+    return {
+        summary: [
             `${r.node.name} is set aside ${purpose ? `for ${purpose}` : "for other workloads"} (taint ${formatTaint(taint)}). ` +
                 `The toleration ${JSON.stringify(tol)} in ${PROJECT}:tolerations would let every tier run there${stillBlocked}. That is rarely right: ${why.charAt(0).toLowerCase()}${why.slice(1)}`,
-        );
-        fixes.push(
-            tolerationFix(tol, ctx, `Only if the operator agrees: tolerate ${formatTaint(taint)} to use ${r.node.name} (applies to every tier).`, why),
-        );
-    }
+        ],
+        fixes: [tolerationFix(tol, ctx, `Only if the operator agrees: tolerate ${formatTaint(taint)} to use ${r.node.name} (applies to every tier).`, why)],
+    };
+}
 
-    const affinity = groups.get("affinity") ?? [];
-    if (affinity.length > 0) {
-        summary.push(...affinityWords(w, affinity.map((r) => r.node), nodes));
-        fixes.push(...affinityFixes(w, nodes, ctx));
-    }
-
-    const ports = groups.get("ports") ?? [];
-    if (ports.length > 0) {
-        summary.push(
+/** Nodes whose host port the workload asks for is taken. */
+function portWords(w: Workload, ports: readonly Rejection[]): Diagnosis {
+    if (ports.length === 0) return NOTHING;
+    return {
+        summary: [
             `${listNames(ports.map((r) => r.node.name))} already ${ports.length === 1 ? "has" : "have"} a pod on the host port ${w.name} asks for; only one pod per node can hold a hostPort.`,
-        );
-    }
-
-    const resources = groups.get("resources") ?? [];
-    if (resources.length > 0) {
-        const words = resourceWords(w, tier, resources, verdict, ctx);
-        summary.push(...words.summary);
-        fixes.push(...words.fixes);
-    }
-
-    if (unhealthy.length > 0 && unhealthy.length + cordoned.length < rejections.length) {
-        summary.push(
-            `Fix the cluster first: the unhealthy nodes are where the app's pods belong; the other nodes are excluded on purpose.`,
-        );
-    }
-    return { summary, fixes };
+        ],
+        fixes: [],
+    };
 }
 
 function describeSelector(w: Workload): string {
@@ -348,14 +363,14 @@ function affinityFixes(w: Workload, nodes: NodeState[], ctx: DiagnoseContext): F
         fixes.push({
             title: `Or drop the node selector, so any node will do.`,
             configKey: `${PROJECT}:nodeSelector`,
-            commands: [`pulumi config rm --stack ${sh(ctx.stack)} nodeSelector`, "kubectl get nodes --show-labels"],
+            commands: [`pulumi config rm --stack ${shellWord(ctx.stack)} nodeSelector`, "kubectl get nodes --show-labels"],
         });
     }
     if (w.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) {
         fixes.push({
             title: `Loosen ${PROJECT}:affinity to labels the nodes carry (see kubectl get nodes --show-labels), or remove it.`,
             configKey: `${PROJECT}:affinity`,
-            commands: ["kubectl get nodes --show-labels", `pulumi config rm --stack ${sh(ctx.stack)} affinity`],
+            commands: ["kubectl get nodes --show-labels", `pulumi config rm --stack ${shellWord(ctx.stack)} affinity`],
         });
     }
     return fixes;

@@ -1,20 +1,21 @@
-// `npm run doctor -- [--stack <name>] [--nodes <file>] [--pods <file>] [--json]`
+// `npm run doctor`: see COMMAND.
 //
 // Says before deploying what will not schedule, pull or route, and what to change. The workloads come
 // from the program itself, run under Pulumi mocks with the stack's config (tools/harness); the cluster
 // either live through the stack's kubeconfig context or from `kubectl get nodes/pods -o json` files.
-// Exit 0: everything would work. 1: something would not. 2: the doctor could not run (usage, unknown
-// stack, an unreadable or malformed file, an unreachable cluster): one line on stderr, no stack trace.
+// Exit 0: everything would work. 1: something would not, the stack's config is invalid, or the cluster
+// cannot be read. 2: wrong usage, including a --nodes or --pods file that cannot be read (tools/cli.ts
+// EXIT_RULE).
 
-import { describeStackError, DEV_STACK, firstLine, readArgv, UsageError } from "../cli";
+import { type CommandSpec, exitWith, Failure, firstLine, helpOutcome, type Outcome, readCommandLine, runCommand, single, stackFailure, stackOf, STACK_OPTION, UsageError } from "../cli";
 import { checkArchitecture } from "./architecture";
 import { checkIngressClasses, checkStorageClasses, ClusterCheck } from "./checks";
 import { ClusterSource, FileClusterSource, LiveClusterSource } from "./cluster";
 import { diagnose } from "./diagnose";
-import { KIND } from "../up/kind";
+import { KIND } from "../../lib/kind";
 import { checkIngressNamespace, checkNetworkPolicyEnforcement } from "./network";
-import { checkImage, credentialsFor, Credentials, helperCredentials, ImageCheck, parseImageRef, readDockerConfig } from "./registry";
-import { ProcessRunner } from "../up/runner";
+import { checkImage, credentialsFor, Credentials, helperCredentials, ImageCheck, parseImageRef, readDockerConfig } from "../../lib/registry";
+import { ProcessRunner } from "../../lib/runner";
 import { buildReport, DoctorReport, formatJson, formatText, ImageReport, nodeReport, workloadReport } from "./report";
 import { ManifestLike, nodeStates, scheduleWorkloads, schedulerWording, Workload, workloadsOf } from "./schedule";
 
@@ -33,7 +34,7 @@ export interface StackConfig {
 /** What tools/harness runStack returns, as far as the doctor reads it. */
 export interface StackRun { readonly stack: string; readonly config: StackConfig; readonly objects: readonly ManifestLike[] }
 
-export interface DoctorArgs { stack: string; nodes?: string; pods?: string; json: boolean; help?: boolean }
+export interface DoctorArgs { stack: string; nodes?: string; pods?: string; json: boolean }
 
 export interface DoctorDeps {
     /** Runs the program under mocks for a stack; throws for an unknown stack or bad config. */
@@ -46,20 +47,29 @@ export interface DoctorDeps {
     credentials(registry: string, config: StackConfig): Promise<Credentials | undefined>;
 }
 
-export const USAGE = "usage: npm run doctor -- [--stack <name> (default dev)] [--nodes <kubectl get nodes -o json file>] [--pods <kubectl get pods -A -o json file>] [--json]";
+export const COMMAND: CommandSpec = {
+    name: "doctor",
+    synopsis: "[--stack <name>] [--nodes <file> [--pods <file>]] [--json]",
+    about:
+        "Says before deploying what will not schedule, pull or route, and what to change. The workloads come from the program\n" +
+        "run under Pulumi mocks with the stack's config; the cluster is read live through the stack's launchpad:kubeContext\n" +
+        "(and launchpad:kubeconfig) in Pulumi.<stack>.yaml, or offline from kubectl's JSON: --nodes (and --pods) let you check\n" +
+        "a cluster you cannot reach from here, or before you have a kubeconfig for it, from files someone took where it is reachable.",
+    options: [
+        STACK_OPTION,
+        { flag: "--nodes", value: "<file>", doc: "read the nodes from this file (kubectl get nodes -o json) instead of the live cluster; no registry is asked" },
+        { flag: "--pods", value: "<file>", doc: "with --nodes: the pods that run (kubectl get pods -A -o json), for capacity, NetworkPolicy and the ingress controller" },
+        { flag: "--json", doc: "print the report as JSON" },
+    ],
+};
 
-/** Parses the command line; throws UsageError with a one-line message. */
-export function parseArgs(argv: string[]): DoctorArgs {
-    const read = readArgv(argv, { values: ["--stack", "--nodes", "--pods"], switches: ["--json", "--help", "-h"] });
-    if (!("flags" in read)) {
-        throw new UsageError(read.problem === "no value" ? `${read.flag} needs a value; ${USAGE}` : `unknown argument ${read.arg}; ${USAGE}`);
-    }
-    const last = (flag: string) => read.flags.get(flag)?.at(-1);
-    const args: DoctorArgs = { stack: last("--stack") ?? DEV_STACK, json: read.flags.has("--json") };
-    if (read.flags.has("--help") || read.flags.has("-h")) return { ...args, help: true };
-    const nodes = last("--nodes"), pods = last("--pods");
+/** Parses the command line; "help" for --help; throws UsageError. */
+export function parseArgs(argv: readonly string[]): DoctorArgs | "help" {
+    const flags = readCommandLine(argv, COMMAND);
+    if (flags === "help") return "help";
+    const nodes = single(flags, "--nodes"), pods = single(flags, "--pods");
     if (pods && !nodes) throw new UsageError("--pods needs --nodes (without --nodes the doctor reads nodes and pods from the live cluster)");
-    return { ...args, ...(nodes && { nodes }), ...(pods && { pods }) };
+    return { stack: stackOf(flags), json: flags.has("--json"), ...(nodes && { nodes }), ...(pods && { pods }) };
 }
 
 function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
@@ -71,9 +81,9 @@ function defaultDeps(env: NodeJS.ProcessEnv): DoctorDeps {
         },
         clusterSource: (args, config) => {
             if (args.nodes) return new FileClusterSource(args.nodes, args.pods);
-            if (!config.cluster?.context) throw new UsageError(`stack ${args.stack} names no cluster context; set it, or pass --nodes`);
+            if (!config.cluster?.context) throw new Failure(`stack ${args.stack} names no cluster context: set launchpad:kubeContext in Pulumi.${args.stack}.yaml, or pass --nodes`);
             const kind = config.platform === "kind" && config.cluster.context === KIND.context;
-            return new LiveClusterSource({ ...config.cluster, ...(kind && { kindCluster: KIND.cluster }) });
+            return new LiveClusterSource({ ...config.cluster, stack: args.stack, ...(kind && { kindCluster: KIND.cluster }) }, undefined, env);
         },
         checkImage: (image, credentials) => checkImage(image, { credentials }),
         credentials: async (registry, config) => {
@@ -131,7 +141,7 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
     try {
         run = await deps.loadStack(args.stack);
     } catch (e) {
-        throw new UsageError(describeStackError(args.stack, e));
+        throw stackFailure(e);
     }
     const config = run.config;
     if (!source || !snapshot) {
@@ -145,7 +155,9 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
         workloads = workloadsOf(run.objects);
         verdicts = scheduleWorkloads(workloads, nodes, schedulerWording(snapshot.serverVersion));
     } catch (e) {
-        throw new UsageError(`cannot evaluate ${source.description} against stack ${args.stack}: ${firstLine(e)}`);
+        // Files named on the command line are the user's input; a live cluster's odd answer is a failure.
+        const message = `cannot evaluate ${source.description} against stack ${args.stack}: ${firstLine(e)}`;
+        throw source.live ? new Failure(message, { cause: e }) : new UsageError(message);
     }
     const ctx = { stack: args.stack, platform: config.platform, existingTolerations: config.scheduling?.tolerations?.length ?? 0 };
     const skipped: string[] = [];
@@ -192,25 +204,14 @@ export async function examine(args: DoctorArgs, deps: DoctorDeps): Promise<Docto
     });
 }
 
-export interface DoctorOutcome { code: 0 | 1 | 2; stdout: string; stderr: string }
-
 /** The command: argv in, exit code and output out. `deps` replaces the boundaries (tests). */
-export async function runDoctor(argv: string[], deps: Partial<DoctorDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<DoctorOutcome> {
-    try {
+export async function runDoctor(argv: readonly string[], deps: Partial<DoctorDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+    return runCommand(COMMAND, async () => {
         const args = parseArgs(argv);
-        if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+        if (args === "help") return helpOutcome(COMMAND);
         const report = await examine(args, { ...defaultDeps(env), ...deps });
         return { code: report.ok ? 0 : 1, stdout: args.json ? formatJson(report) : formatText(report), stderr: "" };
-    } catch (e) {
-        const message = e instanceof UsageError ? e.message : `unexpected error: ${firstLine(e)}`;
-        return { code: 2, stdout: "", stderr: `doctor: ${message}\n` };
-    }
+    }, env);
 }
 
-if (require.main === module) {
-    void runDoctor(process.argv.slice(2)).then(({ code, stdout, stderr }) => {
-        process.stderr.write(stderr);
-        // Exit explicitly: the mocked Pulumi runtime may leave handles open.
-        process.stdout.write(stdout, () => process.exit(code));
-    });
-}
+if (require.main === module) exitWith(runDoctor(process.argv.slice(2)));

@@ -2,7 +2,7 @@
 
 import type { ClusterCheck } from "./checks";
 import type { Diagnosis, Fix } from "./diagnose";
-import type { ImageCheck } from "./registry";
+import type { ImageCheck } from "../../lib/registry";
 import { NodeState, WorkloadVerdict, formatCpu, formatMemory, formatTaint } from "./schedule";
 
 export interface NodeReport {

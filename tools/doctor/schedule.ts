@@ -2,17 +2,20 @@
 // Pure: plain objects in (the JSON `kubectl get ... -o json` prints), verdicts out. The wording of every
 // reason is the scheduler's, so what the doctor prints is what `kubectl describe pod` would show.
 //
-// Upstream, for the reader who wants to check (kubernetes/kubernetes):
-//   pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go  "node(s) were unschedulable"
-//   pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go      "node(s) had untolerated taint {k: v}"
-//   pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go            "node(s) didn't match Pod's node affinity/selector"
-//   pkg/scheduler/framework/plugins/nodeports/node_ports.go                  "node(s) didn't have free ports for the requested pod ports"
-//   pkg/scheduler/framework/plugins/noderesources/fit.go                     "Too many pods", "Insufficient cpu", "Insufficient memory"
-//   pkg/scheduler/framework/types.go (FitError.Error)                        "0/N nodes are available: <count reason, sorted>."
-//   pkg/scheduler/framework/runtime/framework.go (RunFilterPlugins)          a node stops at its first failing filter
+// Upstream, for the reader who wants to check (k8s.io/kubernetes v1.37.2, pkg/scheduler/ unless named):
+//   framework/plugins/nodeunschedulable/node_unschedulable.go  "node(s) were unschedulable"
+//   framework/plugins/tainttoleration/taint_toleration.go      "node(s) had untolerated taint(s)"
+//   framework/plugins/nodeaffinity/node_affinity.go            "node(s) didn't match Pod's node affinity/selector"; PreFilter on metadata.name
+//   framework/plugins/nodeports/node_ports.go                  "node(s) didn't have free ports for the requested pod ports"
+//   framework/plugins/noderesources/fit.go                     "Too many pods", "Insufficient cpu", "Insufficient memory"
+//   framework/runtime/framework.go (RunPreFilterPlugins, RunFilterPlugins)  a node stops at its first failing filter
+//   schedule_one.go (findNodesThatFitPod, handleSchedulingFailure)          nodes a PreFilter leaves out; the event's 1024-byte cut
+//   framework/types.go (FitError.Error)                        "0/N nodes are available: <count reason, sorted>."
+//   framework/preemption/preemption.go, plugins/defaultpreemption/default_preemption.go  " preemption: 0/N nodes are available: …"
+//   pkg/controller/nodelifecycle/node_lifecycle_controller.go  the NoSchedule taints a node's conditions bring
 
-import { isWorkloadKind, podTemplateOf, WorkloadKindName } from "../../policy/podTemplates";
-import { milliValue, unitValue } from "../../policy/quantity";
+import { isWorkloadKind, podTemplateOf, WorkloadKindName } from "../../lib/podTemplates";
+import { milliValue, unitValue } from "../../lib/quantity";
 
 // ---------------------------------------------------------------------------------------------------
 // Shapes (the subset of the Kubernetes API the rules read)
@@ -40,6 +43,10 @@ export interface PodSpec {
     affinity?: Affinity;
     tolerations?: Toleration[];
     overhead?: ResourceList;
+    /** Pod-level resources (PodLevelResources, on by default since 1.34): its cpu and memory requests win over the containers'. */
+    resources?: { requests?: ResourceList; limits?: ResourceList };
+    /** "Never": the pod may not preempt others, and the scheduler says so instead of a per-node verdict. */
+    preemptionPolicy?: string;
     nodeName?: string;
     [k: string]: unknown;
 }
@@ -94,9 +101,10 @@ const add = (a: Requests, b: Requests): Requests => ({ milliCpu: a.milliCpu + b.
 const max = (a: Requests, b: Requests): Requests => ({ milliCpu: Math.max(a.milliCpu, b.milliCpu), memory: Math.max(a.memory, b.memory) });
 
 /**
- * The pod's effective requests, as the scheduler computes them (pkg/api/v1/resource PodRequests):
- * containers add up; sidecars (init containers with restartPolicy Always) add to them; an ordinary init
- * container needs its own request plus the sidecars started before it; the pod needs the larger; plus overhead.
+ * The pod's effective requests, as the scheduler computes them (k8s.io/component-helpers resource
+ * PodRequests): containers add up; sidecars (init containers with restartPolicy Always) add to them; an
+ * ordinary init container needs its own request plus the sidecars started before it; the pod needs the
+ * larger; pod-level requests replace that for cpu and memory; plus overhead.
  */
 export function podRequests(spec: PodSpec): Requests {
     let sum = (spec.containers ?? []).map(containerRequests).reduce(add, { milliCpu: 0, memory: 0 });
@@ -113,6 +121,9 @@ export function podRequests(spec: PodSpec): Requests {
         }
     }
     let total = max(sum, initPeak);
+    const podLevel = spec.resources?.requests;
+    if (podLevel?.cpu !== undefined) total = { ...total, milliCpu: milliValue(podLevel.cpu) };
+    if (podLevel?.memory !== undefined) total = { ...total, memory: unitValue(podLevel.memory) };
     if (spec.overhead) total = add(total, containerRequests({ name: "overhead", resources: { requests: spec.overhead } }));
     return total;
 }
@@ -240,7 +251,7 @@ export interface NodeState {
     node: KubeNode;
     /** The Ready condition's status: "True", "False", "Unknown", or "Missing" when the node reports none. */
     ready: string;
-    /** Taints the scheduler will see, including those the node lifecycle controller adds for a Ready condition that is not True. */
+    /** Taints the scheduler will see, including those the node lifecycle controller adds for the node's conditions. */
     taints: Taint[];
     /** Taints added here because the condition says so but the node object did not carry them yet. */
     impliedTaints: Taint[];
@@ -251,21 +262,46 @@ export interface NodeState {
     hostPorts: string[];
 }
 
-function quantityOr(list: ResourceList | undefined, name: string, parse: (q: string | number) => number): number | undefined {
-    const q = list?.[name];
-    return q === undefined ? undefined : parse(q);
+function quantityOf(list: ResourceList, name: string, parse: (q: string | number) => number): number {
+    const q = list[name];
+    return q === undefined ? 0 : parse(q);
 }
 
 /**
- * The taints the node lifecycle controller puts on a node whose Ready condition is False (not-ready) or
- * Unknown (unreachable: the kubelet stopped reporting), with effect NoSchedule, if they are missing.
+ * What the node offers the scheduler (its NodeInfo reads status.allocatable alone). The API server copies
+ * capacity into allocatable only when a node has no allocatable at all (pkg/apis/core/v1/defaults.go,
+ * SetDefaults_NodeStatus); a resource missing from an allocatable that exists is zero.
+ */
+function allocatableOf(node: KubeNode): Capacity {
+    const alloc = node.status?.allocatable;
+    const list = alloc && Object.keys(alloc).length > 0 ? alloc : node.status?.capacity ?? {};
+    return { milliCpu: quantityOf(list, "cpu", milliValue), memory: quantityOf(list, "memory", unitValue), pods: quantityOf(list, "pods", unitValue) };
+}
+
+/**
+ * The NoSchedule taint the node lifecycle controller keeps on a node for each condition
+ * (nodeConditionToTaintKeyStatusMap): Ready False (not-ready) or Unknown (unreachable: the kubelet
+ * stopped reporting), and MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable True.
+ */
+const CONDITION_TAINTS: Record<string, Record<string, string>> = {
+    Ready: { False: TAINT_NOT_READY, Unknown: TAINT_UNREACHABLE },
+    MemoryPressure: { True: "node.kubernetes.io/memory-pressure" },
+    DiskPressure: { True: "node.kubernetes.io/disk-pressure" },
+    PIDPressure: { True: "node.kubernetes.io/pid-pressure" },
+    NetworkUnavailable: { True: "node.kubernetes.io/network-unavailable" },
+};
+
+/**
+ * The taints the node lifecycle controller puts on a node for its conditions, with effect NoSchedule, if
+ * the node does not carry them yet (the controller matches an existing taint by key and effect).
  */
 export function impliedTaints(node: KubeNode): Taint[] {
-    const ready = node.status?.conditions?.find((c) => c.type === "Ready");
-    const key = ready?.status === "False" ? TAINT_NOT_READY : ready?.status === "Unknown" ? TAINT_UNREACHABLE : undefined;
     const taints = node.spec?.taints ?? [];
     const implied: Taint[] = [];
-    if (key && !taints.some((t) => t.key === key && t.effect === "NoSchedule")) implied.push({ key, effect: "NoSchedule" });
+    for (const c of node.status?.conditions ?? []) {
+        const key = CONDITION_TAINTS[c.type]?.[c.status];
+        if (key && ![...taints, ...implied].some((t) => t.key === key && t.effect === "NoSchedule")) implied.push({ key, effect: "NoSchedule" });
+    }
     return implied;
 }
 
@@ -290,14 +326,12 @@ function portsConflict(wanted: string[], used: string[]): boolean {
 }
 
 /**
- * The scheduler's view of each node: its taints (plus the ones its Ready condition implies), allocatable
+ * The scheduler's view of each node: its taints (plus the ones its conditions imply), allocatable
  * cpu/memory/pods, and what the pods already bound to it request. Pods that finished (Succeeded, Failed)
  * hold nothing, as in the scheduler's cache.
  */
 export function nodeStates(nodes: KubeNode[], pods: KubePod[] = []): NodeState[] {
     return nodes.map((node) => {
-        const alloc = node.status?.allocatable;
-        const cap = node.status?.capacity;
         const implied = impliedTaints(node);
         const state: NodeState = {
             name: node.metadata.name,
@@ -306,11 +340,7 @@ export function nodeStates(nodes: KubeNode[], pods: KubePod[] = []): NodeState[]
             taints: [...(node.spec?.taints ?? []), ...implied],
             impliedTaints: implied,
             unschedulable: node.spec?.unschedulable === true,
-            allocatable: {
-                milliCpu: quantityOr(alloc, "cpu", milliValue) ?? quantityOr(cap, "cpu", milliValue) ?? 0,
-                memory: quantityOr(alloc, "memory", unitValue) ?? quantityOr(cap, "memory", unitValue) ?? 0,
-                pods: quantityOr(alloc, "pods", unitValue) ?? quantityOr(cap, "pods", unitValue) ?? 0,
-            },
+            allocatable: allocatableOf(node),
             requested: { milliCpu: 0, memory: 0, pods: 0 },
             hostPorts: [],
         };
@@ -339,7 +369,20 @@ export interface Shortfall { resource: "cpu" | "memory" | "pods"; requested: num
 
 export type FilterResult =
     | { fits: true }
-    | { fits: false; plugin: FilterPlugin; reasons: string[]; taint?: Taint; shortfalls?: Shortfall[] };
+    | {
+          fits: false;
+          plugin: FilterPlugin;
+          reasons: string[];
+          /**
+           * The status UnschedulableAndUnresolvable: evicting pods from the node cannot make room, so the
+           * default preemption plugin does not try it ("Preemption is not helpful for scheduling").
+           */
+          unresolvable: boolean;
+          /** Rejected by a PreFilter plugin for the whole cluster: the scheduler gives its reason once, without a count. */
+          preFilter?: boolean;
+          taint?: Taint;
+          shortfalls?: Shortfall[];
+      };
 
 /** The scheduler's reason for a taint, value printed even when empty: "{node-role.kubernetes.io/master: }". */
 export function untoleratedTaintReason(t: Taint): string {
@@ -349,26 +392,35 @@ export function untoleratedTaintReason(t: Taint): string {
 export const REASON_UNSCHEDULABLE = "node(s) were unschedulable";
 export const REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
 export const REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
+/** A node NodeAffinity's PreFilter left out (schedule_one.go: `node(s) didn't satisfy plugin(s) %v` of the plugins' sorted names). */
+export const REASON_PREFILTERED = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+/** NodeAffinity's PreFilter, when every term names nodes by metadata.name and no name satisfies a whole term. */
+export const REASON_AFFINITY_CONFLICT = "pod affinity terms conflict";
 
 /**
  * Runs the default filter plugins in the scheduler's order (NodeUnschedulable, TaintToleration,
  * NodeAffinity, NodePorts, NodeResourcesFit) and stops at the first that rejects the node, as
  * RunFilterPlugins does. `spec` should already carry the admission defaults (withAdmissionDefaults).
+ * All but NodePorts and NodeResourcesFit reject a node UnschedulableAndUnresolvable.
  */
 export function filterNode(spec: PodSpec, node: NodeState): FilterResult {
     const tolerations = spec.tolerations ?? [];
     if (node.unschedulable && !tolerations.some((t) => toleratesTaint(t, { key: TAINT_UNSCHEDULABLE, effect: "NoSchedule" }))) {
-        return { fits: false, plugin: "NodeUnschedulable", reasons: [REASON_UNSCHEDULABLE] };
+        return { fits: false, plugin: "NodeUnschedulable", reasons: [REASON_UNSCHEDULABLE], unresolvable: true };
     }
     const taint = findUntoleratedTaint(node.taints, tolerations);
-    if (taint) return { fits: false, plugin: "TaintToleration", reasons: [untoleratedTaintReason(taint)], taint };
-    if (!matchesNodeAffinity(spec, node.node)) return { fits: false, plugin: "NodeAffinity", reasons: [REASON_AFFINITY] };
-    if (portsConflict(hostPortsOf(spec), node.hostPorts)) return { fits: false, plugin: "NodePorts", reasons: [REASON_PORTS] };
+    if (taint) return { fits: false, plugin: "TaintToleration", reasons: [untoleratedTaintReason(taint)], unresolvable: true, taint };
+    if (!matchesNodeAffinity(spec, node.node)) return { fits: false, plugin: "NodeAffinity", reasons: [REASON_AFFINITY], unresolvable: true };
+    if (portsConflict(hostPortsOf(spec), node.hostPorts)) return { fits: false, plugin: "NodePorts", reasons: [REASON_PORTS], unresolvable: false };
 
+    // fit.go fitsRequest: every resource short is a reason of its own, so a node short of cpu and memory
+    // counts once under each. A request larger than the node's whole allocatable is unresolvable (no
+    // eviction frees more than that); a full pod count never is.
     const want = podRequests(spec);
     const { allocatable: a, requested: r } = node;
     const shortfalls: Shortfall[] = [];
     const reasons: string[] = [];
+    let unresolvable = false;
     if (r.pods + 1 > a.pods) {
         reasons.push("Too many pods");
         shortfalls.push({ resource: "pods", requested: 1, free: a.pods - r.pods, allocatable: a.pods });
@@ -376,38 +428,107 @@ export function filterNode(spec: PodSpec, node: NodeState): FilterResult {
     if (want.milliCpu > 0 && want.milliCpu > a.milliCpu - r.milliCpu) {
         reasons.push("Insufficient cpu");
         shortfalls.push({ resource: "cpu", requested: want.milliCpu, free: a.milliCpu - r.milliCpu, allocatable: a.milliCpu });
+        unresolvable ||= want.milliCpu > a.milliCpu;
     }
     if (want.memory > 0 && want.memory > a.memory - r.memory) {
         reasons.push("Insufficient memory");
         shortfalls.push({ resource: "memory", requested: want.memory, free: a.memory - r.memory, allocatable: a.memory });
+        unresolvable ||= want.memory > a.memory;
     }
-    if (reasons.length > 0) return { fits: false, plugin: "NodeResourcesFit", reasons, shortfalls };
+    if (reasons.length > 0) return { fits: false, plugin: "NodeResourcesFit", reasons, unresolvable, shortfalls };
     return { fits: true };
 }
 
 /**
- * The scheduler's FitError text: "0/N nodes are available: " and each distinct reason with the number of
- * nodes that gave it, as "count reason" strings sorted byte-wise (Go's sort.Strings), joined by ", ", ending
- * in ".". With no nodes at all the scheduler says "no nodes available to schedule pods".
+ * NodeAffinity's PreFilter (node_affinity.go): when every required term names nodes with a matchFields
+ * `metadata.name In` requirement, only the nodes those terms name (the names within a term intersected,
+ * the terms united) go through the filters. "conflict" when that leaves no name; undefined when every
+ * node goes through. A pod without required node affinity (nodeSelector alone) is never narrowed.
  */
-export function fitErrorMessage(results: FilterResult[], wording: SchedulerWording = OLDEST_WORDING): string {
-    if (results.length === 0) return "no nodes available to schedule pods";
-    const sentence = (reasonsOf: (r: FilterResult & { fits: false }) => string[]) => {
-        const counts = new Map<string, number>();
-        for (const r of results) if (!r.fits) for (const reason of reasonsOf(r)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
-        const parts = [...counts].map(([reason, n]) => `${n} ${reason}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        return `0/${results.length} nodes are available: ${parts.join(", ")}.`;
-    };
-    const fit = sentence((r) => (r.plugin === "TaintToleration" && !wording.namedTaints ? [REASON_TAINTS] : r.reasons));
-    if (!wording.preemption) return fit;
-    // The default preemption plugin's verdict per node (no lower-priority pods are assumed to be evictable):
-    // a node that fails a filter no eviction can change is "not helpful", any other finds no victims.
-    const preemption = sentence((r) => [UNRESOLVABLE.has(r.plugin) ? "Preemption is not helpful for scheduling" : "No preemption victims found for incoming pod"]);
-    return `${fit} preemption: ${preemption}`;
+export function nodeAffinityPreFilter(spec: PodSpec): ReadonlySet<string> | "conflict" | undefined {
+    const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+    if (terms.length === 0) return undefined;
+    const names = new Set<string>();
+    for (const term of terms) {
+        let termNames: Set<string> | undefined;
+        for (const r of term.matchFields ?? []) {
+            if (r.key !== "metadata.name" || r.operator !== "In") continue;
+            const values = new Set(r.values ?? []);
+            termNames = termNames === undefined ? values : new Set([...termNames].filter((n) => values.has(n)));
+        }
+        // A term that names no node lets every node through: the terms are ORed.
+        if (termNames === undefined) return undefined;
+        for (const n of termNames) names.add(n);
+    }
+    return names.size === 0 ? "conflict" : names;
 }
 
-/** The filters whose failure the scheduler marks UnschedulableAndUnresolvable: preemption cannot help. */
-const UNRESOLVABLE: ReadonlySet<FilterPlugin> = new Set(["NodeUnschedulable", "TaintToleration", "NodeAffinity"]);
+/**
+ * Each node's verdict for one pod, as findNodesThatFitPod reaches it: the PreFilter first (a conflict
+ * rejects every node at once; a node it leaves out is not filtered), then the filters, node by node.
+ */
+export function filterNodes(spec: PodSpec, nodes: readonly NodeState[]): FilterResult[] {
+    const narrowed = nodeAffinityPreFilter(spec);
+    if (narrowed === "conflict") {
+        return nodes.map(() => ({ fits: false, plugin: "NodeAffinity", reasons: [REASON_AFFINITY_CONFLICT], unresolvable: true, preFilter: true }));
+    }
+    return nodes.map((n) =>
+        narrowed && !narrowed.has(n.name) ? { fits: false, plugin: "NodeAffinity", reasons: [REASON_PREFILTERED], unresolvable: true } : filterNode(spec, n),
+    );
+}
+
+/** What the default preemption plugin finds on a node (no pod of lower priority than the incoming one is assumed). */
+export const PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling";
+export const PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod";
+
+/** An event's note is cut to 1024 bytes, ending in " ..." (schedule_one.go truncateMessage, validation.NoteLengthLimit). */
+const EVENT_NOTE_LIMIT = 1024;
+
+function truncateMessage(message: string): string {
+    const bytes = Buffer.from(message, "utf8");
+    if (bytes.length <= EVENT_NOTE_LIMIT) return message;
+    const suffix = " ...";
+    return bytes.subarray(0, EVENT_NOTE_LIMIT - suffix.length).toString("utf8") + suffix;
+}
+
+/** Go's sort.Strings: byte-wise, which for these ASCII strings is UTF-16 order. */
+function sortStrings(values: string[]): string[] {
+    return values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The scheduler's FailedScheduling message for one pod (types.go FitError.Error): "0/N nodes are
+ * available: " and each distinct reason with the number of nodes that gave it, as "count reason" strings
+ * sorted byte-wise, joined by ", ", ending in "."; a PreFilter's rejection instead is its message alone.
+ * From 1.26, what the default preemption plugin found follows, in the same form: a node whose filter
+ * rejected it UnschedulableAndUnresolvable is "not helpful", any other has no victims (preemption.go
+ * evaluate, default_preemption.go SelectVictimsOnNode); a pod with preemptionPolicy Never is "not
+ * eligible". With no nodes at all the scheduler says "no nodes available to schedule pods". The event
+ * cuts the whole at 1024 bytes.
+ */
+export function fitErrorMessage(results: FilterResult[], wording: SchedulerWording = OLDEST_WORDING, pod: Pick<PodSpec, "preemptionPolicy"> = {}): string {
+    if (results.length === 0) return "no nodes available to schedule pods";
+    const rejected = results.filter((r): r is Extract<FilterResult, { fits: false }> => !r.fits);
+    const available = `0/${results.length} nodes are available:`;
+    const sentence = (reasonsOf: (r: Extract<FilterResult, { fits: false }>) => string[]) => {
+        const counts = new Map<string, number>();
+        for (const r of rejected) for (const reason of reasonsOf(r)) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+        return `${available} ${sortStrings([...counts].map(([reason, n]) => `${n} ${reason}`)).join(", ")}.`;
+    };
+    const preFilter = rejected.find((r) => r.preFilter);
+    const fit = preFilter
+        ? `${available} ${preFilter.reasons.join(", ")}.`
+        : sentence((r) => (r.plugin === "TaintToleration" && !wording.namedTaints ? [REASON_TAINTS] : r.reasons));
+    // A PreFilter's rejection stops the PreFilters that follow, DynamicResources' among them: its PostFilter,
+    // which runs before the default preemption's, then fails to read its own state (dynamicresources.go
+    // PostFilter, getStateData: framework.ErrNotFound), and the scheduler says that error's words.
+    if (preFilter && wording.draPostFilter) return truncateMessage(`${fit} not found`);
+    if (!wording.preemption) return truncateMessage(fit);
+    const preemption = pod.preemptionPolicy === "Never"
+        ? "not eligible due to preemptionPolicy=Never."
+        : sentence((r) => [r.unresolvable ? PREEMPTION_NOT_HELPFUL : PREEMPTION_NO_VICTIMS]);
+    return truncateMessage(`${fit} preemption: ${preemption}`);
+}
 
 /** How a scheduler words its FitError: it changed across Kubernetes releases. */
 export interface SchedulerWording {
@@ -415,25 +536,28 @@ export interface SchedulerWording {
     readonly namedTaints: boolean;
     /** The " preemption: 0/N nodes are available: …" part the default preemption plugin adds. */
     readonly preemption: boolean;
+    /** DynamicResources' PostFilter runs first (DRA on by default), and answers a PreFilter's rejection with "not found". */
+    readonly draPostFilter: boolean;
 }
 
 /** What the doctor assumes when it does not know the version (offline, from kubectl dumps). */
-export const OLDEST_WORDING: SchedulerWording = { namedTaints: true, preemption: false };
+export const OLDEST_WORDING: SchedulerWording = { namedTaints: true, preemption: false, draPostFilter: false };
 
 /** Since Kubernetes 1.35 (pull request 134740) a taint's key and value are no longer in the message. */
 export const REASON_TAINTS = "node(s) had untolerated taint(s)";
 
 /**
  * The wording of the scheduler of a cluster, from the API server's gitVersion ("v1.37.2"). Known from
- * real schedulers: 1.26 appends the preemption part (seen on 1.26.1), 1.37 no longer names taints
- * (seen on the testbed; the change is in 1.35.0, and was back-ported to some 1.32–1.34 patch releases,
- * which this reads as naming them). An unreadable version gets the oldest wording.
+ * real schedulers: from 1.26 it appends the preemption part; from 1.35 it names no taints (some
+ * 1.32–1.34 patch releases have the change too, and are read as naming them); and from 1.34, where
+ * DRA is on by default, it answers a PreFilter's rejection with DynamicResources' "not found". An
+ * unreadable version gets the oldest wording.
  */
 export function schedulerWording(gitVersion: string | undefined): SchedulerWording {
     const m = /^v?(\d+)\.(\d+)/.exec(gitVersion ?? "");
     if (!m || Number(m[1]) !== 1) return OLDEST_WORDING;
     const minor = Number(m[2]);
-    return { namedTaints: minor < 35, preemption: minor >= 26 };
+    return { namedTaints: minor < 35, preemption: minor >= 26, draPostFilter: minor >= 34 };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -534,13 +658,13 @@ function freeShareAfter(node: NodeState, want: Requests): number {
 export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[], wording: SchedulerWording = OLDEST_WORDING): WorkloadVerdict[] {
     const live = nodes.map(cloneState);
     return workloads.map((workload) => {
-        const perNode = nodes.map((n) => ({ node: n.name, result: filterNode(workload.spec, n) }));
+        const perNode = filterNodes(workload.spec, nodes).map((result, i) => ({ node: nodes[i].name, result }));
         const schedulable = perNode.filter((v) => v.result.fits).map((v) => v.node);
         const placements: string[] = [];
         let pending: NodeVerdict[] | undefined;
         const want = podRequests(workload.spec);
         for (let i = 0; i < workload.replicas; i++) {
-            const verdicts = live.map((n) => ({ node: n, result: filterNode(workload.spec, n) }));
+            const verdicts = filterNodes(workload.spec, live).map((result, n) => ({ node: live[n], result }));
             const feasible = verdicts.filter((v) => v.result.fits).map((v) => v.node);
             if (feasible.length === 0) {
                 pending = verdicts.map((v) => ({ node: v.node.name, result: v.result }));
@@ -550,7 +674,7 @@ export function scheduleWorkloads(workloads: Workload[], nodes: NodeState[], wor
             addPod(feasible[0], workload.spec);
             placements.push(feasible[0].name);
         }
-        const message = pending ? fitErrorMessage(pending.map((v) => v.result), wording) : undefined;
+        const message = pending ? fitErrorMessage(pending.map((v) => v.result), wording, workload.spec) : undefined;
         return { workload, schedulable, perNode, placements, pending, message, ok: !pending };
     });
 }

@@ -5,7 +5,8 @@
 // thousands of them: each resource records its call site, and every promise the runtime makes for a
 // resource property keeps the stack it was made on (debuggablePromise), formatted at once. For each
 // frame of each of those stacks source-map-support copies the V8 call site into a new object and maps
-// its position again; that was most of the program's time between loading and exiting (bench/RESULTS.md).
+// its position again, which dominates the program's time between loading and exiting (bench/RESULTS.md
+// measures it).
 //
 // Two things make that cheap without changing a character of any stack trace:
 // - The frames repeat: a program has a few hundred distinct call sites. So this formatter asks

@@ -1,7 +1,7 @@
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from "diff";
 import * as fs from "fs";
 import * as path from "path";
-import type { Manifest } from "./render";
+import type { Manifest } from "../harness/manifests";
 
 // The committed renders of each stack (tests/golden/<stack>/) against a fresh render: which files
 // appeared, disappeared or changed, with a unified diff a reviewer can read in the test output

@@ -1,23 +1,35 @@
-// `npm run render -- [--stack <name>] [--out <dir>] [--check]` (default stack dev; `--all` for every stack file)
+// `npm run render`: see COMMAND.
 //
 // Writes every Kubernetes object a stack would create, one YAML file per object under
 // `<dir>/<stack>/` (default `rendered/`), by running the program under Pulumi mocks: no cluster,
 // Docker, Pulumi CLI or account. `--check` validates each object against the Kubernetes OpenAPI schema.
-// Exit 0: written (and valid). 1: written, but --check found violations. 2: bad arguments, unknown
-// stack or invalid config: one line on stderr, nothing written.
+// Exit 0: written (and valid). 1: invalid config, or written but --check found violations. 2: wrong
+// usage (tools/cli.ts EXIT_RULE); a stack that fails leaves the output folder untouched.
 
 import * as path from "path";
 import { checkObject } from "./check";
-import { describeStackError, DEV_STACK, exitWith, firstLine, loadStack, Outcome, parseFlags, stacks, UsageError } from "../cli";
-import { Manifest, RenderInput, renderManifests, writeManifests } from "./render";
+import { type CommandSpec, DEV_STACK, exitWith, Failure, helpOutcome, Outcome, readCommandLine, runCommand, stackFailure, stackName, STACK_OPTION, UsageError } from "../cli";
+import { loadStack, stacks } from "../harness/load";
+import { Manifest, RenderInput, renderManifests, writeManifests } from "../harness/manifests";
 
-export const USAGE = "usage: npm run render -- [--stack <name> (default dev) | --all] [--out <dir>] [--check]";
+export const COMMAND: CommandSpec = {
+    name: "render",
+    synopsis: "[--stack <name> ... | --all] [--out <dir>] [--check]",
+    about:
+        "Writes every Kubernetes object a stack would create, one YAML file per object under <dir>/<stack>/, by running\n" +
+        "the program under Pulumi mocks: no cluster, Docker, Pulumi CLI or account is needed.",
+    options: [
+        { ...STACK_OPTION, doc: `${STACK_OPTION.doc}; give it again for more stacks` },
+        { flag: "--all", doc: "every stack with a Pulumi.<stack>.yaml" },
+        { flag: "--out", value: "<dir>", doc: "where the files go (default: rendered)" },
+        { flag: "--check", doc: "also validate each object against the Kubernetes OpenAPI schema, unknown fields included; exit 1 on a violation" },
+    ],
+};
 
 export interface RenderArgs {
     readonly stacks: readonly string[];
     readonly out: string;
     readonly check: boolean;
-    readonly help: boolean;
 }
 
 export interface RenderDeps {
@@ -27,20 +39,20 @@ export interface RenderDeps {
     listStacks(): string[];
 }
 
-/** Parses the command line; throws UsageError with a one-line message. */
-export function parseArgs(argv: readonly string[], listStacks: () => string[] = stacks): RenderArgs {
-    const flags = parseFlags(argv, { values: ["--stack", "--out"], switches: ["--check", "--all", "--help", "-h"] }, USAGE);
-    const help = flags.has("--help") || flags.has("-h");
+/** Parses the command line; "help" for --help; throws UsageError. */
+export function parseArgs(argv: readonly string[], listStacks: () => string[] = stacks): RenderArgs | "help" {
+    const flags = readCommandLine(argv, COMMAND);
+    if (flags === "help") return "help";
     const out = flags.get("--out") ?? ["rendered"];
-    if (out.length > 1) throw new UsageError(`--out is given twice; ${USAGE}`);
-    let chosen = flags.get("--stack") ?? [];
+    if (out.length > 1) throw new UsageError("--out is given twice; give it once");
+    let chosen = (flags.get("--stack") ?? []).map(stackName);
     if (flags.has("--all")) {
-        if (chosen.length > 0) throw new UsageError(`--all and --stack exclude each other; ${USAGE}`);
+        if (chosen.length > 0) throw new UsageError("--all and --stack exclude each other");
         chosen = listStacks();
         if (chosen.length === 0) throw new UsageError("--all found no Pulumi.<stack>.yaml");
     }
     if (chosen.length === 0) chosen = [DEV_STACK];
-    return { stacks: [...new Set(chosen)], out: out[0], check: flags.has("--check"), help };
+    return { stacks: [...new Set(chosen)], out: out[0], check: flags.has("--check") };
 }
 
 interface Rendered {
@@ -69,20 +81,17 @@ function checkReport({ stack, manifests }: Rendered): { ok: boolean; stdout: str
 }
 
 /** The command: argv in, exit code and output out. `deps` replaces the harness (tests). */
-export async function runRender(argv: readonly string[], deps: Partial<RenderDeps> = {}): Promise<Outcome> {
+export async function runRender(argv: readonly string[], deps: Partial<RenderDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
     const { loadStack: load, listStacks } = { loadStack, listStacks: stacks, ...deps };
-    try {
+    return runCommand(COMMAND, async () => {
         const args = parseArgs(argv, listStacks);
-        if (args.help) return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
+        if (args === "help") return helpOutcome(COMMAND);
         // Run every stack before writing anything: a bad stack leaves the output folder untouched.
         const rendered: Rendered[] = [];
         for (const stack of args.stacks) {
-            let input: RenderInput;
-            try {
-                input = await load(stack);
-            } catch (error) {
-                throw new UsageError(describeStackError(stack, error));
-            }
+            const input = await load(stack).catch((error: unknown) => {
+                throw stackFailure(error);
+            });
             rendered.push({ stack, manifests: renderManifests(input) });
         }
         const stdout: string[] = [];
@@ -93,7 +102,7 @@ export async function runRender(argv: readonly string[], deps: Partial<RenderDep
             try {
                 dir = writeManifests(args.out, r.stack, r.manifests);
             } catch (error) {
-                throw new UsageError(`cannot write to ${path.join(args.out, r.stack)}: ${(error as Error).message}`);
+                throw new Failure(`cannot write to ${path.join(args.out, r.stack)}: ${(error as Error).message}`);
             }
             stdout.push(`${r.stack}: ${r.manifests.length} objects in ${dir}${path.sep}`, ...r.manifests.map((m) => `  ${m.file}`));
             if (args.check) {
@@ -105,10 +114,7 @@ export async function runRender(argv: readonly string[], deps: Partial<RenderDep
         }
         const lines = (list: string[]) => (list.length ? `${list.join("\n")}\n` : "");
         return { code: ok ? 0 : 1, stdout: lines(stdout), stderr: lines(stderr) };
-    } catch (error) {
-        const message = error instanceof UsageError ? error.message : `unexpected error: ${firstLine(error)}`;
-        return { code: 2, stdout: "", stderr: `render: ${message}\n` };
-    }
+    }, env);
 }
 
 if (require.main === module) exitWith(runRender(process.argv.slice(2)));

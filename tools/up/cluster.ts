@@ -1,21 +1,4 @@
-import * as os from "node:os";
-import { loadKubernetesClient } from "../doctor/cluster";
-
-/** The cluster a stack deploys to: a kubeconfig context, in a given kubeconfig file or the default one. */
-export interface ClusterRef {
-    readonly context: string;
-    readonly kubeconfig?: string;
-}
-
-/** A client configuration for the stack's cluster (`~` in the kubeconfig path means the home folder, as in the stack file). */
-export async function openCluster(where: ClusterRef) {
-    const k8s = await loadKubernetesClient();
-    const kc = new k8s.KubeConfig();
-    if (where.kubeconfig) kc.loadFromFile(where.kubeconfig.replace(/^~(?=\/|$)/, os.homedir()));
-    else kc.loadFromDefault();
-    kc.setCurrentContext(where.context);
-    return { k8s, kc };
-}
+import { type ClusterRef, openCluster } from "../../lib/kubernetesClient";
 
 /** Asks the stack's cluster whether it answers; undefined when it does, else why not (one line). */
 export type CheckCluster = (where: ClusterRef) => Promise<string | undefined>;
@@ -39,5 +22,18 @@ export const checkClusterLive: CheckCluster = async (where) => {
         return `its kubeconfig cannot be used: ${String((e as Error).message ?? e).split("\n")[0]}`;
     } finally {
         clearTimeout(timer);
+    }
+};
+
+/** Whether the stack's namespace is in its cluster; undefined when the cluster cannot tell (an error other than not found). */
+export type NamespaceExists = (where: ClusterRef, namespace: string) => Promise<boolean | undefined>;
+
+export const namespaceExistsLive: NamespaceExists = async (where, namespace) => {
+    const { k8s, kc } = await openCluster(where);
+    try {
+        await kc.makeApiClient(k8s.CoreV1Api).readNamespace({ name: namespace });
+        return true;
+    } catch (e) {
+        return (e as { code?: number }).code === 404 ? false : undefined;
     }
 };

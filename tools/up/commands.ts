@@ -2,21 +2,24 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { EXIT, UsageError } from "../cli";
-import { processAlive } from "../process";
+import { UsageError } from "../cli";
+import { processAlive } from "../../lib/process";
 import { UpError } from "./errors";
-import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, KIND } from "./kind";
-import { checkPrerequisites, formatProblems, type Need, requiredTools } from "./prereqs";
+import { KIND } from "../../lib/kind";
+import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform } from "./kind";
+import { checkPrerequisites, formatProblems, type Need, type Problem, requiredTools } from "./prereqs";
 import { CONFIG_KEYS, ConfigError, loadConfig } from "../../components/config";
 import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
-import { type CheckCluster, checkClusterLive, type ClusterRef } from "./cluster";
-import { type ReadPods, readPodsLive, stuckPodLines } from "./rollout";
-import type { Runner } from "./runner";
-import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } from "./orphans";
+import { type CheckCluster, checkClusterLive, type NamespaceExists, namespaceExistsLive } from "./cluster";
+import type { ClusterRef } from "../../lib/kubernetesClient";
+import { type AppPods, type ReadPods, readPodsLive, type ReadWorkloads, readWorkloadsLive, stuckPodLines, unfinishedRollouts } from "./rollout";
+import type { Runner } from "../../lib/runner";
+import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } from "../engine/orphans";
 import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
-import { backendUrl, describeBackend, DEV_STACK, dropForeignSalt, isLocalBackend, localBackendDir, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
-import type { OpenWorkspace, Outputs, Workspace } from "./workspace";
-import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../doctor/registry";
+import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
+import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
+import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
+import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
 export type CheckRegistry = (registry: string, credentials: Credentials | undefined) => Promise<{ status: LoginStatus; message: string }>;
@@ -42,10 +45,14 @@ export interface Deps {
     readonly color?: boolean;
     /** Reads the app's pods after a rollout failed, to say why they did not start. @default the live cluster */
     readonly readPods?: ReadPods;
+    /** Reads the app's Deployments and StatefulSets after the update, to confirm their rollouts. @default the live cluster */
+    readonly readWorkloads?: ReadWorkloads;
     /** Checks the team registry and its login before an update on a cloud cluster. @default over HTTP */
     readonly checkRegistry?: CheckRegistry;
     /** Asks the stack's cluster whether it answers, before the engine runs. @default the live cluster */
     readonly checkCluster?: CheckCluster;
+    /** Asks the stack's cluster whether the stack's namespace is there, before an update. @default the live cluster */
+    readonly namespaceExists?: NamespaceExists;
     /** Tells a lock a killed run left on this machine from a live one. @default this machine */
     readonly lockHost?: LockHost;
     /** Looks at the disk under a file backend's state before up and down. @default this machine's */
@@ -116,19 +123,45 @@ export function stackConfigProblems(deps: Pick<Deps, "repoRoot" | "env">, stack:
     }
 }
 
-/** Config (for up and preview) and prerequisites, reported together; then passphrase and workspace; before anything is changed. */
-async function prepare(deps: Deps, stack: string, stackFile: StackFile, need: Need): Promise<Prepared> {
-    const { io, env } = deps;
-    const config = need.command === "down" ? undefined : stackConfigProblems(deps, stack, stackFile);
-    const problems = await checkPrerequisites(deps.runner, requiredTools(need), deps.nodeVersion);
-    if (config !== undefined || problems.length > 0) throw new UpError(formatProblems(need.command, problems, stack, config));
+/** The stack file as a command reads it: or, when it cannot be read (invalid YAML, no platform), what is wrong with it. */
+type StackFileRead = { readonly stackFile: StackFile; readonly problem?: undefined } | { readonly stackFile?: undefined; readonly problem: string };
 
-    if (isTruthy(env.CI) && stack !== DEV_STACK && !env.PULUMI_BACKEND_URL) {
-        throw new UpError(
-            `Stack ${stack} in CI needs PULUMI_BACKEND_URL: state kept inside a CI checkout is lost when the job ends, ` +
-                "and the next run would try to create everything again. Point it at a bucket (s3://, gs://, azblob://) or Pulumi Cloud.",
-        );
+/** Reads the stack file; a file that cannot be read is one more problem to list with the others, not a stop. An unknown stack is wrong usage. */
+function readForCommand(deps: Deps, stack: string): StackFileRead {
+    try {
+        return { stackFile: readStackFile(deps.repoRoot, stack) };
+    } catch (error) {
+        if (error instanceof UpError) return { problem: error.message };
+        throw error;
     }
+}
+
+/** What the environment must give a stack besides the tools: its passphrase, and in CI a backend that outlives the job. */
+function environmentProblems(stack: string, env: Deps["env"]): Problem[] {
+    const problems = [missingPassphrase(stack, env)].filter((p): p is Problem => p !== undefined);
+    if (isTruthy(env.CI) && stack !== DEV_STACK && !env.PULUMI_BACKEND_URL) {
+        problems.push({
+            what: `PULUMI_BACKEND_URL is not set: stack ${stack} in CI keeps its state inside the checkout, which is lost when the job ends, and the next run would try to create everything again`,
+            fix: ["point it at a bucket (s3://, gs://, azblob://) or Pulumi Cloud"],
+        });
+    }
+    return problems;
+}
+
+/**
+ * Everything a command needs, checked and reported in one run before anything is changed: the stack
+ * file and (for up and preview) its config, the tools, the passphrase and CI's backend; then the
+ * workspace.
+ */
+async function prepare(deps: Deps, stack: string, file: StackFileRead, need: Need): Promise<Prepared> {
+    const { io, env } = deps;
+    const config = file.problem ?? (need.command === "down" ? undefined : stackConfigProblems(deps, stack, file.stackFile));
+    // A stack file that cannot be read names no platform: then the tools every platform needs.
+    const tools = requiredTools({ ...need, platform: file.stackFile?.platform });
+    const problems = [...(await checkPrerequisites(deps.runner, tools, deps.nodeVersion)), ...environmentProblems(stack, env)];
+    if (config !== undefined || problems.length > 0 || file.stackFile === undefined) throw new UpError(formatProblems(need.command, problems, stack, config));
+    const stackFile = file.stackFile;
+
     const passphrase = resolvePassphrase(stack, deps.repoRoot, env);
     if (passphrase.notice) io.info(passphrase.notice);
 
@@ -219,15 +252,6 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
     // Refused without credentials of ours: Docker's own login (a credential helper) may still hold them.
 }
 
-/** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
-export function engineMessage(err: unknown): string {
-    const text = err instanceof Error ? err.message : String(err);
-    const m = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text);
-    const said = (m ? m[1] : text).trim();
-    const lines = said.split("\n");
-    return lines.length > 20 ? lines.slice(-20).join("\n") : said;
-}
-
 /** Adds what to do about the engine failures people meet most. */
 export function engineHint(message: string, stack: string, context?: string): string | undefined {
     if (/incorrect passphrase|failed to decrypt|could not decrypt|message authentication failed/i.test(message)) {
@@ -309,7 +333,7 @@ const localLockHost = (): LockHost => ({
 
 /**
  * Runs an engine operation that takes the stack's lock. Two runs that take a file backend's lock at the
- * same moment can both fail reading each other's lock file (seen with Pulumi 3.274): once, after a
+ * same moment can both fail reading each other's lock file (Pulumi 3.274 does): once, after a
  * random pause, one of them wins.
  */
 async function takingLock<T>(deps: Deps, stack: string, op: () => Promise<T>): Promise<T> {
@@ -345,12 +369,12 @@ async function recoveringStaleLock<T>(deps: Deps, stack: string, op: () => Promi
 const LOCK_RACE = /\.pulumi\/locks\/\S+: no such file or directory/;
 
 /** What the engine says when a workload did not become ready (or could not be scheduled or pulled). */
-const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i;
+const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|CrashLoopBackOff|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i;
 
 /**
  * Runs one engine operation; its failure becomes an UpError with the engine's words and a hint. When a
  * rollout failed, `explain` adds what the cluster says about the pods: the engine itself only reports
- * a timeout (seen with the Kubernetes provider 4.25 on a real API server), not that no node fits.
+ * a timeout (the Kubernetes provider 4.25 does), not that no node fits.
  */
 async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>, context?: string): Promise<T> {
     try {
@@ -410,17 +434,73 @@ async function recoverPendingOperations(deps: Deps, stack: string, ws: Workspace
     deps.io.info(`launchpad: recovered: an interrupted run left ${cleared.length === 1 ? "1 operation" : `${cleared.length} operations`} unfinished (${ops}); cleared from the state, this update applies them again.`);
 }
 
-/** The stack's pods that are not running and ready, one line per tier and cause. */
-async function stuckPods(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<string[]> {
+/**
+ * Whether the update must first refresh the state from the cluster: when the state lists the stack's
+ * namespace but the cluster has none (deleted by hand, or by a `down` stopped before it saved the
+ * state), the engine would take the state's word and fail to create every object in it ("namespaces …
+ * not found"). Said in one line when so.
+ */
+async function stateAheadOfCluster(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<boolean> {
+    const where = await appPodsOf(stack, stackFile, ws);
+    if ((await (deps.namespaceExists ?? namespaceExistsLive)(where, where.namespace)) !== false) return false;
+    const listed = await engine(() => ws.resourcesInState(stack), "reading the stack's state", stack);
+    if (!listed.some((r) => r.type === NAMESPACE_TYPE && r.id === where.namespace)) return false;
+    deps.io.info(
+        `launchpad: the state of ${stack} lists namespace ${where.namespace}, but the cluster of context ${where.context} has none ` +
+            "(deleted outside launchpad, or by a down that was stopped); this update reads the state back from the cluster first, then creates what is missing.",
+    );
+    return true;
+}
+
+const NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
+
+/** Where the stack's objects are: its cluster, its namespace and its instance label. */
+async function appPodsOf(stack: string, stackFile: StackFile, ws: Workspace): Promise<AppPods> {
     const config = async (key: string) => (await ws.getConfig(stack, `${NS}:${key}`))?.value;
     const appName = (await config("appName")) ?? String(CONFIG_KEYS.appName.default);
     const defaultNamespace = CONFIG_KEYS.namespace.default as (c: { appName: string; stack: string }) => string;
-    const where = {
+    return {
         ...(await clusterOf(stack, stackFile, ws)),
         namespace: (await config("namespace")) ?? defaultNamespace({ appName, stack }),
         instance: `${appName}-${stack}`,
     };
-    return stuckPodLines(await (deps.readPods ?? readPodsLive)(where));
+}
+
+/** The stack's pods that are not running and ready, one line per tier and cause. */
+async function stuckPods(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<string[]> {
+    return stuckPodLines(await (deps.readPods ?? readPodsLive)(await appPodsOf(stack, stackFile, ws)));
+}
+
+/** How often `up` looks at the rollouts it confirms. */
+const ROLLOUT_POLL_MS = 2000;
+
+/**
+ * After the engine reports the update done, waits (up to rolloutTimeoutSeconds) until every Deployment
+ * and StatefulSet of the stack has really rolled out, and fails like a rollout the engine saw fail
+ * otherwise. The Kubernetes provider 4.25 can report a Deployment's update done while its new pods crash:
+ * when it looks at the new ReplicaSet before the controller has scaled it up (await/deployment.go reads
+ * 0 wanted replicas as done).
+ */
+async function confirmRollouts(deps: Deps, stack: string, stackFile: StackFile, ws: Workspace): Promise<void> {
+    const where = await appPodsOf(stack, stackFile, ws);
+    const configured = Number((await ws.getConfig(stack, `${NS}:rolloutTimeoutSeconds`))?.value);
+    const seconds = Number.isInteger(configured) && configured > 0 ? configured : (CONFIG_KEYS.rolloutTimeoutSeconds.default as number);
+    let unfinished: string[] = [];
+    for (let waited = 0; ; waited += ROLLOUT_POLL_MS) {
+        unfinished = unfinishedRollouts(await (deps.readWorkloads ?? readWorkloadsLive)(where));
+        if (unfinished.length === 0) return;
+        if (waited >= seconds * 1000) break;
+        await (deps.pause ?? delay)(ROLLOUT_POLL_MS);
+    }
+    const stuck = await stuckPods(deps, stack, stackFile, ws).catch((e: unknown) => [`(the cluster could not be asked: ${String((e as Error).message ?? e).split("\n")[0]})`]);
+    throw new UpError(
+        [
+            `launchpad: the update of stack ${stack} finished, but the rollout did not complete within rolloutTimeoutSeconds (${seconds} s): ${unfinished.join("; ")}.`,
+            "launchpad: the pods that did not start, as the cluster reports them:",
+            ...stuck.map((l) => `  ${l}`),
+            engineHint("ProgressDeadlineExceeded", stack) ?? "",
+        ].join("\n"),
+    );
 }
 
 function outputString(outputs: Outputs, key: string): string | undefined {
@@ -440,12 +520,12 @@ function warnOnForeignContext(deps: Deps, stack: string, stackFile: StackFile): 
 
 /** What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its config from the environment. */
 async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace }> {
-    const stackFile = readStackFile(deps.repoRoot, stack);
-    const p = await prepare(deps, stack, stackFile, { command, platform: stackFile.platform });
+    const file = readForCommand(deps, stack);
+    const p = await prepare(deps, stack, file, { command });
     await selectStack(deps, stack, p);
     await configFromEnv(deps, stack, p.ws);
-    if (stackFile.platform === "kind") warnOnForeignContext(deps, stack, stackFile);
-    return { stackFile, ws: p.ws };
+    if (p.stackFile.platform === "kind") warnOnForeignContext(deps, stack, p.stackFile);
+    return { stackFile: p.stackFile, ws: p.ws };
 }
 
 /**
@@ -465,8 +545,10 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     }
     const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
+    const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine)), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
+    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
+    await confirmRollouts(deps, stack, stackFile, ws);
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
@@ -501,9 +583,9 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
  */
 export async function down(deps: Deps, opts: DownOptions): Promise<void> {
     const { stack } = opts;
-    const stackFile = readStackFile(deps.repoRoot, stack);
-    if (opts.cluster && stackFile.platform !== "kind") {
-        throw new UsageError(`--cluster deletes the local kind cluster; stack ${stack} is on ${stackFile.platform}, and launchpad never deletes a cloud cluster.`);
+    const file = readForCommand(deps, stack);
+    if (opts.cluster && file.stackFile && file.stackFile.platform !== "kind") {
+        throw new UsageError(`--cluster deletes the local kind cluster; stack ${stack} is on ${file.stackFile.platform}, and launchpad never deletes a cloud cluster.`);
     }
     if (opts.cluster && !opts.deleteData) {
         throw new UpError(
@@ -514,7 +596,7 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
             ].join("\n"),
         );
     }
-    const p = await prepare(deps, stack, stackFile, { command: "down", platform: stackFile.platform, deleteData: opts.deleteData, cluster: opts.cluster });
+    const p = await prepare(deps, stack, file, { command: "down", deleteData: opts.deleteData, cluster: opts.cluster });
 
     if (opts.cluster) {
         deps.io.info("launchpad: deleting the kind platform");
@@ -531,7 +613,7 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
         return;
     }
     await engine(() => p.ws.selectOrCreate(stack), "selecting the stack", stack);
-    if (opts.deleteData) return destroyWithData(deps, stack, p.ws, p.stackFile.path);
+    if (opts.deleteData) return destroyWithData(deps, stack, p.ws, p.stackFile);
 
     const retain = await engine(() => p.ws.getConfig(stack, RETAIN_KEY), "reading the config", stack);
     if (retain?.value === "false") {
@@ -557,17 +639,18 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
  * everything. (An update also brings back under management a database that an earlier plain `down`
  * left in the cluster.) The keys are restored afterwards, so the next `up` protects the data again.
  */
-async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFilePath: string): Promise<void> {
+async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFile: StackFile): Promise<void> {
     const keys = [RETAIN_KEY];
     const protect = await engine(() => ws.getConfig(stack, PROTECT_KEY), "reading the config", stack);
     if (protect !== undefined) keys.push(PROTECT_KEY);
     // Put back what the stack file says, not what the CLI reports: it includes Pulumi.yaml's defaults,
-    // which would then be written into the stack file (seen with the real CLI).
-    const previous = new Map(keys.map((key) => [key, stackFileSetting(stackFilePath, key)]));
+    // which would then be written into the stack file.
+    const previous = new Map(keys.map((key) => [key, stackFileSetting(stackFile.path, key)]));
     for (const key of keys) await engine(() => ws.setConfig(stack, key, { value: "false" }), `setting ${key}`, stack);
     deps.io.info(`launchpad: ${keys.join(" and ")} set to false; updating ${stack} so its data is no longer retained`);
     try {
-        await engine(() => ws.up(stack, deps.io.engine), "the update that lifts data retention", stack);
+        const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
+        await engine(() => ws.up(stack, deps.io.engine, { refresh }), "the update that lifts data retention", stack);
         deps.io.info(`launchpad: destroying ${stack}, data included`);
         await engine(() => ws.destroy(stack, { excludeProtected: false }, deps.io.engine), "the destroy", stack);
     } catch (err) {
@@ -575,7 +658,6 @@ async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFi
         throw new UpError(
             `${message}\n${keys.join(" and ")} stay false in Pulumi.${stack}.yaml so that \`npm run down -- --delete-data\` can finish the job; ` +
                 `a plain \`npm run down\` refuses until you remove ${keys.length > 1 ? "them" : "it"}.`,
-            EXIT.failure,
         );
     }
     for (const key of keys) {

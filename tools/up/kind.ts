@@ -1,22 +1,12 @@
 import { UpError } from "./errors";
-import type { RunResult, Runner } from "./runner";
+import { KIND } from "../../lib/kind";
+import type { RunResult, Runner } from "../../lib/runner";
 
-/**
- * The local platform the `dev` stack deploys to, as kind's own guides build it: a cluster named
- * `launchpad` whose node takes host ports 80/443 for the ingress controller, a registry container at
- * `localhost:5001` wired into containerd on every node, and ingress-nginx. Everything here is done with
- * the `docker`, `kind` and `kubectl` CLIs, each step observing before it acts, so a second run changes
- * nothing. (Why CLIs and not Pulumi resources: see README-section.md, "How the kind platform is built".)
- */
-export const KIND = {
-    cluster: "launchpad",
-    context: "kind-launchpad",
-    registry: "kind-registry",
-    registryPort: 5001,
-    /** The registry image kind's local-registry guide runs. */
-    registryImage: "registry:3",
-    network: "kind",
-} as const;
+// The local platform the `dev` stack deploys to, as kind's own guides build it: the cluster of KIND
+// whose node takes host ports 80/443 for the ingress controller, a registry container at
+// `localhost:5001` wired into containerd on every node, and ingress-nginx. Everything here is done with
+// the `docker`, `kind` and `kubectl` CLIs, each step observing before it acts, so a second run changes
+// nothing (why CLIs and not Pulumi resources: docs/kind.md).
 
 /** ingress-nginx, pinned: the upstream manifest for kind at this controller release is applied. */
 export const INGRESS_NGINX = {

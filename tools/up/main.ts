@@ -1,29 +1,42 @@
 import * as path from "node:path";
 import { type Deps, down, preview, up } from "./commands";
-import { EXIT, readArgv, UsageError } from "../cli";
-import { UpError } from "./errors";
-import { ProcessRunner } from "./runner";
+import { type CommandSpec, errorOutcome, EXIT, helpText, readCommandLine, stackOf, STACK_OPTION, UsageError } from "../cli";
+import { ProcessRunner } from "../../lib/runner";
 import { DEV_STACK } from "./state";
-import { openPulumiWorkspace } from "./workspace";
-
-export const USAGE = `Usage: npm run up|preview|down [-- options]
-       npx ts-node --transpile-only tools/up/main.ts up|preview|down [options]
-
-Commands:
-  up        build, push and deploy the stack and print its URL; for a kind stack, first create
-            (or check) the local cluster, registry and ingress controller
-  preview   show what \`up\` would change, changing nothing
-  down      destroy the app; the database's data is kept unless --delete-data
-
-Options:
-  --stack <name>   the stack to use (default: ${DEV_STACK}); prod is a cloud cluster
-  --delete-data    down: delete the database's data as well
-  --cluster        down: also delete the kind cluster and the local registry (needs --delete-data)
-  -h, --help       show this help
-
-Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage.`;
+import { openPulumiWorkspace } from "../engine/workspace";
 
 export type Command = "up" | "preview" | "down";
+
+const CLOUD = `${STACK_OPTION.doc}; prod is a cloud cluster`;
+
+/** up, preview and down: each its own help, in the one format of every command. */
+export const COMMANDS: Readonly<Record<Command, CommandSpec>> = {
+    up: {
+        name: "up",
+        synopsis: "[--stack <name>]",
+        about:
+            "Builds, pushes and deploys the stack, and prints its URL. First it checks the stack's config and everything it needs\n" +
+            "(the tools, the passphrase) and lists every problem at once; for a kind stack it then creates (or checks) the local\n" +
+            `cluster, registry and ingress controller. The ${DEV_STACK} stack needs no account, login or passphrase of yours.`,
+        options: [{ ...STACK_OPTION, doc: CLOUD }],
+    },
+    preview: {
+        name: "preview",
+        synopsis: "[--stack <name>]",
+        about: "Shows what `npm run up` would change, changing nothing. On kind it only checks that the local platform is there.",
+        options: [{ ...STACK_OPTION, doc: CLOUD }],
+    },
+    down: {
+        name: "down",
+        synopsis: "[--stack <name>] [--delete-data [--cluster]]",
+        about: "Destroys the app. The database's data (its namespace, StatefulSet, Secret and volume) is kept unless --delete-data.",
+        options: [
+            { ...STACK_OPTION, doc: CLOUD },
+            { flag: "--delete-data", doc: "delete the database's data as well" },
+            { flag: "--cluster", doc: "also delete the kind cluster and the local registry (kind stacks only; needs --delete-data)" },
+        ],
+    },
+};
 
 export interface ParsedArgs {
     readonly command: Command;
@@ -32,25 +45,18 @@ export interface ParsedArgs {
     readonly cluster: boolean;
 }
 
-/** Parses the command line; `"help"` when help was asked for. Throws UsageError for anything else. */
+function commandOf(argv: readonly string[]): Command {
+    const [command] = argv;
+    if (command === "up" || command === "preview" || command === "down") return command;
+    throw new UsageError(command === undefined ? "missing command: up, preview or down" : `unknown command "${command}": use up, preview or down`);
+}
+
+/** Parses the command line (the command, then its options); "help" for --help. Throws UsageError. */
 export function parseArgs(argv: readonly string[]): ParsedArgs | "help" {
-    if (argv.includes("-h") || argv.includes("--help")) return "help";
-    const [command, ...rest] = argv;
-    if (command !== "up" && command !== "preview" && command !== "down") {
-        throw new UsageError(command === undefined ? "Missing command: up, preview or down." : `Unknown command "${command}": use up, preview or down.`);
-    }
-    const switches = command === "down" ? ["--delete-data", "--cluster"] : [];
-    const read = readArgv(rest, { values: ["--stack"], switches });
-    if (!("flags" in read)) {
-        throw new UsageError(read.problem === "no value" ? "--stack needs a stack name, e.g. --stack prod." : `Unknown option "${read.arg}" for ${command}.`);
-    }
-    const stacks = read.flags.get("--stack") ?? [DEV_STACK];
-    const badStack = stacks.find((name) => !/^[A-Za-z0-9_.-]+$/.test(name));
-    if (badStack !== undefined) throw new UsageError(`"${badStack}" is not a stack name (letters, digits, _ . - only).`);
-    const stack = stacks[stacks.length - 1];
-    const deleteData = read.flags.has("--delete-data");
-    const cluster = read.flags.has("--cluster");
-    return { command, stack, deleteData, cluster };
+    const command = commandOf(argv);
+    const flags = readCommandLine(argv.slice(1), COMMANDS[command]);
+    if (flags === "help") return "help";
+    return { command, stack: stackOf(flags), deleteData: flags.has("--delete-data"), cluster: flags.has("--cluster") };
 }
 
 /** Where the program prints; tests capture it. */
@@ -69,41 +75,33 @@ const processOutput: Output = {
  * are printed as their message only: a missing tool or a refused `down` never shows a stack trace.
  */
 export async function main(argv: readonly string[], overrides: Partial<Omit<Deps, "io">> = {}, output: Output = processOutput): Promise<number> {
-    let args: ParsedArgs | "help";
-    try {
-        args = parseArgs(argv);
-    } catch (err) {
-        output.err(`${(err as Error).message}\n\n${USAGE}\n`);
-        return EXIT.usage;
-    }
-    if (args === "help") {
-        output.out(`${USAGE}\n`);
-        return EXIT.ok;
-    }
     const env = overrides.env ?? process.env;
-    const deps: Deps = {
-        runner: overrides.runner ?? new ProcessRunner(process.env),
-        openWorkspace: overrides.openWorkspace ?? openPulumiWorkspace,
-        repoRoot: overrides.repoRoot ?? path.resolve(__dirname, "..", ".."),
-        env,
-        nodeVersion: overrides.nodeVersion ?? process.versions.node,
-        color: overrides.color ?? Boolean(process.stdout.isTTY),
-        io: { info: (line) => output.out(`${line}\n`), engine: output.out },
-    };
+    let spec = COMMANDS.up;
     try {
+        spec = COMMANDS[commandOf(argv)];
+        const args = parseArgs(argv);
+        if (args === "help") {
+            output.out(`${helpText(spec)}\n`);
+            return EXIT.ok;
+        }
+        const deps: Deps = {
+            runner: overrides.runner ?? new ProcessRunner(process.env),
+            openWorkspace: overrides.openWorkspace ?? openPulumiWorkspace,
+            repoRoot: overrides.repoRoot ?? path.resolve(__dirname, "..", ".."),
+            env,
+            nodeVersion: overrides.nodeVersion ?? process.versions.node,
+            color: overrides.color ?? Boolean(process.stdout.isTTY),
+            io: { info: (line) => output.out(`${line}\n`), engine: output.out },
+        };
         if (args.command === "up") await up(deps, args);
         else if (args.command === "preview") await preview(deps, args);
         else await down(deps, args);
         return EXIT.ok;
     } catch (err) {
-        if (err instanceof UpError || err instanceof UsageError) {
-            output.err(`${err.message}\n`);
-            return err.exitCode;
-        }
-        const e = err instanceof Error ? err : new Error(String(err));
-        output.err(`launchpad ${args.command}: unexpected error: ${e.message}\n`);
-        output.err(env.LAUNCHPAD_DEBUG ? `${e.stack}\n` : "(set LAUNCHPAD_DEBUG=1 to see where it happened)\n");
-        return EXIT.failure;
+        // up, preview and down speak for themselves ("launchpad: …"); the one rule decides the rest.
+        const { code, stderr } = errorOutcome(spec, err, env, false);
+        output.err(stderr);
+        return code;
     }
 }
 

@@ -1,5 +1,5 @@
 import { nodeVersionProblem } from "../launch/nodeVersion";
-import type { Runner } from "./runner";
+import type { Runner } from "../../lib/runner";
 
 /** The programs launchpad's deploy commands may need, besides Node itself. */
 export type Tool = "pulumi" | "docker" | "kind" | "kubectl";
@@ -116,7 +116,8 @@ export type Platform = "kind" | "cloud";
 /** What a deploy command is asked to do, as far as prerequisites are concerned. */
 export interface Need {
     readonly command: "up" | "preview" | "down";
-    readonly platform: Platform;
+    /** Undefined when the stack file cannot tell (it is not valid YAML): then what every platform needs. */
+    readonly platform?: Platform;
     readonly deleteData?: boolean;
     readonly cluster?: boolean;
 }

@@ -1,67 +1,17 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { listStacks, parseStackFile } from "../stackFile";
+import { parseStackFile, unknownStack } from "../stackFile";
 import { CONFIG_KEYS, fixesFor, formatProblems } from "../../components/config";
-import { DEV_STACK, UsageError } from "../cli";
+import { DEV_STACK } from "../cli";
 import { UpError } from "./errors";
-import type { Platform } from "./prereqs";
+import { localPaths } from "../engine/backend";
+import type { Platform, Problem } from "./prereqs";
 
 export { DEV_STACK } from "../cli";
 
 /** The project's config namespace (`launchpad:<key>` in Pulumi.<stack>.yaml). */
 export const NS = "launchpad";
-
-/** Where launchpad keeps what belongs to this machine only, inside the project and gitignored (`/.launchpad/`). */
-export function localPaths(repoRoot: string): { dir: string; state: string; passphrase: string } {
-    const dir = path.join(repoRoot, ".launchpad");
-    return { dir, state: path.join(dir, "state"), passphrase: path.join(dir, "passphrase") };
-}
-
-/**
- * The Pulumi state backend: `PULUMI_BACKEND_URL` when the user set one (CI needs state that outlives
- * the run: an object-store bucket or Pulumi Cloud), otherwise a file backend inside the project, so a
- * laptop needs no account and no login. The directory is created on first use.
- */
-export function backendUrl(repoRoot: string, env: Readonly<Record<string, string | undefined>>): string {
-    const fromEnv = env.PULUMI_BACKEND_URL;
-    if (fromEnv !== undefined && fromEnv !== "") {
-        // The CLI refuses a file:// folder that does not exist yet ("unable to open state directory").
-        if (isLocalBackend(fromEnv)) fs.mkdirSync(localBackendDir(fromEnv), { recursive: true, mode: 0o700 });
-        return fromEnv;
-    }
-    const dir = localPaths(repoRoot).state;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return `file://${dir.split(path.sep).join("/")}`;
-}
-
-/** The folder of a `file://` backend URL (`file://~/x` is the CLI's shorthand for the home folder). */
-export function localBackendDir(url: string): string {
-    const rest = url.slice("file://".length);
-    return rest === "~" || rest.startsWith("~/") ? path.join(os.homedir(), rest.slice(1)) : rest;
-}
-
-/** How to show where a stack's state is: a path relative to the project when inside it, else the URL. */
-export function describeBackend(repoRoot: string, url: string): string {
-    if (!isLocalBackend(url)) return url;
-    const relative = path.relative(repoRoot, localBackendDir(url));
-    return relative === "" ? "." : relative.startsWith("..") || path.isAbsolute(relative) ? localBackendDir(url) : relative;
-}
-
-/** Where a file backend keeps this project's stacks and their locks: Pulumi's project-scoped layout. */
-export function projectStateFolders(backendDir: string): { readonly stacks: string; readonly locks: string } {
-    return { stacks: path.join(backendDir, ".pulumi", "stacks", NS), locks: path.join(backendDir, ".pulumi", "locks", "organization", NS) };
-}
-
-/** Where a file backend keeps a stack's state (uncompressed). */
-export function stackStateFile(backendDir: string, stack: string): string {
-    return path.join(projectStateFolders(backendDir).stacks, `${stack}.json`);
-}
-
-export function isLocalBackend(url: string): boolean {
-    return url.startsWith("file://");
-}
 
 /** The passphrase that encrypts a stack's secrets, and where it came from. */
 export interface Passphrase {
@@ -79,15 +29,8 @@ export interface Passphrase {
 export function resolvePassphrase(stack: string, repoRoot: string, env: Readonly<Record<string, string | undefined>>): Passphrase {
     const fromEnv = env.PULUMI_CONFIG_PASSPHRASE;
     if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, source: "env" };
-    if (stack !== DEV_STACK) {
-        throw new UpError(
-            [
-                `Stack ${stack} needs PULUMI_CONFIG_PASSPHRASE: it encrypts the stack's secrets (only ${DEV_STACK} gets a generated one).`,
-                `  export PULUMI_CONFIG_PASSPHRASE='<the passphrase your team uses for ${stack}>'`,
-                "  In CI, take it from a secret (see the workflow in .github/workflows/).",
-            ].join("\n"),
-        );
-    }
+    const missing = missingPassphrase(stack, env);
+    if (missing) throw new UpError([missing.what, ...missing.fix.map((f) => `  ${f}`)].join("\n"));
     const file = localPaths(repoRoot).passphrase;
     if (fs.existsSync(file)) {
         if (process.platform !== "win32" && (fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
@@ -102,6 +45,15 @@ export function resolvePassphrase(stack: string, repoRoot: string, env: Readonly
         value,
         source: "generated",
         notice: `launchpad: generated a passphrase for the ${DEV_STACK} stack's secrets in .launchpad/passphrase (gitignored; PULUMI_CONFIG_PASSPHRASE overrides it).`,
+    };
+}
+
+/** A stack without PULUMI_CONFIG_PASSPHRASE, when only the environment can give it one (any stack but dev). */
+export function missingPassphrase(stack: string, env: Readonly<Record<string, string | undefined>>): Problem | undefined {
+    if ((env.PULUMI_CONFIG_PASSPHRASE ?? "") !== "" || stack === DEV_STACK) return undefined;
+    return {
+        what: `PULUMI_CONFIG_PASSPHRASE is not set: it encrypts stack ${stack}'s secrets (only ${DEV_STACK} gets a generated one)`,
+        fix: [`export PULUMI_CONFIG_PASSPHRASE='<the passphrase your team uses for ${stack}>'`, "in CI, take it from a secret (see the workflow in .github/workflows/)"],
     };
 }
 
@@ -121,8 +73,7 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
     const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         if (stack === DEV_STACK) return { path: file, exists: false, platform: "kind" };
-        const known = listStacks(repoRoot);
-        throw new UsageError(`Unknown stack "${stack}": there is no Pulumi.${stack}.yaml. Known stacks: ${known.join(", ") || "(none)"}.`);
+        throw unknownStack(stack, repoRoot);
     }
     let config: Record<string, unknown>;
     try {
@@ -134,8 +85,8 @@ export function readStackFile(repoRoot: string, stack: string): StackFile {
     if (platform !== "kind" && platform !== "cloud") {
         // The platform decides which tools and steps a command needs, so it is checked first, and said as every config problem is.
         const oneOf = CONFIG_KEYS.platform.oneOf.map((p) => `"${p}"`).join(", ");
-        const problem = { key: "platform", value: String(platform), message: `must be one of ${oneOf}`, fix: fixesFor(stack).set("platform kind") };
-        throw new UpError(formatProblems(stack, [problem]));
+        const problem = { key: "platform", value: String(platform), message: `must be one of ${oneOf}`, ...fixesFor(stack).propose("platform", String(platform)) };
+        throw new UpError(formatProblems(stack, [problem], fs.readFileSync(file, "utf8")));
     }
     const ctx = config[`${NS}:kubeContext`];
     return { path: file, exists: true, platform, kubeContext: typeof ctx === "string" ? ctx : undefined };

@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectStateFolders, stackStateFile } from "./state";
+import { projectStateFolders, stackStateFile } from "../engine/backend";
 
 // The disk under a file backend's state. The engine writes the stack's state after every step of an
 // update (a temporary file renamed over the old one, plus a backup and a copy in the history), so a
 // read-only or full disk stops it. Before an update launchpad checks that the folder can be written and
 // has room, changing nothing when it cannot; when the disk fills during an update, the engine's failure
-// is said in one line: the state it saved last is whole (seen on the testbed: the rename never happened),
-// and the next run applies what was left unfinished.
+// is said in one line: the state it saved last is whole (the rename over it never happens), and the next
+// run applies what was left unfinished.
 
 /** What launchpad learns of the disk under a file backend's state folder. */
 export interface StateDisk {
@@ -114,10 +114,9 @@ export function stateWriteFailureLine(message: string, what: string, stack: stri
 /**
  * The attribute files a killed run can leave broken. Pulumi's file backend (gocloud's fileblob) writes
  * `<file>.attrs` beside every file it saves by truncating it and then writing a line of JSON, before it
- * renames the new file into place; a run killed between the two leaves the `.attrs` empty (seen on the
- * testbed after a SIGKILL), the file itself as it was, and every later command on the project fails
- * with "error: EOF", `pulumi stack ls` included. A missing `.attrs` is read as no attributes, so an empty
- * or unreadable one is removed. Looked at: the project's stack files and its locks.
+ * renames the new file into place; a run killed between the two leaves the `.attrs` empty and the file
+ * itself as it was, and every later command on the project fails with "error: EOF", `pulumi stack ls`
+ * included. A missing `.attrs` is read as no attributes, so an empty or unreadable one is removed. Looked at: the project's stack files and its locks.
  */
 export function repairStateAttributes(dir: string): string[] {
     const { stacks, locks } = projectStateFolders(dir);

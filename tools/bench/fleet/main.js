@@ -1,9 +1,0 @@
-// @ts-check
-"use strict";
-// The fleet project's program (Pulumi.yaml `main`): tools/bench/fleetProgram.ts, compiled to bin/ and
-// started by tools/launch exactly as launchpad's own main starts index.ts.
-
-const path = require("path");
-const { start } = require("../../launch/program");
-
-module.exports = start(path.resolve(__dirname, "..", "..", ".."), path.join("tools", "bench", "fleetProgram.ts"));

@@ -1,0 +1,227 @@
+import * as fs from "node:fs";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { engineEnv } from "../launch/program";
+import { isLocalBackend, localBackendDir, stackStateFile } from "./backend";
+
+/** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
+export function engineMessage(err: unknown): string {
+    const text = err instanceof Error ? err.message : String(err);
+    const m = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text);
+    const said = (m ? m[1] : text).trim();
+    const lines = said.split("\n");
+    return lines.length > 20 ? lines.slice(-20).join("\n") : said;
+}
+
+/** A config value as Pulumi stores it; `secret` values are encrypted with the stack's passphrase. */
+export interface ConfigEntry {
+    readonly value: string;
+    readonly secret?: boolean;
+}
+
+/** A stack output as the engine reports it. */
+export interface OutputEntry {
+    readonly value: unknown;
+    readonly secret: boolean;
+}
+
+export type Outputs = Readonly<Record<string, OutputEntry>>;
+
+/** Receives the engine's progress text as it is produced. */
+export type EngineOutput = (chunk: string) => void;
+
+/**
+ * The boundary over the Pulumi engine (Automation API): everything launchpad's deploy commands ask of
+ * Pulumi goes through here, so tests replace it with a fake that records the calls. Config keys are
+ * full (`launchpad:retainData`).
+ */
+export interface Workspace {
+    /** Where the stacks' state lives (a `file://` URL inside the project by default). */
+    readonly backendUrl: string;
+    stackExists(stack: string): Promise<boolean>;
+    /** Selects the stack, creating it (with the passphrase secrets provider) when it does not exist. */
+    selectOrCreate(stack: string): Promise<void>;
+    getConfig(stack: string, key: string): Promise<ConfigEntry | undefined>;
+    setConfig(stack: string, key: string, entry: ConfigEntry): Promise<void>;
+    removeConfig(stack: string, key: string): Promise<void>;
+    /**
+     * `refresh` first reads every resource of the state back from the cluster, forgetting those that are
+     * gone. `target` updates only the resources of these URNs (and, with `targetDependents`, those that
+     * depend on them); every other resource keeps its state as it is.
+     */
+    up(stack: string, onOutput: EngineOutput, opts?: UpOptions): Promise<Outputs>;
+    preview(stack: string, onOutput: EngineOutput): Promise<void>;
+    /** `excludeProtected` leaves protected resources (and what they need) in place instead of failing. */
+    destroy(stack: string, opts: { readonly excludeProtected: boolean }, onOutput: EngineOutput): Promise<void>;
+    /** Forgets the stack's state (its resources are gone with the cluster) but keeps Pulumi.<stack>.yaml. */
+    removeStack(stack: string): Promise<void>;
+    /**
+     * Drops the operations a killed run left unfinished from the stack's state (a create, update or
+     * delete the engine was waiting for), and says which they were; none: the state is left untouched.
+     */
+    clearPendingOperations(stack: string): Promise<PendingOperation[]>;
+    /** The resources the stack's state lists: their type and id (a Kubernetes object's `name` or `namespace/name`). */
+    resourcesInState(stack: string): Promise<StateResource[]>;
+}
+
+/** How an update runs. */
+export interface UpOptions {
+    readonly refresh?: boolean;
+    readonly target?: readonly string[];
+    readonly targetDependents?: boolean;
+}
+
+/** A resource as the stack's state lists it. */
+export interface StateResource {
+    readonly type: string;
+    readonly id?: string;
+}
+
+/** An operation a killed run left unfinished in the state: "creating", "updating", "deleting", … */
+export interface PendingOperation {
+    readonly type: string;
+    readonly urn: string;
+}
+
+/** What the engine needs to know, resolved by the caller. */
+export interface WorkspaceSettings {
+    readonly repoRoot: string;
+    readonly backendUrl: string;
+    readonly passphrase: string;
+    /** Colour in the engine's output: on for a terminal, off for logs. */
+    readonly color: boolean;
+}
+
+export type OpenWorkspace = (settings: WorkspaceSettings) => Promise<Workspace>;
+
+/**
+ * A stack's whole config, read once: each read is a Pulumi CLI call (most of it decrypting the secrets),
+ * and one command asks for several keys. What changes a stack's config forgets it; a read
+ * that failed is not kept.
+ */
+export function configCache<T>(read: (stack: string) => Promise<T>): { get(stack: string): Promise<T>; forget(stack: string): void } {
+    const known = new Map<string, Promise<T>>();
+    return {
+        get(stack) {
+            let config = known.get(stack);
+            if (config === undefined) {
+                config = read(stack);
+                known.set(stack, config);
+                config.catch(() => known.delete(stack));
+            }
+            return config;
+        },
+        forget: (stack) => void known.delete(stack),
+    };
+}
+
+/**
+ * Whether a stack's state file holds operations a killed run left unfinished: false when it holds none,
+ * undefined when the file cannot tell (none yet, compressed, another layout or version, unreadable).
+ * Reading the file is much cheaper than `pulumi stack export`, a CLI call.
+ */
+export function pendingOperationsIn(stateFile: string): boolean | undefined {
+    const latest = latestCheckpoint(stateFile);
+    if (latest === undefined) return undefined;
+    const pending = latest.pending_operations;
+    if (pending === undefined) return false;
+    return Array.isArray(pending) ? pending.length > 0 : undefined;
+}
+
+/**
+ * The resources of a stack's state file; undefined when the file cannot tell (as pendingOperationsIn).
+ */
+export function resourcesIn(stateFile: string): StateResource[] | undefined {
+    const latest = latestCheckpoint(stateFile);
+    return latest === undefined ? undefined : (latest.resources ?? []).map((r) => ({ type: r.type, id: r.id }));
+}
+
+/** The latest deployment of a version-3 state file; undefined when there is none or the file cannot be read as one. */
+function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; resources?: StateResource[] } | undefined {
+    try {
+        const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[]; resources?: StateResource[] } | null } };
+        return (state.version === 3 ? state.checkpoint?.latest : undefined) ?? undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The real Workspace: the Pulumi CLI driven through `LocalWorkspace`, on the project in `repoRoot`. */
+export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
+    const ws = await LocalWorkspace.create({
+        workDir: settings.repoRoot,
+        secretsProvider: "passphrase",
+        envVars: {
+            PULUMI_BACKEND_URL: settings.backendUrl,
+            PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            // Node's compile cache for the program's whole process, from Pulumi's runtime entry on (the
+            // program turns it on itself only once it runs), and that the SDK's DEBUG messages go
+            // unread: these commands pass the engine no --debug or verbosity and read no event log
+            // (tools/launch/program.js, engineEnv; debugLogs.js). Passing --debug would need them again.
+            ...engineEnv(settings.repoRoot),
+        },
+    });
+    const color = settings.color ? "always" : "never";
+    const stacks = new Map<string, Stack>();
+    const stack = async (name: string): Promise<Stack> => {
+        const known = stacks.get(name) ?? (await Stack.select(name, ws));
+        stacks.set(name, known);
+        return known;
+    };
+    const configs = configCache(async (name) => {
+        await stack(name);
+        return ws.getAllConfig(name);
+    });
+    return {
+        backendUrl: settings.backendUrl,
+        async stackExists(name) {
+            return (await ws.listStacks()).some((s) => s.name === name || s.name.endsWith(`/${name}`));
+        },
+        async selectOrCreate(name) {
+            stacks.set(name, await Stack.createOrSelect(name, ws));
+            configs.forget(name);
+        },
+        async getConfig(name, key) {
+            const entry = (await configs.get(name))[key];
+            return entry === undefined ? undefined : { value: entry.value, secret: entry.secret };
+        },
+        async setConfig(name, key, entry) {
+            await (await stack(name)).setConfig(key, { value: entry.value, secret: entry.secret ?? false }).finally(() => configs.forget(name));
+        },
+        async removeConfig(name, key) {
+            await (await stack(name)).removeConfig(key).finally(() => configs.forget(name));
+        },
+        async up(name, onOutput, opts) {
+            const target = opts?.target === undefined ? {} : { target: [...opts.target], targetDependents: opts.targetDependents ?? false };
+            const result = await (await stack(name)).up({ onOutput, onError: onOutput, color, refresh: opts?.refresh, ...target });
+            return result.outputs;
+        },
+        async preview(name, onOutput) {
+            await (await stack(name)).preview({ onOutput, onError: onOutput, color });
+        },
+        async destroy(name, opts, onOutput) {
+            await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected });
+        },
+        async removeStack(name) {
+            await ws.removeStack(name, { force: true, preserveConfig: true });
+            configs.forget(name);
+            stacks.delete(name);
+        },
+        async clearPendingOperations(name) {
+            // A file backend's state tells at once that there is nothing to clear (the common case); when
+            // it cannot tell, or there is something, the engine exports and imports the state.
+            if (isLocalBackend(settings.backendUrl) && pendingOperationsIn(stackStateFile(localBackendDir(settings.backendUrl), name)) === false) return [];
+            const state = await ws.exportStack(name);
+            const pending = (state.deployment?.pending_operations ?? []) as { type: string; resource: { urn: string } }[];
+            if (pending.length === 0) return [];
+            await ws.importStack(name, { ...state, deployment: { ...state.deployment, pending_operations: [] } });
+            return pending.map((op) => ({ type: op.type, urn: op.resource.urn }));
+        },
+        async resourcesInState(name) {
+            const fromFile = isLocalBackend(settings.backendUrl) ? resourcesIn(stackStateFile(localBackendDir(settings.backendUrl), name)) : undefined;
+            if (fromFile !== undefined) return fromFile;
+            const state = await ws.exportStack(name);
+            return ((state.deployment?.resources ?? []) as StateResource[]).map((r) => ({ type: r.type, id: r.id }));
+        },
+    };
+};
