@@ -2,6 +2,7 @@ import { objectApi } from "./cluster";
 import { CLUSTER_IPS, PORTS, REAL_NODE, SERVICE_CIDR } from "./layout";
 import { inNode, nodeImage } from "./node";
 import { waitFor } from "./processes";
+import { podCause, type PodStatusView } from "../../tools/up/rollout";
 
 /**
  * What a cluster's operator installs beside the kubelet, as pods on the real node: the cluster DNS
@@ -294,7 +295,37 @@ export async function addonsReady(kubeconfigFile: string, netns: string, seconds
         return last.every((w) => w.ready >= w.wanted);
     }, seconds, 1000);
     if (!ok) {
-        const late = last.filter((w) => w.ready < w.wanted).map((w) => `${w.name} (${w.ready}/${w.wanted} ready)`);
-        throw new Error(`not ready within ${seconds} s: ${late.join(", ")}; see \`kubectl get pods -A -o wide\` and the kubelet's log under run/logs`);
+        const late = last.filter((w) => w.ready < w.wanted);
+        const details: string[] = [];
+        for (const w of late) details.push(...(await describeAddon(kubeconfigFile, w.name).catch((e: Error) => [`  ${w.name}: cannot describe it (${e.message})`])));
+        if (late.some((w) => w.name.endsWith("/kube-router")) && !enforcing()) details.push("  the node's iptables has no KUBE-ROUTER-FORWARD chain: kube-router enforces no NetworkPolicy yet");
+        throw new Error(`not ready within ${seconds} s: ${late.map((w) => `${w.name} (${w.ready}/${w.wanted} ready)`).join(", ")}; see \`kubectl get pods -A -o wide\` and the kubelet's log under run/logs\n${details.join("\n")}`);
     }
+}
+
+/**
+ * Why an add-on is not ready, from what the cluster knows: each pod's cause as \`up\` words it (podCause),
+ * its latest events, and the last lines of its log (and of its last run), so that a run nobody can
+ * watch (CI) still says what went wrong.
+ */
+export async function describeAddon(kubeconfigFile: string, workload: string, logLines = 15): Promise<string[]> {
+    const [namespace, name] = workload.split("/");
+    const { k8s, kc } = await objectApi(kubeconfigFile);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const labels = addons().find((o) => o.metadata.namespace === namespace && o.metadata.name === name && o.kind !== "ServiceAccount")?.metadata.labels ?? {};
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") })).items;
+    if (pods.length === 0) return [`  ${workload}: no pod (see the controller-manager's log)`];
+    const lines: string[] = [];
+    for (const pod of pods) {
+        const podName = pod.metadata?.name ?? "?";
+        const events = (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${podName}` })).items.map((e) => `${e.reason}: ${e.message ?? ""}`);
+        const restarts = (pod.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0);
+        const cause = podCause({ metadata: { name: podName }, status: pod.status as PodStatusView["status"], warnings: events });
+        lines.push(`  ${namespace}/${podName}: ${cause ?? "running and ready"}, ${restarts} restarts`, ...events.slice(-5).map((e) => `    event ${e}`));
+        for (const previous of [true, false]) {
+            const log = await core.readNamespacedPodLog({ namespace, name: podName, tailLines: logLines, previous }).catch(() => "");
+            if (log.trim() !== "") lines.push(`    ${previous ? "log of its last run" : "log"}:`, ...log.trimEnd().split("\n").map((l) => `      ${l}`));
+        }
+    }
+    return lines;
 }

@@ -141,7 +141,9 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
         // Leave nothing half-started behind.
         await sweepNode(l);
         for (const s of started.reverse()) await stopPid(s.pid);
-        throw err instanceof TestbedError ? err : new TestbedError(`the testbed did not start: ${(err as Error).message}; everything it started was stopped.`);
+        if (err instanceof TestbedError) throw err;
+        const [first, ...details] = (err as Error).message.split("\n");
+        throw new TestbedError([`the testbed did not start: ${first}; everything it started was stopped.`, ...details].join("\n"));
     }
     fs.writeFileSync(l.envFile, envFileText(l));
     return { envFile: l.envFile, seconds: (Date.now() - t0) / 1000, alreadyRunning: false };

@@ -57,7 +57,9 @@ describe("e2e: backup and restore of the database, on the real node", function (
         assert.equal(written.length, NOTES.length);
     });
 
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    after(() => {
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it("writes a backup named after the stack, the database and the UTC time, and prints its size and SHA-256", async () => {
         const r = ok(await command("backup", ["--out", dir], env), "npm run backup");

@@ -52,7 +52,7 @@ describe("e2e: npm run doctor against the real scheduler", function () {
     });
 
     after(async () => {
-        fs.writeFileSync(stackFile, committed);
+        if (committed !== undefined) fs.writeFileSync(stackFile, committed);
         if (k) {
             for (const node of NODES) await setTaints(k, node.name, [SIMULATED_TAINT]).catch(() => undefined);
             await setTaints(k, REAL_NODE.name, []).catch(() => undefined);

@@ -14,15 +14,24 @@ export const NAMESPACE = `launchpad-${STACK}`;
 
 const l = layout();
 let startedHere = false;
+let failedToStart: Error | undefined;
 
 /**
  * The environment a user has after sourcing the testbed's env file. Starts the testbed when it is not
- * running (and remembers to stop it); an unbuilt testbed is a failure with its cause, never a skip.
+ * running (and remembers to stop it); an unbuilt testbed is a failure with its cause, never a skip. A
+ * testbed that did not start once fails every later file at once, with the first failure's first line,
+ * instead of each waiting out the same timeout.
  */
 export async function useTestbed(): Promise<NodeJS.ProcessEnv> {
-    const { env, started } = await ensureRunning(l, (line) => console.log(`      ${line}`));
-    startedHere ||= started;
-    return env;
+    if (failedToStart) throw new Error(`the testbed did not start earlier in this run, so this file cannot run: ${failedToStart.message.split("\n")[0]}`);
+    try {
+        const { env, started } = await ensureRunning(l, (line) => console.log(`      ${line}`));
+        startedHere ||= started;
+        return env;
+    } catch (e) {
+        failedToStart = e as Error;
+        throw e;
+    }
 }
 
 /** Stops the testbed when this run started it: once, after the whole suite (tests/e2e/hooks.ts). */
