@@ -19,13 +19,19 @@ import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLiv
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
-import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
+import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
 export type CheckRegistry = (registry: string, credentials: Credentials | undefined) => Promise<{ status: LoginStatus; message: string }>;
 
 const checkRegistryLive: CheckRegistry = async (registry, credentials) =>
     checkRegistryLogin(registry, { credentials: credentials ?? credentialsFor(registry, { dockerConfig: await readDockerConfig() }), timeoutMs: 10_000 });
+
+/** Asks a registry whether it has this very image (a reference by digest); `credentials` undefined: Docker's own login. */
+export type CheckPinnedImage = (image: string, credentials: Credentials | undefined) => Promise<ImageCheck>;
+
+const checkPinnedImageLive: CheckPinnedImage = async (image, credentials) =>
+    checkImage(image, { exactDigest: true, credentials: credentials ?? credentialsFor(parseImageRef(image).registry, { dockerConfig: await readDockerConfig() }), timeoutMs: 10_000 });
 
 /** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
 export interface Io {
@@ -49,6 +55,8 @@ export interface Deps {
     readonly readWorkloads?: ReadWorkloads;
     /** Checks the team registry and its login before an update on a cloud cluster. @default over HTTP */
     readonly checkRegistry?: CheckRegistry;
+    /** Asks the registry for each tier's pinned image (`<tier>Image`) before an update. @default over HTTP */
+    readonly checkPinnedImage?: CheckPinnedImage;
     /** Asks the stack's cluster whether it answers, before the engine runs. @default the live cluster */
     readonly checkCluster?: CheckCluster;
     /** Asks the stack's cluster whether the stack's namespace is there, before an update. @default the live cluster */
@@ -250,6 +258,42 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
         );
     }
     // Refused without credentials of ours: Docker's own login (a credential helper) may still hold them.
+}
+
+/** The web tiers whose image a stack may pin by digest (`launchpad:<tier>Image`). */
+const PINNABLE_TIERS = ["frontend", "backend"] as const;
+
+/**
+ * A tier pinned to an image by digest (a rollback, a promotion) deploys that image and builds none, so
+ * the registry must have it: asked before the update, which is refused, changing nothing, naming the
+ * tier, when the registry does not have it or does not answer.
+ */
+async function checkPinnedImagesFirst(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    const read = async (key: string) => (await engine(() => ws.getConfig(stack, `${NS}:${key}`), "reading the config", stack))?.value;
+    const username = await read("registryUsername");
+    const password = await read("registryPassword");
+    const credentials = username !== undefined && password !== undefined ? { username, password } : undefined;
+    const problems: string[] = [];
+    for (const tier of PINNABLE_TIERS) {
+        const image = await read(`${tier}Image`);
+        if (image === undefined) continue;
+        const check = await (deps.checkPinnedImage ?? checkPinnedImageLive)(image, credentials);
+        if (check.status === "found") {
+            deps.io.info(`launchpad: the ${tier} runs ${image}, pinned by ${NS}:${tier}Image; it is not built`);
+        } else if (check.status === "missing" || check.status === "unreachable") {
+            problems.push(`  - ${tier}: ${NS}:${tier}Image = ${image}: ${check.message}`);
+        } else {
+            deps.io.info(`launchpad: note: could not confirm that the registry has the ${tier}'s pinned image (${check.message}); the cluster will try to pull it.`);
+        }
+    }
+    if (problems.length === 0) return;
+    throw new UpError(
+        [
+            `launchpad: the registry cannot give the cluster ${problems.length === 1 ? "a pinned image" : "the pinned images"} of stack ${stack}; nothing was changed.`,
+            ...problems,
+            `  fix: pin a digest the registry has (\`npm run history -- --stack ${stack}\` lists each release's), or delete the line from Pulumi.${stack}.yaml to build that tier from source.`,
+        ].join("\n"),
+    );
 }
 
 /** Adds what to do about the engine failures people meet most. */
@@ -543,6 +587,7 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
         await checkRegistryLoginFirst(deps, stack, ws);
     }
+    await checkPinnedImagesFirst(deps, stack, ws);
     const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
     const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
