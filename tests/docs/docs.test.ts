@@ -10,6 +10,7 @@ import { parseArgs as diagramArgs } from "../../tools/diagram/main";
 import { COMMAND as DOCS } from "../../dev/docs/main";
 import { parseArgs as devArgs } from "../../tools/devloop/main";
 import { parseArgs as doctorArgs } from "../../tools/doctor/main";
+import { parseArgs as historyArgs } from "../../tools/history/main";
 import { parseArgs as logsArgs } from "../../tools/logs/main";
 import { parseArgs as renderArgs } from "../../tools/render/main";
 import { listStacks } from "../../tools/stackFile";
@@ -161,6 +162,7 @@ describe("the README and the docs: every link and every command they show work",
             backup: (args) => backupArgs(["backup", ...args]),
             restore: (args) => backupArgs(["restore", ...args]),
             logs: logsArgs,
+            history: historyArgs,
             docs: (args) => readCommandLine(args, DOCS),
             bench: benchArgs,
             testbed: (args) => assert.ok(args.length === 0 || ["build", "start", "stop", "status"].includes(args[0]), `testbed ${args[0]}`),

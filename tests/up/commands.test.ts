@@ -42,7 +42,7 @@ describe("up: npm run up on the dev stack", () => {
 
     it("says so when the stack exports no url", async () => {
         const h = harness({ machine: readyMachine() });
-        h.onOpen((ws) => (ws.outputs = {}));
+        h.onOpen((ws) => (ws.stackOutputs = {}));
         await up(h.deps, { stack: "dev" });
         assert.equal(h.lines[h.lines.length - 1], "launchpad: dev is up (the stack exports no url).");
     });
@@ -251,6 +251,14 @@ describe("up: npm run up on the prod stack", () => {
         assert.ok(entries(h.journal, "ws").includes("up prod"));
     });
 
+    it("writes who runs it and the images that ran before into the update's message, for npm run history", async () => {
+        const h = harness({ env: { ...prodEnv, LAUNCHPAD_RELEASE_NOTE: "rollback to 4" } });
+        const before = `registry.example.com/team/launchpad-backend@sha256:${"b".repeat(64)}`;
+        h.onOpen((ws) => (ws.stackOutputs = { ...ws.stackOutputs, backendImage: { value: before, secret: false } }));
+        await up({ ...h.deps, who: "ana@laptop" }, { stack: "prod" });
+        assert.deepEqual(h.ws().messages, [`launchpad release by ana@laptop; rollback to 4; before: backend=${before}`]);
+    });
+
     describe("a tier pinned by digest", () => {
         const pinned = (tier: string, hex: string) => `registry.example.com/team/launchpad-${tier}@sha256:${hex.repeat(64)}`;
         const pinBoth = (ws: FakeWorkspace) => {
@@ -284,7 +292,7 @@ describe("up: npm run up on the prod stack", () => {
                 const lines = e.message.split("\n");
                 assert.equal(lines[0], "launchpad: the registry cannot give the cluster a pinned image of stack prod; nothing was changed.");
                 assert.equal(lines[1], `  - backend: launchpad:backendImage = ${pinned("backend", "b")}: registry.example.com/team/launchpad-backend@sha256:bbb…: not in the registry (404)`);
-                assert.match(lines[2], /^ {2}fix: pin a digest the registry has \(`npm run history -- --stack prod` lists each release's\), or delete the line from Pulumi\.prod\.yaml/);
+                assert.equal(lines[2], "  fix: pin a digest the registry has, or delete the line from Pulumi.prod.yaml to build that tier from source; each release's digests: npm run history -- --stack prod --full");
                 assert.equal(lines.length, 3);
                 return true;
             });

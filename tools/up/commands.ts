@@ -19,6 +19,7 @@ import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLiv
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
+import { imagesOf, releaseMessage, whoRuns } from "../engine/releases";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
@@ -69,7 +70,15 @@ export interface Deps {
     readonly processes?: ProcessTable;
     /** Waits between two tries of an engine operation. @default a timer */
     readonly pause?: (ms: number) => Promise<void>;
+    /** Who runs the update, as `npm run history` shows it. @default user@host, or the CI system */
+    readonly who?: string;
 }
+
+/**
+ * What `npm run rollback` (and promote) tell the update they run through `npm run up`: a note for the
+ * update's message in the stack's history, e.g. "rollback to 4".
+ */
+export const RELEASE_NOTE_ENV = "LAUNCHPAD_RELEASE_NOTE";
 
 export interface StackOptions {
     readonly stack: string;
@@ -260,6 +269,16 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
     // Refused without credentials of ours: Docker's own login (a credential helper) may still hold them.
 }
 
+/**
+ * The message of an update (or destroy) in the stack's history: who runs it, the note it was run with,
+ * and the images that ran before it (releases.ts). Read now, before the engine changes them.
+ */
+async function releaseMessageFor(deps: Deps, stack: string, ws: Workspace): Promise<string> {
+    const before = imagesOf(await engine(() => ws.outputs(stack), "reading the stack's outputs", stack));
+    const note = deps.env[RELEASE_NOTE_ENV];
+    return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), note: note === "" ? undefined : note, before });
+}
+
 /** The web tiers whose image a stack may pin by digest (`launchpad:<tier>Image`). */
 const PINNABLE_TIERS = ["frontend", "backend"] as const;
 
@@ -291,7 +310,7 @@ async function checkPinnedImagesFirst(deps: Deps, stack: string, ws: Workspace):
         [
             `launchpad: the registry cannot give the cluster ${problems.length === 1 ? "a pinned image" : "the pinned images"} of stack ${stack}; nothing was changed.`,
             ...problems,
-            `  fix: pin a digest the registry has (\`npm run history -- --stack ${stack}\` lists each release's), or delete the line from Pulumi.${stack}.yaml to build that tier from source.`,
+            `  fix: pin a digest the registry has, or delete the line from Pulumi.${stack}.yaml to build that tier from source; each release's digests: npm run history -- --stack ${stack} --full`,
         ].join("\n"),
     );
 }
@@ -591,8 +610,9 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
     const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
+    const message = await releaseMessageFor(deps, stack, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
+    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh, message })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
     await confirmRollouts(deps, stack, stackFile, ws);
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
@@ -670,8 +690,9 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
             ].join("\n"),
         );
     }
+    const message = await releaseMessageFor(deps, stack, p.ws);
     deps.io.info(`launchpad: destroying the app in ${stack}; the database's data is kept`);
-    await engine(() => takingLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine)), "the destroy", stack);
+    await engine(() => takingLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true, message }, deps.io.engine)), "the destroy", stack);
     deps.io.info(
         `launchpad: ${stack}'s app is gone. The database (its namespace, StatefulSet, Secret and volume claims) was kept and the next \`npm run up\` reuses it.\n` +
             `  To delete the data too: npm run down -- --delete-data${stack === DEV_STACK ? "" : ` --stack ${stack}`}`,
@@ -695,9 +716,9 @@ async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFi
     deps.io.info(`launchpad: ${keys.join(" and ")} set to false; updating ${stack} so its data is no longer retained`);
     try {
         const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
-        await engine(() => ws.up(stack, deps.io.engine, { refresh }), "the update that lifts data retention", stack);
+        await engine(async () => ws.up(stack, deps.io.engine, { refresh, message: await releaseMessageFor(deps, stack, ws) }), "the update that lifts data retention", stack);
         deps.io.info(`launchpad: destroying ${stack}, data included`);
-        await engine(() => ws.destroy(stack, { excludeProtected: false }, deps.io.engine), "the destroy", stack);
+        await engine(async () => ws.destroy(stack, { excludeProtected: false, message: await releaseMessageFor(deps, stack, ws) }, deps.io.engine), "the destroy", stack);
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         throw new UpError(
