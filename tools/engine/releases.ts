@@ -47,6 +47,12 @@ export interface Release {
 
 const MARK = "launchpad release";
 
+/**
+ * What `npm run rollback` tells the update it runs through `npm run up`: a note for the update's
+ * message in the stack's history, e.g. "rollback to 4".
+ */
+export const RELEASE_NOTE_ENV = "LAUNCHPAD_RELEASE_NOTE";
+
 /** Who runs a release: the CI system when in CI, else user@host. */
 export function whoRuns(env: Readonly<Record<string, string | undefined>>, user: string, host: string): string {
     const ci = env.GITHUB_ACTIONS === "true" ? "GitHub Actions" : env.GITLAB_CI === "true" ? "GitLab CI" : env.CI && env.CI !== "false" && env.CI !== "0" ? "CI" : undefined;

@@ -19,7 +19,7 @@ import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLiv
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
-import { imagesOf, releaseMessage, whoRuns } from "../engine/releases";
+import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, whoRuns } from "../engine/releases";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
@@ -74,11 +74,6 @@ export interface Deps {
     readonly who?: string;
 }
 
-/**
- * What `npm run rollback` (and promote) tell the update they run through `npm run up`: a note for the
- * update's message in the stack's history, e.g. "rollback to 4".
- */
-export const RELEASE_NOTE_ENV = "LAUNCHPAD_RELEASE_NOTE";
 
 export interface StackOptions {
     readonly stack: string;
