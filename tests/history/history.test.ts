@@ -112,7 +112,7 @@ describe("npm run history", () => {
         assert.match(shown.stdout, /^ {2}1 .* ← live$/m);
         const never = await runHistory(["--stack", "dev"], { openWorkspace: async () => ws, repoRoot, env }, env);
         assert.equal(never.code, 1);
-        assert.match(never.stderr, /^history: launchpad: stack dev has no state in .*: deploy it first: npm run up -- --stack dev; nothing was changed\.\n$/);
+        assert.match(never.stderr, /^launchpad: stack dev has no state in .*: deploy it first: npm run up -- --stack dev; nothing was changed\.\n$/);
         assert.equal((await runHistory(["--stak", "dev"], {}, env)).code, 2);
     });
 });

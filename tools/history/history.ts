@@ -44,7 +44,7 @@ export function historyReport(stack: string, releases: readonly Release[], full 
     const rows = releases.map((r) => [
         String(r.version),
         when(r.startTime),
-        r.by ?? "(not launchpad)",
+        r.by ?? "—",
         r.commit ?? "—",
         outcome(r),
         shownImage(r.images.frontend, full),

@@ -35,7 +35,7 @@ export async function runHistory(argv: readonly string[], deps: Partial<HistoryD
         const live: HistoryDeps = { openWorkspace: openPulumiWorkspace, repoRoot: path.resolve(__dirname, "..", ".."), env };
         const releases = await stackHistory({ ...live, ...deps }, args.stack);
         return { code: 0, stdout: historyReport(args.stack, releases, args.full), stderr: "" };
-    }, env);
+    }, env, false); // its failures say "launchpad: …", as up's do
 }
 
 if (require.main === module) exitWith(runHistory(process.argv.slice(2)));

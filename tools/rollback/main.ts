@@ -56,7 +56,7 @@ export async function runRollback(argv: readonly string[], deps: Partial<Rollbac
         };
         const result = await rollback({ ...live, ...deps }, args);
         return { code: 0, stdout: rollbackReport(args.stack, result), stderr: "" };
-    }, env);
+    }, env, false); // its failures say "launchpad: …", as up's do
 }
 
 if (require.main === module) exitWith(runRollback(process.argv.slice(2)));
