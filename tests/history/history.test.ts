@@ -26,6 +26,7 @@ describe("releases: read from Pulumi's update history", () => {
         assert.equal(message, `launchpad release by ana@laptop; rollback to 4; before: frontend=${ref("frontend", "a")} backend=${ref("backend", "b")} database=${ref("postgres", "d")}`);
         assert.deepEqual(parseReleaseMessage(message), { by: "ana@laptop", note: "rollback to 4", before: images("a", "b") });
         assert.deepEqual(parseReleaseMessage(releaseMessage({ by: "CI", before: {} })), { by: "CI", note: undefined, before: {} });
+        assert.deepEqual(parseReleaseMessage(releaseMessage({ by: "CI", commit: "5d1e0c2+dirty", note: "a; b", before: {} })), { by: "CI", commit: "5d1e0c2+dirty", note: "a; b", before: {} });
         assert.equal(parseReleaseMessage("fix the thing"), undefined);
         assert.equal(parseReleaseMessage(undefined), undefined);
     });
@@ -73,6 +74,14 @@ describe("releases: read from Pulumi's update history", () => {
         assert.deepEqual(releases[1].images, {});
         assert.equal(releases[0].by, "GitLab CI", "Pulumi's own record of the CI system");
         assert.equal(releases[0].commit, undefined);
+    });
+
+    it("takes the commit Pulumi recorded, and the one launchpad wrote when Pulumi could not read the checkout", () => {
+        const written = { ...update(1, "succeeded", {}), environment: {}, message: releaseMessage({ by: "ana@laptop", commit: "abcdef1+dirty", before: {} }) };
+        const both = { ...update(2, "succeeded", {}), message: releaseMessage({ by: "ana@laptop", commit: "0000000", before: {} }) };
+        const [second, first] = releasesOf([written, both], {});
+        assert.equal(first.commit, "abcdef1+dirty");
+        assert.equal(second.commit, "2222222", "Pulumi's git.head first");
     });
 
     it("reads the images of the live release from the outputs the program exports", () => {

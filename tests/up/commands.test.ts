@@ -256,7 +256,7 @@ describe("up: npm run up on the prod stack", () => {
         const before = `registry.example.com/team/launchpad-backend@sha256:${"b".repeat(64)}`;
         h.onOpen((ws) => (ws.stackOutputs = { ...ws.stackOutputs, backendImage: { value: before, secret: false } }));
         await up({ ...h.deps, who: "ana@laptop" }, { stack: "prod" });
-        assert.deepEqual(h.ws().messages, [`launchpad release by ana@laptop; rollback to 4; before: backend=${before}`]);
+        assert.deepEqual(h.ws().messages, [`launchpad release by ana@laptop; commit 5d1e0c2; rollback to 4; before: backend=${before}`]);
     });
 
     describe("a tier pinned by digest", () => {

@@ -378,6 +378,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
             pauses.push(ms);
         },
         checkStateDisk: () => ({ freeBytes: 64 * 1024 ** 3, stateBytes: 200 * 1024 }),
+        readCommit: async () => "5d1e0c2",
         checkRegistry: async (registry, credentials) => {
             journal.push(`registry: check ${registry} as ${credentials?.username ?? "(docker's login)"}`);
             return { status: "accepted", message: `${registry} accepted` };

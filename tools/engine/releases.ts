@@ -1,7 +1,8 @@
 // A stack's releases, read from Pulumi's own update history (`pulumi stack history`), not from a file
 // of ours. Pulumi records when, the result, the config and, run in a git checkout, the commit
-// (`git.head`, `git.dirty`) and in CI the CI system (`ci.system`). What it does not record, launchpad
-// writes into each update's message: who ran it (user@host), a note (a rollback's target) and the
+// (`git.head`, `git.dirty`, when its git library can read the checkout) and in CI the CI system
+// (`ci.system`). What it does not record, launchpad writes into each update's message: who ran it
+// (user@host), the commit (for when Pulumi has none), a note (a rollback's target) and the
 // image digests that were live *before* it. An update's own digests are only known once it built them,
 // after its message is written, so a release's digests are read from the message of the update that
 // followed it, and the live release's from the stack's outputs.
@@ -73,32 +74,46 @@ export function imagesOf(outputs: Readonly<Record<string, { readonly value: unkn
  * The message launchpad gives an update: `launchpad release by ana@laptop; rollback to 4; before:
  * frontend=… backend=… database=…`. `before` is what ran before it (the stack's outputs).
  */
-export function releaseMessage(release: { readonly by: string; readonly note?: string; readonly before: ReleaseImages }): string {
+export function releaseMessage(release: { readonly by: string; readonly commit?: string; readonly note?: string; readonly before: ReleaseImages }): string {
     const before = TIERS.filter((t) => release.before[t] !== undefined).map((t) => `${t}=${release.before[t]}`);
-    return [`${MARK} by ${release.by}`, ...(release.note ? [release.note] : []), `before: ${before.length > 0 ? before.join(" ") : "nothing"}`].join("; ");
+    return [
+        `${MARK} by ${release.by}`,
+        ...(release.commit ? [`commit ${release.commit}`] : []),
+        ...(release.note ? [release.note] : []),
+        `before: ${before.length > 0 ? before.join(" ") : "nothing"}`,
+    ].join("; ");
 }
 
 /** A message launchpad wrote, read back; undefined for any other. */
-export function parseReleaseMessage(message: string | undefined): { by: string; note?: string; before: ReleaseImages } | undefined {
+export function parseReleaseMessage(message: string | undefined): { by: string; commit?: string; note?: string; before: ReleaseImages } | undefined {
     if (!message?.startsWith(`${MARK} by `)) return undefined;
     const parts = message.slice(MARK.length + 4).split("; ");
     const by = parts.shift()!;
     const last = parts.at(-1);
     if (last === undefined || !last.startsWith("before: ")) return undefined;
     parts.pop();
+    const commit = parts[0]?.startsWith("commit ") ? parts.shift()!.slice("commit ".length) : undefined;
     const before: Record<string, string> = {};
     for (const pair of last.slice("before: ".length).split(" ")) {
         const [tier, image] = [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
         if ((TIERS as string[]).includes(tier) && image) before[tier] = image;
     }
-    return { by, note: parts.length > 0 ? parts.join("; ") : undefined, before };
+    return { by, ...(commit !== undefined && { commit }), note: parts.length > 0 ? parts.join("; ") : undefined, before };
 }
 
-/** The commit Pulumi recorded for an update (it does so when run inside a git checkout). */
-function commitOf(environment: Readonly<Record<string, string>> | undefined): string | undefined {
+/**
+ * The commit of an update: what Pulumi recorded (`git.head`, when it could read the checkout), else what
+ * launchpad wrote into the message; short, "+dirty" with uncommitted changes.
+ */
+function commitOf(environment: Readonly<Record<string, string>> | undefined, written: string | undefined): string | undefined {
     const head = environment?.["git.head"];
-    if (!head) return undefined;
+    if (!head) return written;
     return `${head.slice(0, 7)}${environment?.["git.dirty"] === "true" ? "+dirty" : ""}`;
+}
+
+/** The checkout's commit as a release records it: its short hash, "+dirty" when tracked files have changes. */
+export function shortCommit(head: string, dirty: boolean): string {
+    return `${head.slice(0, 7)}${dirty ? "+dirty" : ""}`;
 }
 
 /** The kinds of update that change what runs. */
@@ -125,7 +140,7 @@ export function releasesOf(history: readonly UpdateRecord[], outputs: Readonly<R
             startTime: u.startTime,
             endTime: u.endTime,
             by: said?.by ?? u.environment?.["ci.system"],
-            commit: commitOf(u.environment),
+            commit: commitOf(u.environment, said?.commit),
             note: said?.note,
             images: u.kind === "update" && u.result !== "failed" ? images : {},
             config: u.config ?? {},

@@ -19,7 +19,8 @@ import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLiv
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
-import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, whoRuns } from "../engine/releases";
+import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, shortCommit, whoRuns } from "../engine/releases";
+import { ProcessRunner } from "../../lib/runner";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
@@ -72,7 +73,20 @@ export interface Deps {
     readonly pause?: (ms: number) => Promise<void>;
     /** Who runs the update, as `npm run history` shows it. @default user@host, or the CI system */
     readonly who?: string;
+    /** The project checkout's commit, as a release records it ("5d1e0c2+dirty"). @default asked of git */
+    readonly readCommit?: ReadCommit;
 }
+
+/** The commit of the checkout at `repoRoot`, short and "+dirty" with changes to tracked files; undefined outside git. */
+export type ReadCommit = (repoRoot: string) => Promise<string | undefined>;
+
+const readCommitLive: ReadCommit = async (repoRoot) => {
+    const runner = new ProcessRunner();
+    const head = await runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]);
+    if (head.code !== 0) return undefined;
+    const status = await runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"]);
+    return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
+};
 
 
 export interface StackOptions {
@@ -271,7 +285,8 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
 async function releaseMessageFor(deps: Deps, stack: string, ws: Workspace): Promise<string> {
     const before = imagesOf(await engine(() => ws.outputs(stack), "reading the stack's outputs", stack));
     const note = deps.env[RELEASE_NOTE_ENV];
-    return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), note: note === "" ? undefined : note, before });
+    const commit = await (deps.readCommit ?? readCommitLive)(deps.repoRoot);
+    return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), commit, note: note === "" ? undefined : note, before });
 }
 
 /** The web tiers whose image a stack may pin by digest (`launchpad:<tier>Image`). */
