@@ -124,4 +124,15 @@ describe("npm run history", () => {
         assert.match(never.stderr, /^launchpad: stack dev has no state in .*: deploy it first: npm run up -- --stack dev; nothing was changed\.\n$/);
         assert.equal((await runHistory(["--stak", "dev"], {}, env)).code, 2);
     });
+
+    it("says in one line that the Pulumi CLI is missing when the engine cannot start without it", async () => {
+        const repoRoot = tempProject();
+        const env = { PULUMI_CONFIG_PASSPHRASE: "p", PULUMI_BACKEND_URL: "file:///tmp/x", PATH: repoRoot };
+        const openWorkspace = async () => {
+            throw new Error("spawn pulumi ENOENT");
+        };
+        const failed = await runHistory(["--stack", "prod"], { openWorkspace, repoRoot, env }, env);
+        assert.equal(failed.code, 1);
+        assert.equal(failed.stderr, "launchpad: the Pulumi CLI is not on PATH: install it (README, Prerequisites); nothing was changed.\n");
+    });
 });

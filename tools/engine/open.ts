@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEV_STACK, Failure } from "../cli";
 import { backendUrl, describeBackend, localPaths } from "./backend";
-import type { OpenWorkspace, Workspace } from "./workspace";
+import { findOnPath } from "../../lib/runner";
+import { engineMessage, type OpenWorkspace, type Workspace } from "./workspace";
 
 // How the commands that work on a deployed stack (dev, history, rollback) open its engine: the
 // stack's passphrase, and a refusal, changing nothing, when the stack was never deployed.
@@ -29,8 +30,19 @@ export async function openDeployedStack(opts: {
 }): Promise<Workspace> {
     const { repoRoot, stack, env } = opts;
     const url = backendUrl(repoRoot, env);
-    const ws = await opts.openWorkspace({ repoRoot, backendUrl: url, passphrase: passphraseOf(stack, repoRoot, env), color: false });
-    if (!(await ws.stackExists(stack))) {
+    const passphrase = passphraseOf(stack, repoRoot, env);
+    let ws: Workspace;
+    let exists: boolean;
+    try {
+        ws = await opts.openWorkspace({ repoRoot, backendUrl: url, passphrase, color: false });
+        exists = await ws.stackExists(stack);
+    } catch (error) {
+        if (findOnPath("pulumi", env.PATH ?? "") === undefined) {
+            throw new Failure("launchpad: the Pulumi CLI is not on PATH: install it (README, Prerequisites); nothing was changed.", { cause: error });
+        }
+        throw new Failure(`launchpad: the Pulumi engine cannot read the stacks in ${describeBackend(repoRoot, url)}: ${engineMessage(error)}`, { cause: error });
+    }
+    if (!exists) {
         throw new Failure(`launchpad: stack ${stack} has no state in ${describeBackend(repoRoot, url)}: deploy it first: npm run up -- --stack ${stack}; nothing was changed.`);
     }
     await ws.selectOrCreate(stack);
