@@ -56,6 +56,13 @@ describe("releases: read from Pulumi's update history", () => {
         assert.equal(releases[0].by, "ana@laptop");
     });
 
+    it("numbers the releases oldest first from 1 when the backend gives no number (a file or bucket backend says 0)", () => {
+        const history = [update(1, "succeeded", images("a", "b")), update(0, "succeeded", {})].map((u, i) => ({ ...u, version: 0, startTime: new Date(Date.UTC(2026, 11, 7, 10, 1 - i)) }));
+        const releases = releasesOf([...history, { ...update(0, "succeeded", {}), kind: "refresh", startTime: new Date(Date.UTC(2026, 11, 7, 9)) }], outputs(images("a", "c")));
+        assert.deepEqual(releases.map((r) => [r.version, r.live]), [[3, true], [2, false]], "the refresh before them counts as 1, as in the history");
+        assert.deepEqual(releases[1].images, images("a", "b"));
+    });
+
     it("keeps the live release when a newer update failed, and knows no live one after a down", () => {
         const failedLast = releasesOf([update(1, "succeeded", {}), update(2, "failed", images("a", "b"))], outputs(images("a", "b")));
         assert.deepEqual(failedLast.map((r) => [r.version, r.live]), [[2, false], [1, true]]);

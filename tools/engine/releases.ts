@@ -116,6 +116,15 @@ export function shortCommit(head: string, dirty: boolean): string {
     return `${head.slice(0, 7)}${dirty ? "+dirty" : ""}`;
 }
 
+/**
+ * The history with a number for each update: Pulumi's own where it gives one (Pulumi Cloud), else, as a
+ * file or bucket backend records none (0), its place in the history, oldest first, from 1.
+ */
+function numbered(history: readonly UpdateRecord[]): UpdateRecord[] {
+    const oldestFirst = [...history].sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    return oldestFirst.map((u, i) => ({ ...u, version: u.version > 0 ? u.version : i + 1 }));
+}
+
 /** The kinds of update that change what runs. */
 const RELEASE_KINDS = ["update", "destroy"];
 
@@ -126,7 +135,7 @@ const RELEASE_KINDS = ["update", "destroy"];
  * The live release is the newest update that succeeded, unless a down succeeded after it.
  */
 export function releasesOf(history: readonly UpdateRecord[], outputs: Readonly<Record<string, { readonly value: unknown }>>): Release[] {
-    const records = history.filter((u) => RELEASE_KINDS.includes(u.kind)).sort((a, b) => b.version - a.version);
+    const records = numbered(history).filter((u) => RELEASE_KINDS.includes(u.kind)).sort((a, b) => b.version - a.version);
     const liveAt = records.findIndex((u) => u.result === "succeeded");
     const live = liveAt >= 0 && records[liveAt].kind === "update" ? records[liveAt].version : undefined;
     return records.map((u, i) => {
