@@ -22,6 +22,11 @@ export type TierArgs = TierServiceArgs & {
     readonly maxReplicas: Autoscaling["maxReplicas"];
     /** Docker build context and Dockerfile (relative to the context). */
     readonly build: Required<Pick<BuildArgs, "context" | "dockerfile">>;
+    /**
+     * An image already in the registry, pinned by digest (`registry/repository@sha256:…`), to run instead
+     * of building `build`: what a rollback or a promotion deploys. @default build from source
+     */
+    readonly image?: string;
 };
 
 /**
@@ -160,14 +165,17 @@ export class App extends pulumi.ComponentResource {
         return [pullSecret.metadata.name];
     }
 
-    /** A web tier's image, built from its Dockerfile and pushed under the stack's tag. */
+    /** A web tier's image: built from its Dockerfile and pushed under the stack's tag, or the digest the stack pins, built by nobody here. */
     private buildImage(tier: WebTier): ContainerImage {
         const args = this.args;
+        const { build, image } = args[tier];
         return new ContainerImage(`${this.name}-${tier}-image`, {
             registry: args.registry,
             repository: `${args.appName}-${tier}`,
             tag: args.stack,
-            build: { context: args[tier].build.context, dockerfile: args[tier].build.dockerfile, platform: args.imagePlatform, network: args.imageBuildNetwork, root: args.projectRoot },
+            ...(image !== undefined
+                ? { pinned: image }
+                : { build: { context: build.context, dockerfile: build.dockerfile, platform: args.imagePlatform, network: args.imageBuildNetwork, root: args.projectRoot } }),
         }, this.children);
     }
 
@@ -201,7 +209,7 @@ export class App extends pulumi.ComponentResource {
 
     /** A web tier's WebService: the stack's fields for the tier (TierServiceArgs), and an autoscaler when the stack turns it on. */
     private createWebTier(tier: WebTier, ns: pulumi.Output<string>, image: ContainerImage, pullSecrets: pulumi.Output<string>[], env: Record<string, EnvValue>, podAnnotations?: Record<string, pulumi.Input<string>>): WebService {
-        const { maxReplicas, build: _build, ...service } = this.args[tier];
+        const { maxReplicas, build: _build, image: _image, ...service } = this.args[tier];
         const autoscaling = this.args.autoscaling;
         return new WebService(`${this.name}-${tier}`, {
             ...service,

@@ -7,7 +7,7 @@ import { TCP_PORTS, isTcpPort, type Affinity, type Toleration } from "./pod";
 import { PROJECT } from "./project";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
-    checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPlatform, checkPostgresIdentifier, checkQuantity,
+    checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPinnedImage, checkPlatform, checkPostgresIdentifier, checkQuantity,
     checkRegistry, closest, isZeroIntOrPercent, shellWord,
 } from "./validate";
 import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout } from "./webService";
@@ -81,6 +81,10 @@ export const TIER_FIELDS = {
     "probes.readiness": { suffix: "ReadinessPath", type: "string", check: checkPath, defaults: { frontend: "/", backend: "/readyz" }, doc: (tier) => `HTTP path of the ${tier}'s readiness probe.` },
     "build.context": { suffix: "Context", type: "string", defaults: { frontend: "apps/frontend", backend: "apps/backend" }, doc: (tier) => `Docker build context of the ${tier}, relative to the project.` },
     "build.dockerfile": { suffix: "Dockerfile", type: "string", defaults: { frontend: defaultDockerfile, backend: defaultDockerfile }, doc: (tier) => `Dockerfile of the ${tier}, relative to its context.` },
+    image: {
+        suffix: "Image", type: "string", check: checkPinnedImage, defaults: { frontend: undefined, backend: undefined }, example: "<registry>/<repository>@sha256:<digest>",
+        doc: (tier) => `An image of the ${tier} already in \`registry\`, by digest (\`…@sha256:<digest>\`), deployed instead of building one ([docs/releases.md](docs/releases.md)).`,
+    },
 } as const satisfies { readonly [P in LeafPath<TierArgs>]: TierField<LeafValue<TierArgs, P>> };
 
 /** One field of the database: the key `db<suffix>` it is read from. */
@@ -489,16 +493,21 @@ export function fixesFor(stack: string, given: ReadonlyMap<string, string> = new
         fix: `pulumi config set --stack ${stack} ${secret ? "--secret " : ""}${key} ${value.startsWith("<") ? value : shellWord(value)}`,
         changes: [{ key: fullKeyOf(key), value, ...(secret && { secret }) }],
     });
+    const rm = (key: string, note?: string): Fix => ({ fix: `pulumi config rm --stack ${stack} ${key}${note ? ` ${note}` : ""}`, changes: [{ key: fullKeyOf(key) }] });
     const propose = (key: ConfigKey, written = given.get(key)): Fix => {
         const spec: KeySpec = CONFIG_KEYS[key];
         if (spec.safe !== undefined) return set(key, spec.safe);
         const fallback = defaultOf(key, stack, given);
         const candidates = [lockedValue(key, given.get("dataLock")), written === undefined ? undefined : meantValue(key, written), fallback === undefined ? undefined : configText(fallback)];
-        return set(key, candidates.find((c): c is string => c !== undefined && c !== written && isValid(key, c)) ?? spec.example, spec.secret);
+        const guess = candidates.find((c): c is string => c !== undefined && c !== written && isValid(key, c));
+        if (guess !== undefined) return set(key, guess, spec.secret);
+        // An optional key whose example is only a placeholder (a pinned image): removing it undoes the mistake.
+        if (!spec.secret && fallback === undefined && !isValid(key, spec.example)) return rm(key, `(or set it to ${spec.example})`);
+        return set(key, spec.example, spec.secret);
     };
     return {
         set,
-        rm: (key, note) => ({ fix: `pulumi config rm --stack ${stack} ${key}${note ? ` ${note}` : ""}`, changes: [{ key: fullKeyOf(key) }] }),
+        rm,
         and: (first, then) => ({ fix: `${first.fix} && ${then.fix}`, changes: [...first.changes, ...then.changes] }),
         words: (text) => ({ fix: text, changes: [] }),
         propose,
@@ -616,9 +625,25 @@ function affinityHasKnownKinds({ values, report }: RuleContext): void {
     if (unknown.length > 0) report("affinity", `has unknown field(s) ${unknown.join(", ")}; only nodeAffinity, podAffinity and podAntiAffinity exist`);
 }
 
+/** A tier's pinned image comes from the stack's registry: the cluster pulls with that registry's login, and only from there. */
+function pinnedImagesInStackRegistry({ values, report, fixes: { rm, words } }: RuleContext): void {
+    const registry = values.get("registry");
+    if (typeof registry !== "string") return;
+    for (const tier of WEB_TIERS) {
+        const key = `${tier}Image` as const;
+        const image = values.get(key);
+        if (typeof image !== "string" || checkPinnedImage(image) !== undefined) continue;
+        if (!image.startsWith(`${registry.replace(/\/+$/, "")}/`)) {
+            report(key, `is not in the stack's registry ${registry}, the one the cluster pulls from with the stack's login`, words(`copy the image into ${registry} and pin that digest, or ${rm(key, `to build the ${tier} from source`).fix}`));
+        }
+    }
+}
+
 function buildContextsExist({ values, context, report, fixes: { propose } }: RuleContext): void {
     if (!context.fileExists) return;
     for (const tier of WEB_TIERS) {
+        // A pinned image is not built: its build context may be anywhere, or nowhere.
+        if (values.has(`${tier}Image`)) continue;
         const buildContext = String(values.get(`${tier}Context`));
         const dockerfile = `${buildContext}/${String(values.get(`${tier}Dockerfile`))}`;
         if (!context.fileExists(buildContext)) report(`${tier}Context`, `does not exist (relative to the project folder)`, propose(`${tier}Context`));
@@ -640,6 +665,7 @@ const CROSS_RULES: readonly CrossRule[] = [
     nodeSelectorIsLabels,
     tolerationsAreWellFormed,
     affinityHasKnownKinds,
+    pinnedImagesInStackRegistry,
     buildContextsExist,
 ];
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
 import { Image, ImageArgs, registryHost } from "./image";
 import { parseImageReference } from "../lib/imageRef";
+import { checkPinnedImage } from "./validate";
 
 /** The team's registry and, when it needs a login, its credentials. */
 export interface RegistryArgs {
@@ -50,9 +51,14 @@ export interface ContainerImageArgs {
     readonly repository: string;
     /** Tag pushed alongside the digest, for people browsing the registry. @default "latest" for builds */
     readonly tag?: string;
-    /** Exactly one of build and mirror. */
+    /** Exactly one of build, mirror and pinned. */
     readonly build?: BuildArgs;
     readonly mirror?: MirrorArgs;
+    /**
+     * An image already in a registry, by digest (`registry/repository@sha256:…`): nothing is built, pulled
+     * or pushed, and `ref` is this reference.
+     */
+    readonly pinned?: string;
 }
 
 /** The login for a registry: its host and credentials, when both a user and a password are given. */
@@ -75,7 +81,8 @@ export function mirrorTag(source: string): string {
 
 /**
  * An image in the team's registry, built from a Dockerfile or mirrored from upstream, known by the
- * digest this plan pushed: `ref` is what workloads run, so a stale or mistyped image cannot be.
+ * digest this plan pushed: `ref` is what workloads run, so a stale or mistyped image cannot be. Or one
+ * an earlier plan pushed, pinned by its digest (a rollback, a promotion), which this plan only runs.
  */
 export class ContainerImage extends pulumi.ComponentResource {
     /** "<registry>/<repository>@sha256:…" */
@@ -86,8 +93,16 @@ export class ContainerImage extends pulumi.ComponentResource {
     constructor(name: string, args: ContainerImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("launchpad:index:ContainerImage", name, {}, opts);
 
-        if ((args.build === undefined) === (args.mirror === undefined)) {
-            throw new Error(`ContainerImage ${name}: give exactly one of build (from a Dockerfile) or mirror (an upstream image)`);
+        if ([args.build, args.mirror, args.pinned].filter((a) => a !== undefined).length !== 1) {
+            throw new Error(`ContainerImage ${name}: give exactly one of build (from a Dockerfile), mirror (an upstream image) or pinned (an image by digest)`);
+        }
+        if (args.pinned !== undefined) {
+            const problem = checkPinnedImage(args.pinned);
+            if (problem) throw new Error(`ContainerImage ${name}: pinned ${problem}`);
+            this.repository = args.pinned.slice(0, args.pinned.indexOf("@"));
+            this.ref = pulumi.output(args.pinned);
+            this.registerOutputs({ ref: this.ref });
+            return;
         }
         this.repository = repositoryFor(args.registry.server, args.repository);
         const login = registryLogin(args.registry);

@@ -104,6 +104,17 @@ export function checkImageReference(value: string): string | undefined {
     return undefined;
 }
 
+/** An image that is already built, pinned by digest: "registry/repository@sha256:<64 hex digits>". */
+export function checkPinnedImage(value: string): string | undefined {
+    const parsed = parseImageReference(value);
+    if (!parsed.ok) return `is not a valid image reference (registry/repository@sha256:<64 hex digits>): ${parsed.reason}`;
+    const { domain, tag, digest } = parsed.reference;
+    if (digest === undefined) return `is not pinned by digest${tag === undefined ? "" : ` (a tag such as :${tag} can move)`}; give registry/repository@sha256:<64 hex digits>, as \`npm run history\` shows it`;
+    if (tag !== undefined) return `has both a tag and a digest; give only the digest (registry/repository@${digest})`;
+    if (domain === undefined) return "names no registry; give the registry the image is in, e.g. localhost:5001/launchpad-backend@sha256:…";
+    return undefined;
+}
+
 /** A registry to push to: a host with optional port and path, no tag or scheme. */
 export function checkRegistry(value: string): string | undefined {
     if (/^[a-z]+:\/\//.test(value)) return "has a URL scheme; give only the host, port and path (e.g. ghcr.io/acme)";

@@ -148,6 +148,8 @@ export interface CheckImageOptions {
     /** "http" for registries on this machine (localhost, 127.0.0.0/8, ::1), as Docker treats them; "https" otherwise. */
     scheme?: "http" | "https";
     timeoutMs?: number;
+    /** Look a digest reference up by its manifest (the image itself), not by the repository's tag list. */
+    exactDigest?: boolean;
 }
 
 const LOOPBACK = new net.BlockList();
@@ -207,6 +209,7 @@ function describeFailure(e: unknown): string {
  * Asks the registry whether the image exists and is readable. A tag is checked by its manifest; a
  * digest-only reference by the repository's tag list, because the doctor's workloads come from a run
  * under mocks whose digests are placeholders: what must exist is the repository (and the tag, if any).
+ * With `exactDigest`, a digest is checked by its own manifest: whether that very image is there.
  */
 export async function checkImage(image: string, opts: CheckImageOptions = {}): Promise<ImageCheck> {
     let ref: ImageRef;
@@ -217,16 +220,17 @@ export async function checkImage(image: string, opts: CheckImageOptions = {}): P
     }
     const host = ref.registry === DOCKER_HUB ? DOCKER_HUB_API : ref.registry;
     const base = `${opts.scheme ?? defaultScheme(ref.registry)}://${host}/v2/${ref.repository}`;
-    const byTag = ref.tag !== undefined;
-    const checked = byTag ? `manifest ${ref.tag}` : "tag list";
+    const manifest = opts.exactDigest && ref.digest !== undefined ? ref.digest : ref.tag;
+    const byTag = manifest !== undefined;
+    const checked = byTag ? `manifest ${manifest}` : "tag list";
     const result = (status: ImageStatus, message: string): ImageCheck => ({
         image, registry: ref.registry, repository: ref.repository, checked, status, ok: status === "found", message,
     });
-    const where = `${ref.registry}/${ref.repository}${byTag ? `:${ref.tag}` : ""}`;
+    const where = `${ref.registry}/${ref.repository}${byTag ? `${manifest === ref.digest ? "@" : ":"}${manifest}` : ""}`;
     try {
         let res: Response;
         if (byTag) {
-            const url = `${base}/manifests/${ref.tag}`;
+            const url = `${base}/manifests/${manifest}`;
             const headers = { Accept: MANIFEST_ACCEPT };
             res = await authorizedRequest(url, { method: "HEAD", headers }, ref.repository, opts);
             if (res.status === 405 || res.status === 501) res = await authorizedRequest(url, { method: "GET", headers }, ref.repository, opts);

@@ -199,12 +199,15 @@ export function helpOutcome(spec: CommandSpec): Outcome {
     return { code: EXIT.ok, stdout: `${helpText(spec)}\n`, stderr: "" };
 }
 
-/** Runs a command's body; whatever it throws becomes output and an exit code by the one rule (errorOutcome). */
-export async function runCommand(spec: CommandSpec, body: () => Promise<Outcome>, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
+/**
+ * Runs a command's body; whatever it throws becomes output and an exit code by the one rule
+ * (errorOutcome). `prefixFailures` false: the command's failures speak for themselves ("launchpad: …").
+ */
+export async function runCommand(spec: CommandSpec, body: () => Promise<Outcome>, env: NodeJS.ProcessEnv = process.env, prefixFailures = true): Promise<Outcome> {
     try {
         return await body();
     } catch (error) {
-        return errorOutcome(spec, error, env);
+        return errorOutcome(spec, error, env, prefixFailures);
     }
 }
 

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { App } from "../../components/app";
+import { loadConfig } from "../../components/config";
 import { ContainerImage } from "../../components/containerImage";
 import { Database } from "../../components/database";
 import { IMAGE_TYPE } from "../../components/image";
 import { PASSWORD_TYPE } from "../../components/password";
 import { Ingress } from "../../components/ingress";
 import { WebService } from "../../components/webService";
+import { ROOT } from "../../tools/harness";
 import { RecordingMocks, containsSecret, installMocks, promiseOf, settled } from "../mocks";
 
 // Each component on its own, under the shared recording mocks.
@@ -140,8 +143,36 @@ describe("components under mocks", () => {
             assert.throws(() => new ContainerImage("web", { registry, repository: "web", build: { context: "apps/nowhere" } }), /ContainerImage web: cannot read the build context apps\/nowhere/);
         });
 
-        it("asks for exactly one of build and mirror", () => {
-            assert.throws(() => new ContainerImage("x", { registry, repository: "x" }), /exactly one of build .* or mirror/);
+        it("runs a pinned image by the digest given and builds, pulls or pushes nothing", async () => {
+            const pinned = `localhost:5001/web@sha256:${"b".repeat(64)}`;
+            const image = new ContainerImage("web", { registry, repository: "web", pinned });
+            assert.equal(await promiseOf(image.ref), pinned);
+            assert.equal(image.repository, "localhost:5001/web");
+            await settled();
+            assert.deepEqual(byType(IMAGE_TYPE), []);
+        });
+
+        it("refuses a pinned image that is not pinned by digest, naming it", () => {
+            assert.throws(() => new ContainerImage("web", { registry, repository: "web", pinned: "localhost:5001/web:v1" }), /ContainerImage web: pinned is not pinned by digest/);
+        });
+
+        it("asks for exactly one of build, mirror and pinned", () => {
+            assert.throws(() => new ContainerImage("y", { registry, repository: "y", mirror: { source: "postgres:17" }, pinned: `localhost:5001/y@sha256:${"c".repeat(64)}` }), /exactly one of/);
+            assert.throws(() => new ContainerImage("x", { registry, repository: "x" }), /exactly one of build .*, mirror .* or pinned/);
+        });
+    });
+
+    describe("App", () => {
+        it("deploys a tier's pinned digest and builds only the other tier", async () => {
+            const pinned = `localhost:5001/launchpad-backend@sha256:${"d".repeat(64)}`;
+            const config = loadConfig({ "launchpad:backendImage": pinned }, { stack: "test" });
+            const app = new App("launchpad", { ...config, projectRoot: ROOT });
+            assert.equal(await promiseOf(app.images.backend), pinned);
+            await settled();
+            const builds = byType(IMAGE_TYPE).filter((r) => r.inputs.build !== undefined).map((r) => r.name);
+            assert.deepEqual(builds, ["launchpad-frontend-image-build"]);
+            const backend = byType("kubernetes:apps/v1:Deployment").find((d) => d.name === "launchpad-backend-deployment")!;
+            assert.equal(backend.inputs.spec.template.spec.containers[0].image, pinned);
         });
     });
 

@@ -267,6 +267,20 @@ describe("config loader", () => {
         assert.equal(loadConfig({ "launchpad:dataLock": lock.replace("fast", "standard"), "launchpad:protect": "true" }, { stack: "dev" }).protect, true);
     });
 
+    it("takes a tier image pinned by digest in the stack's registry, and then does not look for that tier's build context", () => {
+        const pinned = `localhost:5001/launchpad-backend@sha256:${"a".repeat(64)}`;
+        const exists = (p: string) => p.startsWith("apps/frontend");
+        const config = loadConfig({ "launchpad:backendImage": pinned, "launchpad:backendContext": "gone" }, { stack: "dev", fileExists: exists });
+        assert.equal(config.backend.image, pinned);
+        assert.equal(config.frontend.image, undefined);
+    });
+
+    it("proposes removing a tier image that is wrong, which builds the tier from source again", () => {
+        const [problem] = problemsOf({ "launchpad:frontendImage": "launchpad-frontend:v2" });
+        assert.equal(problem.fix, "pulumi config rm --stack dev frontendImage (or set it to <registry>/<repository>@sha256:<digest>)");
+        assert.deepEqual(problem.changes, [{ key: "launchpad:frontendImage" }]);
+    });
+
     it("checks that build contexts and Dockerfiles exist when it can look", () => {
         const exists = (p: string) => p === "apps/frontend" || p === "apps/frontend/Dockerfile" || p === "apps/backend";
         const problems = (() => {
@@ -328,6 +342,9 @@ const badConfigs: [string, Record<string, string | undefined>, string, RegExp][]
     ["a malformed storage size", { "launchpad:dbStorageSize": "10GB" }, "dbStorageSize", /quantity/],
     ["a TLS issuer that is not a name", { "launchpad:tlsIssuer": "Let's Encrypt" }, "tlsIssuer", /DNS-1123 subdomain/],
     ["an empty kube context", { "launchpad:kubeContext": "" }, "kubeContext", /is empty/],
+    ["a tier image by tag instead of digest", { "launchpad:backendImage": "localhost:5001/launchpad-backend:dev" }, "backendImage", /not pinned by digest/],
+    ["a tier image with a short digest", { "launchpad:frontendImage": "localhost:5001/launchpad-frontend@sha256:abc" }, "frontendImage", /64 hex digits/],
+    ["a tier image from another registry", { "launchpad:backendImage": `ghcr.io/acme/launchpad-backend@sha256:${"e".repeat(64)}` }, "backendImage", /not in the stack's registry localhost:5001/],
     ["a password without a user", { "launchpad:registryPassword": "t0ken" }, "registryUsername", /is missing/],
     ["a protected stack without a data lock", { "launchpad:protect": "true" }, "dataLock", /required when protect is true/],
     ["a storage class change that would replace the database", { "launchpad:dataLock": "appName=launchpad namespace=launchpad-dev storageClass=fast storageSize=1Gi" }, "dataLock", /dbStorageClass fast → standard/],

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { CONFIG_KEYS, DATABASE_FIELDS, TIER_FIELDS, loadConfig } from "../../components/config";
-import { checkImageReference, checkMemory, checkPath, checkQuantity } from "../../components/validate";
+import { checkImageReference, checkMemory, checkPath, checkPinnedImage, checkQuantity } from "../../components/validate";
 import { ROOT } from "../../tools/harness";
 
 // A web tier's fields and the database's are each declared once, as a row of TIER_FIELDS or
@@ -23,6 +23,7 @@ function sampleValue(row: Row, index: number): string {
     if (row.check === checkQuantity) return `${100 + index}m`;
     if (row.check === checkPath) return `/field${index}`;
     if (row.check === checkImageReference) return `postgres:${index}`;
+    if (row.check === checkPinnedImage) return `localhost:5001/field${index}@sha256:${String(index).padStart(64, "0")}`;
     return `field${index}`;
 }
 
@@ -83,7 +84,8 @@ describe("tier and database fields, each declared once", () => {
         ];
         for (const key of keys) {
             assert.match(readme, new RegExp(`^\\| \`${key}\` \\|`, "m"), `README lacks a row for ${key}`);
-            const fixed = typeof (CONFIG_KEYS as any)[key].default !== "function";
+            const { default: value } = (CONFIG_KEYS as any)[key];
+            const fixed = value !== undefined && typeof value !== "function";
             assert.equal(key in project.config, fixed, `Pulumi.yaml and ${key}`);
         }
     });

@@ -10,8 +10,10 @@ import { parseArgs as diagramArgs } from "../../tools/diagram/main";
 import { COMMAND as DOCS } from "../../dev/docs/main";
 import { parseArgs as devArgs } from "../../tools/devloop/main";
 import { parseArgs as doctorArgs } from "../../tools/doctor/main";
+import { parseArgs as historyArgs } from "../../tools/history/main";
 import { parseArgs as logsArgs } from "../../tools/logs/main";
 import { parseArgs as renderArgs } from "../../tools/render/main";
+import { parseArgs as rollbackArgs } from "../../tools/rollback/main";
 import { listStacks } from "../../tools/stackFile";
 import { parseArgs as upArgs } from "../../tools/up/main";
 
@@ -161,6 +163,8 @@ describe("the README and the docs: every link and every command they show work",
             backup: (args) => backupArgs(["backup", ...args]),
             restore: (args) => backupArgs(["restore", ...args]),
             logs: logsArgs,
+            history: historyArgs,
+            rollback: rollbackArgs,
             docs: (args) => readCommandLine(args, DOCS),
             bench: benchArgs,
             testbed: (args) => assert.ok(args.length === 0 || ["build", "start", "stop", "status"].includes(args[0]), `testbed ${args[0]}`),

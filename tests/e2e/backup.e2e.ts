@@ -5,8 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { humanSize } from "../../tools/backup/archive";
 import { recycleVolumes } from "../../dev/testbed/cluster";
-import { waitFor } from "../../dev/testbed/processes";
-import { throughIngress } from "./inCluster";
+import { listedNotes, type Note, throughIngress } from "./inCluster";
 import { deployAfresh, launchpad, NAMESPACE, ok, ROOT, run, type Run, STACK, useTestbed } from "./support";
 
 /** `npm run backup|restore -- --stack testbed …`, as a user runs them. */
@@ -15,24 +14,6 @@ async function command(name: "backup" | "restore", args: readonly string[], env:
     // What the user saw, in the run's log.
     for (const line of r.output.trimEnd().split("\n")) console.log(`      | ${line}`);
     return r;
-}
-
-interface Note {
-    readonly id: number;
-    readonly text: string;
-    readonly createdAt: string;
-}
-
-/** The notes the API lists, once it answers 200 through the Ingress (a fresh backend may take a moment). */
-async function listedNotes(): Promise<Note[]> {
-    let body = "";
-    const answered = await waitFor(async () => {
-        const r = await throughIngress("/api/notes");
-        body = r.body;
-        return r.status === 200;
-    }, 90, 1000);
-    assert.ok(answered, `GET /api/notes through the Ingress did not answer 200 within 90 s: ${body}`);
-    return JSON.parse(body) as Note[];
 }
 
 const NOTES = ["kept across down --delete-data", "restored by npm run restore", "ünïcödé and 'quotes' survive too"];

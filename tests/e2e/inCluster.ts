@@ -1,3 +1,4 @@
+import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { PORTS, REAL_NODE } from "../../dev/testbed/layout";
 import { nodeImage } from "../../dev/testbed/node";
@@ -16,6 +17,25 @@ export const APP_HOST = "launchpad.testbed.localhost";
 
 /** The app as a browser on this machine reaches it: the host name, on the port the testbed's ingress controller is reached at. */
 export const APP_URL = `http://${APP_HOST}:${PORTS.ingress}/`;
+
+/** A note of the sample app, as its API lists it. */
+export interface Note {
+    readonly id: number;
+    readonly text: string;
+    readonly createdAt: string;
+}
+
+/** The notes the API lists, once it answers 200 through the Ingress (a fresh backend may take a moment). */
+export async function listedNotes(): Promise<Note[]> {
+    let body = "";
+    const answered = await waitFor(async () => {
+        const r = await throughIngress("/api/notes");
+        body = r.body;
+        return r.status === 200;
+    }, 90, 1000);
+    assert.ok(answered, `GET /api/notes through the Ingress did not answer 200 within 90 s: ${body}`);
+    return JSON.parse(body) as Note[];
+}
 
 /** One request through the Ingress controller, with the app's host name; status 0 when no answer came. */
 export function throughIngress(path: string, opts: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {

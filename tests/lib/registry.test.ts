@@ -178,6 +178,18 @@ describe("doctor: asking a registry about an image (fake registry over HTTP)", (
         assert.equal(missing.status, "missing");
     });
 
+    it("checks a digest by its own manifest when asked for that very image (exactDigest)", async () => {
+        const r = await registry({ auth: "none", repos: { "launchpad-frontend": ["dev", DIGEST] } });
+        const found = await checkImage(`${r.host}/launchpad-frontend@${DIGEST}`, { exactDigest: true });
+        assert.equal(found.status, "found", found.message);
+        assert.equal(found.checked, `manifest ${DIGEST}`);
+        assert.ok(r.requests.some((q) => q.url === `/v2/launchpad-frontend/manifests/${DIGEST}`));
+        const other = `sha256:${"c".repeat(64)}`;
+        const missing = await checkImage(`${r.host}/launchpad-frontend@${other}`, { exactDigest: true });
+        assert.equal(missing.status, "missing");
+        assert.match(missing.message, new RegExp(`launchpad-frontend@${other}: not in the registry \\(404\\)`));
+    });
+
     it("logs in with Basic auth when the registry's challenge asks for it", async () => {
         const r = await registry({ auth: "basic", users: { ci: "pw" }, repos: { app: ["1"] } });
         const result = await checkImage(`${r.host}/app:1`, { credentials: { username: "ci", password: "pw" } });

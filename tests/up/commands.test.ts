@@ -5,7 +5,7 @@ import { engineMessage } from "../../tools/engine/workspace";
 import { down, engineHint, lockedLine, preview, PROTECT_KEY, RETAIN_KEY, registryHost, up } from "../../tools/up/commands";
 import { UpError } from "../../tools/up/errors";
 import type { AppPods, PodStatusView, WorkloadStatusView } from "../../tools/up/rollout";
-import { entries, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
+import { entries, type FakeWorkspace, freshMachine, harness, indexOf, readyMachine, removeTemps, tempProject } from "./fakes";
 
 after(removeTemps);
 
@@ -42,7 +42,7 @@ describe("up: npm run up on the dev stack", () => {
 
     it("says so when the stack exports no url", async () => {
         const h = harness({ machine: readyMachine() });
-        h.onOpen((ws) => (ws.outputs = {}));
+        h.onOpen((ws) => (ws.stackOutputs = {}));
         await up(h.deps, { stack: "dev" });
         assert.equal(h.lines[h.lines.length - 1], "launchpad: dev is up (the stack exports no url).");
     });
@@ -249,6 +249,62 @@ describe("up: npm run up on the prod stack", () => {
         h.onOpen((ws) => ws.configOf("prod").set("launchpad:registry", { value: "registry.example.com/team" }));
         await up({ ...h.deps, checkRegistry: async () => ({ status: "refused", message: "registry.example.com refused anonymous access (HTTP 401)" }) }, { stack: "prod" });
         assert.ok(entries(h.journal, "ws").includes("up prod"));
+    });
+
+    it("writes who runs it and the images that ran before into the update's message, for npm run history", async () => {
+        const h = harness({ env: { ...prodEnv, LAUNCHPAD_RELEASE_NOTE: "rollback to 4" } });
+        const before = `registry.example.com/team/launchpad-backend@sha256:${"b".repeat(64)}`;
+        h.onOpen((ws) => (ws.stackOutputs = { ...ws.stackOutputs, backendImage: { value: before, secret: false } }));
+        await up({ ...h.deps, who: "ana@laptop" }, { stack: "prod" });
+        assert.deepEqual(h.ws().messages, [`launchpad release by ana@laptop; commit 5d1e0c2; rollback to 4; before: backend=${before}`]);
+    });
+
+    describe("a tier pinned by digest", () => {
+        const pinned = (tier: string, hex: string) => `registry.example.com/team/launchpad-${tier}@sha256:${hex.repeat(64)}`;
+        const pinBoth = (ws: FakeWorkspace) => {
+            ws.configOf("prod").set("launchpad:registry", { value: "registry.example.com/team" });
+            ws.configOf("prod").set("launchpad:frontendImage", { value: pinned("frontend", "a") });
+            ws.configOf("prod").set("launchpad:backendImage", { value: pinned("backend", "b") });
+        };
+
+        it("asks the registry for each pinned image, with the stack's login, before the update, and says it is not built", async () => {
+            const h = harness({ env: { ...prodEnv, LAUNCHPAD_REGISTRY_USERNAME: "ci-bot", LAUNCHPAD_REGISTRY_PASSWORD: "tok3n" } });
+            h.onOpen(pinBoth);
+            const asked: string[] = [];
+            const checkPinnedImage = async (image: string, credentials?: { username: string }) => {
+                asked.push(`${image} as ${credentials?.username}`);
+                h.journal.push(`registry: has ${image}`);
+                return { image, registry: "", repository: "", checked: "", status: "found" as const, ok: true, message: "found" };
+            };
+            await up({ ...h.deps, checkPinnedImage }, { stack: "prod" });
+            assert.deepEqual(asked, [`${pinned("frontend", "a")} as ci-bot`, `${pinned("backend", "b")} as ci-bot`]);
+            assert.ok(indexOf(h.journal, "registry: has") < indexOf(h.journal, "ws: up prod"));
+            assert.ok(h.lines.includes(`launchpad: the backend runs ${pinned("backend", "b")}, pinned by launchpad:backendImage; it is not built`), h.lines.join("\n"));
+        });
+
+        it("refuses, changing nothing, a digest the registry does not have, naming the tier, the key and the fix", async () => {
+            const h = harness({ env: prodEnv });
+            h.onOpen(pinBoth);
+            const checkPinnedImage = async (image: string) => image.includes("backend")
+                ? { image, registry: "", repository: "", checked: "", status: "missing" as const, ok: false, message: "registry.example.com/team/launchpad-backend@sha256:bbb…: not in the registry (404)" }
+                : { image, registry: "", repository: "", checked: "", status: "found" as const, ok: true, message: "found" };
+            await assert.rejects(up({ ...h.deps, checkPinnedImage }, { stack: "prod" }), (e: UpError) => {
+                const lines = e.message.split("\n");
+                assert.equal(lines[0], "launchpad: the registry cannot give the cluster a pinned image of stack prod; nothing was changed.");
+                assert.equal(lines[1], `  - backend: launchpad:backendImage = ${pinned("backend", "b")}: registry.example.com/team/launchpad-backend@sha256:bbb…: not in the registry (404)`);
+                assert.equal(lines[2], "  fix: pin a digest the registry has, or delete the line from Pulumi.prod.yaml to build that tier from source; each release's digests: npm run history -- --stack prod --full");
+                assert.equal(lines.length, 3);
+                return true;
+            });
+            assert.ok(!entries(h.journal, "ws").includes("up prod"), "no update ran");
+        });
+
+        it("asks nothing when no tier is pinned", async () => {
+            const h = harness({ env: prodEnv });
+            let asked = 0;
+            await up({ ...h.deps, checkPinnedImage: async () => { asked++; throw new Error("not asked"); } }, { stack: "prod" });
+            assert.equal(asked, 0);
+        });
     });
 
     it("in CI refuses state that would die with the checkout", async () => {

@@ -5,7 +5,7 @@ import type { Deps } from "../../tools/up/commands";
 import { KIND } from "../../lib/kind";
 import { INGRESS_NGINX } from "../../tools/up/kind";
 import type { RunOptions, RunResult, Runner } from "../../lib/runner";
-import type { ConfigEntry, Outputs, PendingOperation, StateResource, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
+import type { ConfigEntry, Outputs, PendingOperation, StateResource, UpdateRecord, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
 
 /** One ordered record of everything the fakes were asked to do, so tests can check the order of steps. */
 export type Journal = string[];
@@ -216,7 +216,12 @@ export class FakeWorkspace implements Workspace {
     readonly backendUrl: string;
     readonly stacks = new Set<string>();
     readonly config = new Map<string, Map<string, ConfigEntry>>();
-    outputs: Outputs = { url: { value: "http://launchpad.localhost", secret: false }, namespace: { value: "launchpad-dev", secret: false } };
+    /** The outputs the last update left, which the next one returns. */
+    stackOutputs: Outputs = { url: { value: "http://launchpad.localhost", secret: false }, namespace: { value: "launchpad-dev", secret: false } };
+    /** The message of each update and destroy, in order. */
+    readonly messages: string[] = [];
+    /** Pulumi's history of each stack. */
+    readonly updates = new Map<string, UpdateRecord[]>();
     /** Operation names (`up`, `destroy`, …) that throw like a failed engine run. */
     readonly failing = new Set<string>();
     /** What the engine's stderr says when an operation in `failing` fails. @default "<op> went wrong" */
@@ -258,17 +263,25 @@ export class FakeWorkspace implements Workspace {
         this.note("removeConfig", stack, ` ${key}`);
         this.configOf(stack).delete(key);
     }
-    async up(stack: string, onOutput: (s: string) => void, opts?: { refresh?: boolean }) {
+    async up(stack: string, onOutput: (s: string) => void, opts?: { refresh?: boolean; message?: string }) {
         this.note("up", stack, opts?.refresh ? " refresh" : "");
+        if (opts?.message !== undefined) this.messages.push(opts.message);
         onOutput("Updating (engine output)\n");
-        return this.outputs;
+        return this.stackOutputs;
+    }
+    async outputs(_stack: string) {
+        return this.stackOutputs;
+    }
+    async history(stack: string) {
+        return this.updates.get(stack) ?? [];
     }
     async preview(stack: string, onOutput: (s: string) => void) {
         this.note("preview", stack);
         onOutput("Previewing (engine output)\n");
     }
-    async destroy(stack: string, opts: { excludeProtected: boolean }, onOutput: (s: string) => void) {
+    async destroy(stack: string, opts: { excludeProtected: boolean; message?: string }, onOutput: (s: string) => void) {
         this.note("destroy", stack, ` excludeProtected=${opts.excludeProtected}`);
+        if (opts.message !== undefined) this.messages.push(opts.message);
         onOutput("Destroying (engine output)\n");
     }
     async removeStack(stack: string) {
@@ -365,6 +378,7 @@ export function harness(opts: { machine?: MachineState; env?: Record<string, str
             pauses.push(ms);
         },
         checkStateDisk: () => ({ freeBytes: 64 * 1024 ** 3, stateBytes: 200 * 1024 }),
+        readCommit: async () => "5d1e0c2",
         checkRegistry: async (registry, credentials) => {
             journal.push(`registry: check ${registry} as ${credentials?.username ?? "(docker's login)"}`);
             return { status: "accepted", message: `${registry} accepted` };

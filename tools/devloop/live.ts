@@ -5,7 +5,7 @@ import { IMAGE_TYPE } from "../../components/image";
 import { PROJECT } from "../../components/project";
 import { openCluster, type ClusterRef } from "../../lib/kubernetesClient";
 import { Failure } from "../cli";
-import { backendUrl, describeBackend, localPaths } from "../engine/backend";
+import { openDeployedStack } from "../engine/open";
 import { engineMessage, type OpenWorkspace } from "../engine/workspace";
 import type { Clock } from "./debounce";
 import type { TierCluster, TierEngine } from "./loop";
@@ -21,19 +21,6 @@ export function imageUrn(stack: string, appName: string, tier: WebTier): string 
     return `urn:pulumi:${stack}::${PROJECT}::launchpad:index:App$launchpad:index:ContainerImage$${IMAGE_TYPE}::${appName}-${tier}-image-build`;
 }
 
-/** The passphrase of the stack's secrets: PULUMI_CONFIG_PASSPHRASE, or for the dev stack the one `npm run up` generated. */
-export function passphraseOf(stack: string, repoRoot: string, env: Readonly<Record<string, string | undefined>>): string {
-    const fromEnv = env.PULUMI_CONFIG_PASSPHRASE;
-    if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-    const file = localPaths(repoRoot).passphrase;
-    if (stack === "dev" && fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
-    throw new Failure(
-        stack === "dev"
-            ? `launchpad: the dev stack has no passphrase yet (${path.relative(repoRoot, file)}): deploy it first with npm run up; nothing was changed.`
-            : `launchpad: PULUMI_CONFIG_PASSPHRASE is not set: it opens stack ${stack}'s secrets; nothing was changed.`,
-    );
-}
-
 /**
  * The engine for the stack: refuses a stack that was never deployed (the loop updates what `npm run up`
  * made); each update targets one tier's image and its dependents, with the engine's output kept for the
@@ -47,12 +34,9 @@ export async function openTierEngine(opts: {
     readonly env: Readonly<Record<string, string | undefined>>;
     readonly openWorkspace: OpenWorkspace;
 }): Promise<TierEngine> {
-    const { repoRoot, stack, appName, env } = opts;
-    const url = backendUrl(repoRoot, env);
-    const ws = await opts.openWorkspace({ repoRoot, backendUrl: url, passphrase: passphraseOf(stack, repoRoot, env), color: false });
+    const { stack, appName } = opts;
+    const ws = await openDeployedStack(opts);
     const deployFirst = `deploy it first: npm run up -- --stack ${stack}; nothing was changed.`;
-    if (!(await ws.stackExists(stack))) throw new Failure(`launchpad: stack ${stack} has no state in ${describeBackend(repoRoot, url)}: ${deployFirst}`);
-    await ws.selectOrCreate(stack);
     const resources = await ws.resourcesInState(stack);
     const missing = opts.tiers.filter((tier) => !resources.some((r) => r.type === IMAGE_TYPE && (r.id ?? "").endsWith(`/${appName}-${tier}:${stack}`)));
     if (missing.length > 0) throw new Failure(`launchpad: stack ${stack} has no ${missing.join(" or ")} image in its state: ${deployFirst}`);

@@ -50,8 +50,15 @@ export interface Workspace {
      */
     up(stack: string, onOutput: EngineOutput, opts?: UpOptions): Promise<Outputs>;
     preview(stack: string, onOutput: EngineOutput): Promise<void>;
-    /** `excludeProtected` leaves protected resources (and what they need) in place instead of failing. */
-    destroy(stack: string, opts: { readonly excludeProtected: boolean }, onOutput: EngineOutput): Promise<void>;
+    /**
+     * `excludeProtected` leaves protected resources (and what they need) in place instead of failing;
+     * `message` is the update's message in the stack's history.
+     */
+    destroy(stack: string, opts: { readonly excludeProtected: boolean; readonly message?: string }, onOutput: EngineOutput): Promise<void>;
+    /** The stack's outputs, as its last update left them. */
+    outputs(stack: string): Promise<Outputs>;
+    /** Pulumi's history of the stack's updates (`pulumi stack history`), secrets not shown. */
+    history(stack: string): Promise<UpdateRecord[]>;
     /** Forgets the stack's state (its resources are gone with the cluster) but keeps Pulumi.<stack>.yaml. */
     removeStack(stack: string): Promise<void>;
     /**
@@ -63,8 +70,26 @@ export interface Workspace {
     resourcesInState(stack: string): Promise<StateResource[]>;
 }
 
+/** An update as Pulumi's history records it (the Automation API's UpdateSummary, the parts read here). */
+export interface UpdateRecord {
+    /** The stack's version after the update: Pulumi's number for it. */
+    readonly version: number;
+    /** "update", "destroy", "refresh", … */
+    readonly kind: string;
+    /** "succeeded", "failed", "in-progress", … */
+    readonly result: string;
+    readonly startTime: Date;
+    readonly endTime?: Date;
+    readonly message?: string;
+    readonly environment?: Readonly<Record<string, string>>;
+    /** The stack's config the update ran with (`launchpad:key` → value; secrets as Pulumi shows them). */
+    readonly config?: Readonly<Record<string, string>>;
+}
+
 /** How an update runs. */
 export interface UpOptions {
+    /** The update's message in the stack's history (releases.ts releaseMessage). */
+    readonly message?: string;
     readonly refresh?: boolean;
     readonly target?: readonly string[];
     readonly targetDependents?: boolean;
@@ -193,14 +218,30 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
         },
         async up(name, onOutput, opts) {
             const target = opts?.target === undefined ? {} : { target: [...opts.target], targetDependents: opts.targetDependents ?? false };
-            const result = await (await stack(name)).up({ onOutput, onError: onOutput, color, refresh: opts?.refresh, ...target });
+            const result = await (await stack(name)).up({ onOutput, onError: onOutput, color, refresh: opts?.refresh, message: opts?.message, ...target });
             return result.outputs;
         },
         async preview(name, onOutput) {
             await (await stack(name)).preview({ onOutput, onError: onOutput, color });
         },
         async destroy(name, opts, onOutput) {
-            await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected });
+            await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected, message: opts.message });
+        },
+        async outputs(name) {
+            return (await stack(name)).outputs();
+        },
+        async history(name) {
+            const updates = await (await stack(name)).history(undefined, undefined, false);
+            return updates.map((u) => ({
+                version: u.version,
+                kind: u.kind,
+                result: u.result,
+                startTime: u.startTime,
+                endTime: u.endTime,
+                message: u.message,
+                environment: u.environment,
+                config: Object.fromEntries(Object.entries(u.config ?? {}).map(([key, entry]) => [key, entry.value])),
+            }));
         },
         async removeStack(name) {
             await ws.removeStack(name, { force: true, preserveConfig: true });

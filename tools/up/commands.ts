@@ -19,13 +19,21 @@ import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLiv
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
-import { checkRegistryLogin, credentialsFor, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
+import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, shortCommit, whoRuns } from "../engine/releases";
+import { ProcessRunner } from "../../lib/runner";
+import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
 export type CheckRegistry = (registry: string, credentials: Credentials | undefined) => Promise<{ status: LoginStatus; message: string }>;
 
 const checkRegistryLive: CheckRegistry = async (registry, credentials) =>
     checkRegistryLogin(registry, { credentials: credentials ?? credentialsFor(registry, { dockerConfig: await readDockerConfig() }), timeoutMs: 10_000 });
+
+/** Asks a registry whether it has this very image (a reference by digest); `credentials` undefined: Docker's own login. */
+export type CheckPinnedImage = (image: string, credentials: Credentials | undefined) => Promise<ImageCheck>;
+
+const checkPinnedImageLive: CheckPinnedImage = async (image, credentials) =>
+    checkImage(image, { exactDigest: true, credentials: credentials ?? credentialsFor(parseImageRef(image).registry, { dockerConfig: await readDockerConfig() }), timeoutMs: 10_000 });
 
 /** Where the commands speak: launchpad's own lines, and the engine's (or a long CLI step's) raw progress. */
 export interface Io {
@@ -49,6 +57,8 @@ export interface Deps {
     readonly readWorkloads?: ReadWorkloads;
     /** Checks the team registry and its login before an update on a cloud cluster. @default over HTTP */
     readonly checkRegistry?: CheckRegistry;
+    /** Asks the registry for each tier's pinned image (`<tier>Image`) before an update. @default over HTTP */
+    readonly checkPinnedImage?: CheckPinnedImage;
     /** Asks the stack's cluster whether it answers, before the engine runs. @default the live cluster */
     readonly checkCluster?: CheckCluster;
     /** Asks the stack's cluster whether the stack's namespace is there, before an update. @default the live cluster */
@@ -61,7 +71,23 @@ export interface Deps {
     readonly processes?: ProcessTable;
     /** Waits between two tries of an engine operation. @default a timer */
     readonly pause?: (ms: number) => Promise<void>;
+    /** Who runs the update, as `npm run history` shows it. @default user@host, or the CI system */
+    readonly who?: string;
+    /** The project checkout's commit, as a release records it ("5d1e0c2+dirty"). @default asked of git */
+    readonly readCommit?: ReadCommit;
 }
+
+/** The commit of the checkout at `repoRoot`, short and "+dirty" with changes to tracked files; undefined outside git. */
+export type ReadCommit = (repoRoot: string) => Promise<string | undefined>;
+
+const readCommitLive: ReadCommit = async (repoRoot) => {
+    const runner = new ProcessRunner();
+    const head = await runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]);
+    if (head.code !== 0) return undefined;
+    const status = await runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"]);
+    return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
+};
+
 
 export interface StackOptions {
     readonly stack: string;
@@ -250,6 +276,53 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
         );
     }
     // Refused without credentials of ours: Docker's own login (a credential helper) may still hold them.
+}
+
+/**
+ * The message of an update (or destroy) in the stack's history: who runs it, the note it was run with,
+ * and the images that ran before it (releases.ts). Read now, before the engine changes them.
+ */
+async function releaseMessageFor(deps: Deps, stack: string, ws: Workspace): Promise<string> {
+    const before = imagesOf(await engine(() => ws.outputs(stack), "reading the stack's outputs", stack));
+    const note = deps.env[RELEASE_NOTE_ENV];
+    const commit = await (deps.readCommit ?? readCommitLive)(deps.repoRoot);
+    return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), commit, note: note === "" ? undefined : note, before });
+}
+
+/** The web tiers whose image a stack may pin by digest (`launchpad:<tier>Image`). */
+const PINNABLE_TIERS = ["frontend", "backend"] as const;
+
+/**
+ * A tier pinned to an image by digest (a rollback, a promotion) deploys that image and builds none, so
+ * the registry must have it: asked before the update, which is refused, changing nothing, naming the
+ * tier, when the registry does not have it or does not answer.
+ */
+async function checkPinnedImagesFirst(deps: Deps, stack: string, ws: Workspace): Promise<void> {
+    const read = async (key: string) => (await engine(() => ws.getConfig(stack, `${NS}:${key}`), "reading the config", stack))?.value;
+    const username = await read("registryUsername");
+    const password = await read("registryPassword");
+    const credentials = username !== undefined && password !== undefined ? { username, password } : undefined;
+    const problems: string[] = [];
+    for (const tier of PINNABLE_TIERS) {
+        const image = await read(`${tier}Image`);
+        if (image === undefined) continue;
+        const check = await (deps.checkPinnedImage ?? checkPinnedImageLive)(image, credentials);
+        if (check.status === "found") {
+            deps.io.info(`launchpad: the ${tier} runs ${image}, pinned by ${NS}:${tier}Image; it is not built`);
+        } else if (check.status === "missing" || check.status === "unreachable") {
+            problems.push(`  - ${tier}: ${NS}:${tier}Image = ${image}: ${check.message}`);
+        } else {
+            deps.io.info(`launchpad: note: could not confirm that the registry has the ${tier}'s pinned image (${check.message}); the cluster will try to pull it.`);
+        }
+    }
+    if (problems.length === 0) return;
+    throw new UpError(
+        [
+            `launchpad: the registry cannot give the cluster ${problems.length === 1 ? "a pinned image" : "the pinned images"} of stack ${stack}; nothing was changed.`,
+            ...problems,
+            `  fix: pin a digest the registry has, or delete the line from Pulumi.${stack}.yaml to build that tier from source; each release's digests: npm run history -- --stack ${stack} --full`,
+        ].join("\n"),
+    );
 }
 
 /** Adds what to do about the engine failures people meet most. */
@@ -543,11 +616,13 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
         await checkRegistryLoginFirst(deps, stack, ws);
     }
+    await checkPinnedImagesFirst(deps, stack, ws);
     const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
     await recoverPendingOperations(deps, stack, ws);
     const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
+    const message = await releaseMessageFor(deps, stack, ws);
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
+    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh, message })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
     await confirmRollouts(deps, stack, stackFile, ws);
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
@@ -625,8 +700,9 @@ export async function down(deps: Deps, opts: DownOptions): Promise<void> {
             ].join("\n"),
         );
     }
+    const message = await releaseMessageFor(deps, stack, p.ws);
     deps.io.info(`launchpad: destroying the app in ${stack}; the database's data is kept`);
-    await engine(() => takingLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true }, deps.io.engine)), "the destroy", stack);
+    await engine(() => takingLock(deps, stack, () => p.ws.destroy(stack, { excludeProtected: true, message }, deps.io.engine)), "the destroy", stack);
     deps.io.info(
         `launchpad: ${stack}'s app is gone. The database (its namespace, StatefulSet, Secret and volume claims) was kept and the next \`npm run up\` reuses it.\n` +
             `  To delete the data too: npm run down -- --delete-data${stack === DEV_STACK ? "" : ` --stack ${stack}`}`,
@@ -650,9 +726,9 @@ async function destroyWithData(deps: Deps, stack: string, ws: Workspace, stackFi
     deps.io.info(`launchpad: ${keys.join(" and ")} set to false; updating ${stack} so its data is no longer retained`);
     try {
         const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
-        await engine(() => ws.up(stack, deps.io.engine, { refresh }), "the update that lifts data retention", stack);
+        await engine(async () => ws.up(stack, deps.io.engine, { refresh, message: await releaseMessageFor(deps, stack, ws) }), "the update that lifts data retention", stack);
         deps.io.info(`launchpad: destroying ${stack}, data included`);
-        await engine(() => ws.destroy(stack, { excludeProtected: false }, deps.io.engine), "the destroy", stack);
+        await engine(async () => ws.destroy(stack, { excludeProtected: false, message: await releaseMessageFor(deps, stack, ws) }, deps.io.engine), "the destroy", stack);
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         throw new UpError(
