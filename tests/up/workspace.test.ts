@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stackStateFile } from "../../tools/engine/backend";
-import { configCache, pendingOperationsIn, resourcesIn } from "../../tools/engine/workspace";
+import { configCache, pendingOperationsIn, resourcesIn, stackOutputsIn } from "../../tools/engine/workspace";
 
 describe("up: a stack's config is read once per command", () => {
     it("asks the CLI once for any number of keys, again after a change, and keeps stacks apart", async () => {
@@ -73,5 +73,19 @@ describe("up: operations a killed run left, read from a file backend's state", (
         assert.deepEqual(resourcesIn(state({})), []);
         assert.equal(resourcesIn(state(null)), undefined);
         assert.equal(resourcesIn(path.join(dir, "missing.json")), undefined);
+    });
+    it("gives the stack's outputs as the CLI does, none before the first update; the CLI is asked when one is secret or the file cannot tell", () => {
+        const stackUrn = "urn:pulumi:dev::launchpad::pulumi:pulumi:Stack::launchpad-dev";
+        const outputs = { url: "http://launchpad.localtest.me:8080", backendImage: "localhost:5001/launchpad-backend@sha256:ab", replicas: { backend: 2 } };
+        assert.deepEqual(stackOutputsIn(state({ resources: [{ urn: stackUrn, type: "pulumi:pulumi:Stack", outputs }] })), {
+            url: { value: outputs.url, secret: false },
+            backendImage: { value: outputs.backendImage, secret: false },
+            replicas: { value: { backend: 2 }, secret: false },
+        });
+        assert.deepEqual(stackOutputsIn(state({ resources: [] })), {});
+        const secret = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:abc" };
+        assert.equal(stackOutputsIn(state({ resources: [{ urn: stackUrn, type: "pulumi:pulumi:Stack", outputs: { password: secret } }] })), undefined);
+        assert.equal(stackOutputsIn(state(null)), undefined);
+        assert.equal(stackOutputsIn(path.join(dir, "missing.json")), undefined);
     });
 });

@@ -160,10 +160,28 @@ export function resourcesIn(stateFile: string): StateResource[] | undefined {
     return latest === undefined ? undefined : (latest.resources ?? []).map((r) => ({ type: r.type, id: r.id }));
 }
 
+/** Pulumi's mark of a secret value in a state file (its `sig` key). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/**
+ * The stack's outputs in its state file, as \`pulumi stack output\` gives them; undefined when the file
+ * cannot tell (as pendingOperationsIn) or holds a secret one, which only the CLI can decrypt.
+ */
+export function stackOutputsIn(stateFile: string): Outputs | undefined {
+    const latest = latestCheckpoint(stateFile);
+    if (latest === undefined) return undefined;
+    const root = (latest.resources ?? []).find((r) => r.type === "pulumi:pulumi:Stack");
+    const outputs = root?.outputs ?? {};
+    if (JSON.stringify(outputs).includes(`"${SECRET_SIG}"`)) return undefined;
+    return Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value, secret: false }]));
+}
+
+type CheckpointResource = StateResource & { readonly outputs?: Readonly<Record<string, unknown>> };
+
 /** The latest deployment of a version-3 state file; undefined when there is none or the file cannot be read as one. */
-function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; resources?: StateResource[] } | undefined {
+function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; resources?: CheckpointResource[] } | undefined {
     try {
-        const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[]; resources?: StateResource[] } | null } };
+        const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[]; resources?: CheckpointResource[] } | null } };
         return (state.version === 3 ? state.checkpoint?.latest : undefined) ?? undefined;
     } catch {
         return undefined;
@@ -228,7 +246,8 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected, message: opts.message });
         },
         async outputs(name) {
-            return (await stack(name)).outputs();
+            const fromFile = isLocalBackend(settings.backendUrl) ? stackOutputsIn(stackStateFile(localBackendDir(settings.backendUrl), name)) : undefined;
+            return fromFile ?? (await stack(name)).outputs();
         },
         async history(name) {
             const updates = await (await stack(name)).history(undefined, undefined, false);

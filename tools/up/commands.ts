@@ -88,7 +88,6 @@ const readCommitLive: ReadCommit = async (repoRoot) => {
     return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
 };
 
-
 export interface StackOptions {
     readonly stack: string;
 }
