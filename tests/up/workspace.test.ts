@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stackStateFile } from "../../tools/engine/backend";
-import { configCache, pendingOperationsIn, resourcesIn, stackOutputsIn } from "../../tools/engine/workspace";
+import { configCache, everyPage, pendingOperationsIn, resourcesIn, stackOutputsIn } from "../../tools/engine/workspace";
 
 describe("up: a stack's config is read once per command", () => {
     it("asks the CLI once for any number of keys, again after a change, and keeps stacks apart", async () => {
@@ -87,5 +87,23 @@ describe("up: operations a killed run left, read from a file backend's state", (
         assert.equal(stackOutputsIn(state({ resources: [{ urn: stackUrn, type: "pulumi:pulumi:Stack", outputs: { password: secret } }] })), undefined);
         assert.equal(stackOutputsIn(state(null)), undefined);
         assert.equal(stackOutputsIn(path.join(dir, "missing.json")), undefined);
+    });
+});
+
+describe("engine: a paged listing read whole (the stack's history)", () => {
+    it("reads pages from 1 until one comes back short, and keeps their order", async () => {
+        const items = Array.from({ length: 7 }, (_, i) => i);
+        const asked: number[][] = [];
+        const all = await everyPage(async (page, size) => {
+            asked.push([page, size]);
+            return items.slice((page - 1) * size, page * size);
+        }, 3);
+        assert.deepEqual(all, items);
+        assert.deepEqual(asked, [[1, 3], [2, 3], [3, 3]]);
+    });
+    it("asks once more after a full last page, and stops at the empty one", async () => {
+        const asked: number[] = [];
+        assert.deepEqual(await everyPage(async (page) => (asked.push(page), page === 1 ? ["a", "b"] : []), 2), ["a", "b"]);
+        assert.deepEqual(asked, [1, 2]);
     });
 });

@@ -160,6 +160,22 @@ export function resourcesIn(stateFile: string): StateResource[] | undefined {
     return latest === undefined ? undefined : (latest.resources ?? []).map((r) => ({ type: r.type, id: r.id }));
 }
 
+/** How many updates one `pulumi stack history` call asks for (the CLI gives 10 unless told). */
+export const HISTORY_PAGE_SIZE = 500;
+
+/**
+ * Every item of a paged listing, pages read from 1 until one comes back short: the stack's whole
+ * history, which numbers its releases from the oldest on.
+ */
+export async function everyPage<T>(read: (page: number, size: number) => Promise<readonly T[]>, size = HISTORY_PAGE_SIZE): Promise<T[]> {
+    const all: T[] = [];
+    for (let page = 1; ; page++) {
+        const items = await read(page, size);
+        all.push(...items);
+        if (items.length < size) return all;
+    }
+}
+
 /** Pulumi's mark of a secret value in a state file (its `sig` key). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -250,7 +266,8 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             return fromFile ?? (await stack(name)).outputs();
         },
         async history(name) {
-            const updates = await (await stack(name)).history(undefined, undefined, false);
+            const s = await stack(name);
+            const updates = await everyPage((page, size) => s.history(size, page, false));
             return updates.map((u) => ({
                 version: u.version,
                 kind: u.kind,
