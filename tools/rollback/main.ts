@@ -2,10 +2,9 @@
 // (the message says why and what to do; a refusal changes nothing). 2: wrong usage (tools/cli.ts EXIT_RULE).
 
 import * as path from "node:path";
-import { ProcessRunner } from "../../lib/runner";
 import { type CommandSpec, exitWith, helpOutcome, type Outcome, readCommandLine, runCommand, single, stackOf, STACK_OPTION, UsageError } from "../cli";
 import { openPulumiWorkspace } from "../engine/workspace";
-import { RELEASE_NOTE_ENV } from "../engine/releases";
+import { deployThroughUp } from "../engine/pinned";
 import { rollback, type RollbackDeps, rollbackReport } from "./rollback";
 
 export const COMMAND: CommandSpec = {
@@ -32,15 +31,6 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | "help" {
     return { stack: stackOf(flags), ...(to !== undefined && { to: Number(to) }) };
 }
 
-/** Deploys through `npm run up`, its output streamed, with the note for the update's message. */
-function deployLive(env: NodeJS.ProcessEnv): RollbackDeps["deploy"] {
-    return async (stack, note) => {
-        const runner = new ProcessRunner({ ...env, [RELEASE_NOTE_ENV]: note });
-        const result = await runner.run("npm", ["run", "--silent", "up", "--", "--stack", stack], { onOutput: (chunk) => process.stdout.write(chunk) });
-        return result.code;
-    };
-}
-
 /** The command as a function: argv in, exit code and output out. `deps` replaces the engine and the deploy (tests). */
 export async function runRollback(argv: readonly string[], deps: Partial<RollbackDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
     return runCommand(COMMAND, async () => {
@@ -51,7 +41,7 @@ export async function runRollback(argv: readonly string[], deps: Partial<Rollbac
             openWorkspace: openPulumiWorkspace,
             repoRoot: path.resolve(__dirname, "..", ".."),
             env,
-            deploy: deployLive(env),
+            deploy: deployThroughUp(env),
             info: (line) => process.stdout.write(`${line}\n`),
         };
         const result = await rollback({ ...live, ...deps }, args);
