@@ -1,10 +1,8 @@
 // `npm run rollback`: see COMMAND. Exit 0: the stack runs the earlier release. 1: refused or failed
 // (the message says why and what to do; a refusal changes nothing). 2: wrong usage (tools/cli.ts EXIT_RULE).
 
-import * as path from "node:path";
 import { type CommandSpec, exitWith, helpOutcome, type Outcome, readCommandLine, runCommand, single, stackOf, STACK_OPTION, UsageError } from "../cli";
-import { openPulumiWorkspace } from "../engine/workspace";
-import { deployThroughUp } from "../engine/pinned";
+import { livePinnedDeployDeps } from "../engine/pinned";
 import { rollback, type RollbackDeps, rollbackReport } from "./rollback";
 
 export const COMMAND: CommandSpec = {
@@ -36,15 +34,7 @@ export async function runRollback(argv: readonly string[], deps: Partial<Rollbac
     return runCommand(COMMAND, async () => {
         const args = parseArgs(argv);
         if (args === "help") return helpOutcome(COMMAND);
-        // Its own lines are printed as they come, between them the streamed output of the deploy.
-        const live: RollbackDeps = {
-            openWorkspace: openPulumiWorkspace,
-            repoRoot: path.resolve(__dirname, "..", ".."),
-            env,
-            deploy: deployThroughUp(env),
-            info: (line) => process.stdout.write(`${line}\n`),
-        };
-        const result = await rollback({ ...live, ...deps }, args);
+        const result = await rollback({ ...livePinnedDeployDeps(env), ...deps }, args);
         return { code: 0, stdout: rollbackReport(args.stack, result), stderr: "" };
     }, env, false); // its failures say "launchpad: …", as up's do
 }

@@ -1,23 +1,10 @@
 import { Failure } from "../cli";
 import { openDeployedStack } from "../engine/open";
-import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, pinImages } from "../engine/pinned";
+import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, pinImages } from "../engine/pinned";
 import { type Release, readReleases } from "../engine/releases";
-import type { OpenWorkspace } from "../engine/workspace";
 
 /** What `npm run rollback` needs outside itself; tests replace the engine and the deploy. */
-export interface RollbackDeps {
-    readonly openWorkspace: OpenWorkspace;
-    /** The project: Pulumi.yaml, the stack files and `.launchpad/`. */
-    readonly repoRoot: string;
-    readonly env: Readonly<Record<string, string | undefined>>;
-    /**
-     * Deploys the stack as `npm run up -- --stack <stack>` does, every check included, with `note` in the
-     * update's message; resolves to that command's exit code.
-     */
-    deploy(stack: string, note: string): Promise<number>;
-    /** launchpad's own lines. */
-    info(line: string): void;
-}
+export type RollbackDeps = PinnedDeployDeps;
 
 export interface RollbackOptions {
     readonly stack: string;
