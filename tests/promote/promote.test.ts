@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { ImageCheck } from "../../lib/registry";
 import { releaseMessage } from "../../tools/engine/releases";
 import type { Outputs, UpdateRecord } from "../../tools/engine/workspace";
@@ -75,7 +77,7 @@ function world(opts: { staging?: UpdateRecord[]; prod?: UpdateRecord[] | "none";
         },
     };
     const pins = () => journal.filter((j) => j.startsWith("ws: setConfig"));
-    return { ws, deployed, lines, registryCalls, pins, run: (argv: string[]) => runPromote(argv, deps, env) };
+    return { ws, repoRoot, deployed, lines, registryCalls, pins, run: (argv: string[]) => runPromote(argv, deps, env) };
 }
 
 describe("npm run promote", () => {
@@ -117,6 +119,22 @@ describe("npm run promote", () => {
         assert.deepEqual(w.registryCalls, []);
         assert.deepEqual(w.pins(), [`ws: setConfig qa launchpad:frontendImage=${ref(STAGING, "frontend", "a")}`, `ws: setConfig qa launchpad:backendImage=${ref(STAGING, "backend", "b")}`]);
         assert.match(done.stdout, /\nlaunchpad: qa: http:\/\/qa\.example\.com\n/);
+    });
+
+    it("takes a kind stack's registry from the default when its file names none", async () => {
+        const w = world();
+        const done = await w.run(["--from", "staging", "--to", "dev"]);
+        assert.equal(done.code, 0, done.stderr);
+        assert.deepEqual(w.registryCalls, [], "dev's default registry, localhost:5001, is staging's");
+    });
+
+    it("refuses a cloud target whose file names no registry", async () => {
+        const w = world();
+        fs.writeFileSync(path.join(w.repoRoot, "Pulumi.qa.yaml"), "config:\n  launchpad:platform: cloud\n  launchpad:kubeContext: c\n  launchpad:host: qa.example.com\n");
+        const r = await w.run(["--from", "staging", "--to", "qa"]);
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr, "launchpad: Pulumi.qa.yaml names no launchpad:registry, the registry qa's cluster pulls from: set it (npm run doctor -- --stack qa checks the stack); nothing was changed.\n");
+        assert.deepEqual(w.pins(), []);
     });
 
     it("puts an image where the target's own build would push it, by the same digest", () => {

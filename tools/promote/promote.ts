@@ -130,8 +130,12 @@ export async function promote(deps: PromoteDeps, opts: PromoteOptions): Promise<
             );
         }
     }
-    const registry = config[`${PROJECT}:registry`].replace(/\/+$/, "");
     const appName = config[`${PROJECT}:appName`] ?? String(CONFIG_KEYS.appName.default);
+    const platform = config[`${PROJECT}:platform`] ?? String(CONFIG_KEYS.platform.default);
+    const registry = (config[`${PROJECT}:registry`] ?? CONFIG_KEYS.registry.default({ stack: to, platform, appName }))?.replace(/\/+$/, "");
+    if (registry === undefined) {
+        throw new Failure(`launchpad: Pulumi.${to}.yaml names no ${PROJECT}:registry, the registry ${to}'s cluster pulls from: set it (npm run doctor -- --stack ${to} checks the stack); nothing was changed.`);
+    }
     const sources = { frontend: source.images.frontend!, backend: source.images.backend! };
     const images = { frontend: targetImage(sources.frontend, "frontend", registry, appName), backend: targetImage(sources.backend, "backend", registry, appName) };
     await target.ws.selectOrCreate(to);
