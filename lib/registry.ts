@@ -3,6 +3,7 @@
 // refused) with the Accept headers for OCI indexes, Docker manifest lists and single-platform manifests,
 // anonymous first, then Basic or the Bearer token flow the registry's WWW-Authenticate challenge asks for.
 
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -167,7 +168,7 @@ export function defaultScheme(registry: string): "http" | "https" {
 class AuthRefused extends Error {}
 
 /** One request with the registry's auth dance: anonymous, then Basic or Bearer as its challenge says. */
-async function authorizedRequest(url: string, init: RequestInit, repository: string | undefined, opts: CheckImageOptions): Promise<Response> {
+async function authorizedRequest(url: string, init: RequestInit, repository: string | undefined, opts: CheckImageOptions, actions = "pull"): Promise<Response> {
     const doFetch = opts.fetch ?? fetch;
     const timeout = () => AbortSignal.timeout(opts.timeoutMs ?? 15000);
     const first = await doFetch(url, { ...init, signal: timeout() });
@@ -179,7 +180,7 @@ async function authorizedRequest(url: string, init: RequestInit, repository: str
     if (challenge?.scheme === "bearer" && challenge.params.realm) {
         const tokenUrl = new URL(challenge.params.realm);
         if (challenge.params.service) tokenUrl.searchParams.set("service", challenge.params.service);
-        const scope = challenge.params.scope ?? (repository === undefined ? undefined : `repository:${repository}:pull`);
+        const scope = challenge.params.scope ?? (repository === undefined ? undefined : `repository:${repository}:${actions}`);
         if (scope !== undefined) tokenUrl.searchParams.set("scope", scope);
         const res = await doFetch(tokenUrl, { headers: basic ? { Authorization: basic } : {}, signal: timeout() });
         if (res.status === 401 || res.status === 403) {
@@ -273,4 +274,78 @@ export async function checkRegistryLogin(registry: string, opts: CheckImageOptio
         if (e instanceof AuthRefused) return { status: "refused", message: `${registry}: ${e.message}` };
         return { status: "unreachable", message: `cannot reach ${registry} (${describeFailure(e)})` };
     }
+}
+
+/** Where one side of a copy is: its repository, and how to reach and log in to its registry. */
+export interface CopyEnd {
+    readonly credentials?: Credentials;
+    readonly scheme?: "http" | "https";
+}
+
+export interface CopyImageOptions {
+    readonly from?: CopyEnd;
+    readonly to?: CopyEnd;
+    readonly fetch?: typeof fetch;
+    readonly timeoutMs?: number;
+}
+
+function sha256(bytes: Uint8Array): string {
+    return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/**
+ * Copies an image by digest from one registry repository into another, byte for byte, as `crane copy`
+ * and `skopeo copy` do through the Registry HTTP API: each blob (config and layers, of every platform of
+ * an index) the target lacks is mounted from the source repository (same registry) or uploaded, then the
+ * manifest is put by its digest with its own bytes and media type, so the target holds the very same
+ * digest. `source` is `registry/repository@sha256:…`, `target` `registry/repository` (no tag or digest).
+ * Resolves to the digest the target registry answers with; throws an Error saying which step failed.
+ */
+export async function copyImageByDigest(source: string, target: string, opts: CopyImageOptions = {}): Promise<string> {
+    const from = parseImageRef(source);
+    if (from.digest === undefined) throw new Error(`${source} names no digest: only an image by digest is copied`);
+    const to = parseImageRef(target);
+    const base = (ref: ImageRef, end: CopyEnd | undefined) =>
+        `${end?.scheme ?? defaultScheme(ref.registry)}://${ref.registry === DOCKER_HUB ? DOCKER_HUB_API : ref.registry}/v2/${ref.repository}`;
+    const src = { base: base(from, opts.from), opts: { credentials: opts.from?.credentials, fetch: opts.fetch, timeoutMs: opts.timeoutMs ?? 120_000 } };
+    const dst = { base: base(to, opts.to), opts: { credentials: opts.to?.credentials, fetch: opts.fetch, timeoutMs: opts.timeoutMs ?? 120_000 } };
+    const sameRegistry = from.registry === to.registry;
+    const fail = (step: string, res: Response) => new Error(`copying ${source} to ${target}: ${step} answered HTTP ${res.status}`);
+
+    const copyBlob = async (digest: string): Promise<void> => {
+        const head = await authorizedRequest(`${dst.base}/blobs/${digest}`, { method: "HEAD" }, to.repository, dst.opts, "pull,push");
+        if (head.ok) return;
+        if (sameRegistry) {
+            const mount = await authorizedRequest(`${dst.base}/blobs/uploads/?mount=${digest}&from=${encodeURIComponent(from.repository)}`, { method: "POST" }, to.repository, dst.opts, "pull,push");
+            if (mount.status === 201) return;
+        }
+        const got = await authorizedRequest(`${src.base}/blobs/${digest}`, { method: "GET" }, from.repository, src.opts);
+        if (!got.ok) throw fail(`the source's blob ${digest}`, got);
+        const bytes = new Uint8Array(await got.arrayBuffer());
+        if (sha256(bytes) !== digest) throw new Error(`copying ${source} to ${target}: the source's blob ${digest} does not match its digest`);
+        const start = await authorizedRequest(`${dst.base}/blobs/uploads/`, { method: "POST" }, to.repository, dst.opts, "pull,push");
+        if (start.status !== 202) throw fail("starting an upload", start);
+        const location = new URL(start.headers.get("location") ?? "", dst.base);
+        location.searchParams.set("digest", digest);
+        const put = await authorizedRequest(location.toString(), { method: "PUT", headers: { "Content-Type": "application/octet-stream" }, body: bytes }, to.repository, dst.opts, "pull,push");
+        if (put.status !== 201) throw fail(`uploading blob ${digest}`, put);
+    };
+
+    const copyManifest = async (digest: string): Promise<string> => {
+        const got = await authorizedRequest(`${src.base}/manifests/${digest}`, { method: "GET", headers: { Accept: MANIFEST_ACCEPT } }, from.repository, src.opts);
+        if (!got.ok) throw fail(`the source's manifest ${digest}`, got);
+        const bytes = new Uint8Array(await got.arrayBuffer());
+        if (sha256(bytes) !== digest) throw new Error(`copying ${source} to ${target}: the source's manifest does not match its digest ${digest}`);
+        const manifest = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
+            mediaType?: string; config?: { digest: string }; layers?: { digest: string }[]; manifests?: { digest: string }[];
+        };
+        for (const child of manifest.manifests ?? []) await copyManifest(child.digest);
+        for (const blob of [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? [])]) await copyBlob(blob.digest);
+        const mediaType = got.headers.get("content-type") ?? manifest.mediaType ?? "application/vnd.docker.distribution.manifest.v2+json";
+        const put = await authorizedRequest(`${dst.base}/manifests/${digest}`, { method: "PUT", headers: { "Content-Type": mediaType }, body: bytes }, to.repository, dst.opts, "pull,push");
+        if (put.status !== 201) throw fail(`putting manifest ${digest}`, put);
+        return put.headers.get("docker-content-digest") ?? digest;
+    };
+
+    return copyManifest(from.digest);
 }

@@ -133,7 +133,7 @@ describe("the layout: what may import what", () => {
         for (const area of ["index.ts", "components/", "lib/", "policy/", "tools/", "dev/"]) {
             assert.ok(imports.some((i) => i.from.startsWith(area)), `no import read from ${area}`);
         }
-        assert.deepEqual(commands, ["backup", "devloop", "diagram", "doctor", "history", "logs", "render", "rollback", "up"]);
+        assert.deepEqual(commands, ["backup", "devloop", "diagram", "doctor", "history", "logs", "promote", "render", "rollback", "up"]);
     });
 
     for (const rule of RULES) {

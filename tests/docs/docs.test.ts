@@ -13,6 +13,7 @@ import { parseArgs as doctorArgs } from "../../tools/doctor/main";
 import { parseArgs as historyArgs } from "../../tools/history/main";
 import { parseArgs as logsArgs } from "../../tools/logs/main";
 import { parseArgs as renderArgs } from "../../tools/render/main";
+import { parseArgs as promoteArgs } from "../../tools/promote/main";
 import { parseArgs as rollbackArgs } from "../../tools/rollback/main";
 import { listStacks } from "../../tools/stackFile";
 import { parseArgs as upArgs } from "../../tools/up/main";
@@ -165,6 +166,7 @@ describe("the README and the docs: every link and every command they show work",
             logs: logsArgs,
             history: historyArgs,
             rollback: rollbackArgs,
+            promote: promoteArgs,
             docs: (args) => readCommandLine(args, DOCS),
             bench: benchArgs,
             testbed: (args) => assert.ok(args.length === 0 || ["build", "start", "stop", "status"].includes(args[0]), `testbed ${args[0]}`),

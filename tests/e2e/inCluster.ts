@@ -37,8 +37,8 @@ export async function listedNotes(): Promise<Note[]> {
     return JSON.parse(body) as Note[];
 }
 
-/** One request through the Ingress controller, with the app's host name; status 0 when no answer came. */
-export function throughIngress(path: string, opts: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+/** One request through the Ingress controller, with the app's host name (or `host`, another stack's); status 0 when no answer came. */
+export function throughIngress(path: string, opts: { method?: string; body?: string; timeoutMs?: number; host?: string } = {}): Promise<{ status: number; body: string }> {
     return new Promise((resolve) => {
         const req = http.request(
             {
@@ -46,7 +46,7 @@ export function throughIngress(path: string, opts: { method?: string; body?: str
                 port: PORTS.ingress,
                 path,
                 method: opts.method ?? "GET",
-                headers: { Host: APP_HOST, ...(opts.body ? { "Content-Type": "application/json" } : {}) },
+                headers: { Host: opts.host ?? APP_HOST, ...(opts.body ? { "Content-Type": "application/json" } : {}) },
                 timeout: opts.timeoutMs ?? 5000,
                 agent: false,
             },

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { releaseMessage } from "../../tools/engine/releases";
 import type { UpdateRecord } from "../../tools/engine/workspace";
 import { parseArgs, runRollback } from "../../tools/rollback/main";
-import { databaseIdentity } from "../../tools/rollback/rollback";
+import { databaseIdentity } from "../../tools/engine/pinned";
 import { FakeWorkspace, removeTemps, tempProject } from "../up/fakes";
 
 const ref = (tier: string, hex: string) => `localhost:5001/launchpad-${tier}@sha256:${hex.repeat(64)}`;

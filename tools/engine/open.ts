@@ -5,7 +5,7 @@ import { backendUrl, describeBackend, localPaths } from "./backend";
 import { findOnPath } from "../../lib/runner";
 import { engineMessage, type OpenWorkspace, type Workspace } from "./workspace";
 
-// How the commands that work on a deployed stack (dev, history, rollback) open its engine: the
+// How the commands that work on a deployed stack (dev, history, rollback, promote) open its engine: the
 // stack's passphrase, and a refusal, changing nothing, when the stack was never deployed.
 
 /** The passphrase of the stack's secrets: PULUMI_CONFIG_PASSPHRASE, or for the dev stack the one `npm run up` generated. */
@@ -21,30 +21,33 @@ export function passphraseOf(stack: string, repoRoot: string, env: Readonly<Reco
     );
 }
 
-/** The engine on a stack `npm run up` deployed, selected; refuses a stack without state, saying how to deploy it. */
-export async function openDeployedStack(opts: {
+/** The engine for a stack, and whether the stack has state yet; nothing is selected or created. */
+export async function openStack(opts: {
     readonly repoRoot: string;
     readonly stack: string;
     readonly env: Readonly<Record<string, string | undefined>>;
     readonly openWorkspace: OpenWorkspace;
-}): Promise<Workspace> {
+}): Promise<{ ws: Workspace; exists: boolean; where: string }> {
     const { repoRoot, stack, env } = opts;
     const url = backendUrl(repoRoot, env);
     const passphrase = passphraseOf(stack, repoRoot, env);
-    let ws: Workspace;
-    let exists: boolean;
     try {
-        ws = await opts.openWorkspace({ repoRoot, backendUrl: url, passphrase, color: false });
-        exists = await ws.stackExists(stack);
+        const ws = await opts.openWorkspace({ repoRoot, backendUrl: url, passphrase, color: false });
+        return { ws, exists: await ws.stackExists(stack), where: describeBackend(repoRoot, url) };
     } catch (error) {
         if (findOnPath("pulumi", env.PATH ?? "") === undefined) {
             throw new Failure("launchpad: the Pulumi CLI is not on PATH: install it (README, Prerequisites); nothing was changed.", { cause: error });
         }
         throw new Failure(`launchpad: the Pulumi engine cannot read the stacks in ${describeBackend(repoRoot, url)}: ${engineMessage(error)}`, { cause: error });
     }
+}
+
+/** The engine on a stack `npm run up` deployed, selected; refuses a stack without state, saying how to deploy it. */
+export async function openDeployedStack(opts: Parameters<typeof openStack>[0]): Promise<Workspace> {
+    const { ws, exists, where } = await openStack(opts);
     if (!exists) {
-        throw new Failure(`launchpad: stack ${stack} has no state in ${describeBackend(repoRoot, url)}: deploy it first: npm run up -- --stack ${stack}; nothing was changed.`);
+        throw new Failure(`launchpad: stack ${opts.stack} has no state in ${where}: deploy it first: npm run up -- --stack ${opts.stack}; nothing was changed.`);
     }
-    await ws.selectOrCreate(stack);
+    await ws.selectOrCreate(opts.stack);
     return ws;
 }

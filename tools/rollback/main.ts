@@ -1,11 +1,8 @@
 // `npm run rollback`: see COMMAND. Exit 0: the stack runs the earlier release. 1: refused or failed
 // (the message says why and what to do; a refusal changes nothing). 2: wrong usage (tools/cli.ts EXIT_RULE).
 
-import * as path from "node:path";
-import { ProcessRunner } from "../../lib/runner";
 import { type CommandSpec, exitWith, helpOutcome, type Outcome, readCommandLine, runCommand, single, stackOf, STACK_OPTION, UsageError } from "../cli";
-import { openPulumiWorkspace } from "../engine/workspace";
-import { RELEASE_NOTE_ENV } from "../engine/releases";
+import { livePinnedDeployDeps } from "../engine/pinned";
 import { rollback, type RollbackDeps, rollbackReport } from "./rollback";
 
 export const COMMAND: CommandSpec = {
@@ -32,29 +29,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | "help" {
     return { stack: stackOf(flags), ...(to !== undefined && { to: Number(to) }) };
 }
 
-/** Deploys through `npm run up`, its output streamed, with the note for the update's message. */
-function deployLive(env: NodeJS.ProcessEnv): RollbackDeps["deploy"] {
-    return async (stack, note) => {
-        const runner = new ProcessRunner({ ...env, [RELEASE_NOTE_ENV]: note });
-        const result = await runner.run("npm", ["run", "--silent", "up", "--", "--stack", stack], { onOutput: (chunk) => process.stdout.write(chunk) });
-        return result.code;
-    };
-}
-
 /** The command as a function: argv in, exit code and output out. `deps` replaces the engine and the deploy (tests). */
 export async function runRollback(argv: readonly string[], deps: Partial<RollbackDeps> = {}, env: NodeJS.ProcessEnv = process.env): Promise<Outcome> {
     return runCommand(COMMAND, async () => {
         const args = parseArgs(argv);
         if (args === "help") return helpOutcome(COMMAND);
-        // Its own lines are printed as they come, between them the streamed output of the deploy.
-        const live: RollbackDeps = {
-            openWorkspace: openPulumiWorkspace,
-            repoRoot: path.resolve(__dirname, "..", ".."),
-            env,
-            deploy: deployLive(env),
-            info: (line) => process.stdout.write(`${line}\n`),
-        };
-        const result = await rollback({ ...live, ...deps }, args);
+        const result = await rollback({ ...livePinnedDeployDeps(env), ...deps }, args);
         return { code: 0, stdout: rollbackReport(args.stack, result), stderr: "" };
     }, env, false); // its failures say "launchpad: …", as up's do
 }

@@ -1,26 +1,10 @@
-import { CONFIG_KEYS, dataLockOf, PROJECT } from "../../components/config";
 import { Failure } from "../cli";
 import { openDeployedStack } from "../engine/open";
+import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, pinImages } from "../engine/pinned";
 import { type Release, readReleases } from "../engine/releases";
-import { engineMessage, type OpenWorkspace } from "../engine/workspace";
-
-/** The web tiers a rollback pins, each by its `launchpad:<tier>Image` key. */
-export const ROLLED_BACK = ["frontend", "backend"] as const;
 
 /** What `npm run rollback` needs outside itself; tests replace the engine and the deploy. */
-export interface RollbackDeps {
-    readonly openWorkspace: OpenWorkspace;
-    /** The project: Pulumi.yaml, the stack files and `.launchpad/`. */
-    readonly repoRoot: string;
-    readonly env: Readonly<Record<string, string | undefined>>;
-    /**
-     * Deploys the stack as `npm run up -- --stack <stack>` does, every check included, with `note` in the
-     * update's message; resolves to that command's exit code.
-     */
-    deploy(stack: string, note: string): Promise<number>;
-    /** launchpad's own lines. */
-    info(line: string): void;
-}
+export type RollbackDeps = PinnedDeployDeps;
 
 export interface RollbackOptions {
     readonly stack: string;
@@ -34,20 +18,6 @@ export interface RollbackResult {
     readonly to: Release;
     /** The database image the stack keeps, when the release rolled back to ran another one. */
     readonly databaseKept?: string;
-}
-
-/** The settings the database's identity rests on, in a release's config (Pulumi's history records it). */
-export function databaseIdentity(stack: string, config: Readonly<Record<string, string>>): string {
-    const key = (name: string) => config[`${PROJECT}:${name}`];
-    const appName = key("appName") ?? String(CONFIG_KEYS.appName.default);
-    const platform = key("platform") ?? String(CONFIG_KEYS.platform.default);
-    const defaultClass = platform === "kind" ? "standard" : undefined;
-    return dataLockOf({
-        appName,
-        namespace: key("namespace") ?? `${appName}-${stack}`,
-        storageClass: key("dbStorageClass") ?? defaultClass,
-        storageSize: key("dbStorageSize") ?? String(CONFIG_KEYS.dbStorageSize.default),
-    });
 }
 
 /** The release to roll back to: `--to`, or the newest update that succeeded before the live one. Refuses, changing nothing, any other. */
@@ -67,7 +37,7 @@ export function chooseTarget(stack: string, releases: readonly Release[], to: nu
             throw new Failure(`launchpad: release ${to} is ${target.kind === "update" ? `an update that ${target.result === "failed" ? "failed" : `is ${target.result}`}` : "a down"}: only a release that succeeded can be rolled back to (${history}); nothing was changed.`);
         }
     }
-    const unknown = ROLLED_BACK.filter((tier) => target!.images[tier] === undefined);
+    const unknown = PINNED_TIERS.filter((tier) => target!.images[tier] === undefined);
     if (unknown.length > 0) {
         throw new Failure(
             `launchpad: the ${unknown.join(" and ")} image${unknown.length > 1 ? "s" : ""} of release ${target.version} ${unknown.length > 1 ? "are" : "is"} not known: ` +
@@ -96,24 +66,17 @@ export async function rollback(deps: RollbackDeps, opts: RollbackOptions): Promi
                 "Going back to it would replace the database and its volume, and the data would be lost; launchpad never rolls the database back. Nothing was changed.",
         );
     }
-    for (const tier of ROLLED_BACK) {
-        const key = `${PROJECT}:${tier}Image`;
-        try {
-            await ws.setConfig(stack, key, { value: target.images[tier]! });
-        } catch (error) {
-            throw new Failure(`launchpad: cannot set ${key} in Pulumi.${stack}.yaml: ${engineMessage(error)}`, { cause: error });
-        }
-    }
+    await pinImages(ws, stack, { frontend: target.images.frontend!, backend: target.images.backend! });
     deps.info(
         `launchpad: rolling ${stack} back from release ${live.version} to release ${target.version}: ` +
-            ROLLED_BACK.map((tier) => `${tier} ${target.images[tier]}`).join(", ") + `, pinned in Pulumi.${stack}.yaml; nothing is built.`,
+            PINNED_TIERS.map((tier) => `${tier} ${target.images[tier]}`).join(", ") + `, pinned in Pulumi.${stack}.yaml; nothing is built.`,
     );
     const databaseKept = target.images.database !== live.images.database ? live.images.database : undefined;
     deps.info(`launchpad: the database is not rolled back: it keeps its data${databaseKept ? ` and its image ${databaseKept} (release ${target.version} ran ${target.images.database ?? "another"})` : ""}.`);
     const code = await deps.deploy(stack, `rollback to ${target.version}`);
     if (code !== 0) {
         throw new Failure(
-            `launchpad: the rollback's update of ${stack} failed (above); ${ROLLED_BACK.map((t) => `${PROJECT}:${t}Image`).join(" and ")} stay pinned in Pulumi.${stack}.yaml, ` +
+            `launchpad: the rollback's update of ${stack} failed (above); ${PINNED_KEYS} stay pinned in Pulumi.${stack}.yaml, ` +
                 `so npm run up -- --stack ${stack} tries the same release again; delete those lines to build from source.`,
         );
     }
@@ -124,7 +87,7 @@ export async function rollback(deps: RollbackDeps, opts: RollbackOptions): Promi
 export function rollbackReport(stack: string, result: RollbackResult): string {
     return [
         `launchpad: ${stack} runs release ${result.to.version} again (it shows in npm run history -- --stack ${stack} as "rollback to ${result.to.version}").`,
-        `launchpad: ${ROLLED_BACK.map((t) => `${PROJECT}:${t}Image`).join(" and ")} stay in Pulumi.${stack}.yaml, so the next npm run up deploys these digests again; ` +
+        `launchpad: ${PINNED_KEYS} stay in Pulumi.${stack}.yaml, so the next npm run up deploys these digests again; ` +
             "delete those lines to build from source.",
     ].join("\n") + "\n";
 }
