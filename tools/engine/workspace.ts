@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv } from "../launch/program";
+import type { Credentials } from "../../lib/registry";
 import { isLocalBackend, localBackendDir, stackStateFile } from "./backend";
 
 /** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
@@ -105,6 +106,21 @@ export interface StateResource {
 export interface PendingOperation {
     readonly type: string;
     readonly urn: string;
+}
+
+/** A stack's registry login as its config holds it: each key as set, and `credentials` when both are. */
+export interface StackRegistryLogin {
+    readonly username?: string;
+    /** The password, decrypted by the engine; `secret` when it is kept as one. */
+    readonly password?: ConfigEntry;
+    readonly credentials?: Credentials;
+}
+
+/** Reads `launchpad:registryUsername` and `launchpad:registryPassword` of a stack (an engine failure is thrown as it is). */
+export async function stackRegistryLogin(ws: Workspace, stack: string): Promise<StackRegistryLogin> {
+    const username = (await ws.getConfig(stack, "launchpad:registryUsername"))?.value;
+    const password = await ws.getConfig(stack, "launchpad:registryPassword");
+    return { username, password, credentials: username !== undefined && password !== undefined ? { username, password: password.value } : undefined };
 }
 
 /** What the engine needs to know, resolved by the caller. */

@@ -4,7 +4,7 @@ import { Failure } from "../cli";
 import { openDeployedStack, openStack } from "../engine/open";
 import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, type PinnedTier, pinImages } from "../engine/pinned";
 import { type Release, readReleases } from "../engine/releases";
-import { engineMessage, type Workspace } from "../engine/workspace";
+import { engineMessage, stackRegistryLogin, type Workspace } from "../engine/workspace";
 import { stackConfig } from "../stackFile";
 
 /** The registries a promotion reads and writes; tests replace them. */
@@ -66,9 +66,7 @@ export function targetImage(source: string, tier: PinnedTier, registry: string, 
 /** The stack's registry login, as its config holds it (the password decrypted by the engine). */
 async function registryLogin(ws: Workspace, stack: string): Promise<Credentials | undefined> {
     try {
-        const username = (await ws.getConfig(stack, `${PROJECT}:registryUsername`))?.value;
-        const password = (await ws.getConfig(stack, `${PROJECT}:registryPassword`))?.value;
-        return username !== undefined && password !== undefined ? { username, password } : undefined;
+        return (await stackRegistryLogin(ws, stack)).credentials;
     } catch (error) {
         throw new Failure(`launchpad: cannot read the registry login of stack ${stack}: ${engineMessage(error)}; nothing was changed.`, { cause: error });
     }

@@ -18,7 +18,8 @@ import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } f
 import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
-import { engineMessage, type OpenWorkspace, type Outputs, type Workspace } from "../engine/workspace";
+import { engineMessage, type OpenWorkspace, type Outputs, stackRegistryLogin, type Workspace } from "../engine/workspace";
+import { PINNED_TIERS } from "../engine/pinned";
 import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, shortCommit, whoRuns } from "../engine/releases";
 import { ProcessRunner } from "../../lib/runner";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
@@ -250,25 +251,23 @@ export function registryHost(registry: string): string {
  */
 async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace): Promise<void> {
     const registry = (await engine(() => ws.getConfig(stack, `${NS}:registry`), "reading the config", stack))?.value;
-    const username = (await engine(() => ws.getConfig(stack, `${NS}:registryUsername`), "reading the config", stack))?.value;
-    const password = await engine(() => ws.getConfig(stack, `${NS}:registryPassword`), "reading the config", stack);
+    const { username, password, credentials } = await engine(() => stackRegistryLogin(ws, stack), "reading the config", stack);
     if (registry === undefined) return;
     const host = registryHost(registry);
-    const configured = username !== undefined && password !== undefined;
-    if (configured) {
-        deps.io.info(`launchpad: the update logs in to ${host} as ${username} with ${NS}:registryPassword${password.secret ? " (secret)" : ""}`);
+    if (credentials !== undefined) {
+        deps.io.info(`launchpad: the update logs in to ${host} as ${username} with ${NS}:registryPassword${password?.secret ? " (secret)" : ""}`);
     } else {
         deps.io.info(
             `launchpad: note: ${stack} has no ${NS}:registryUsername/registryPassword, so pushing to ${host} relies on Docker's own login ` +
                 "(set them with pulumi config, or LAUNCHPAD_REGISTRY_USERNAME/LAUNCHPAD_REGISTRY_PASSWORD in CI).",
         );
     }
-    const check = await (deps.checkRegistry ?? checkRegistryLive)(host, configured ? { username, password: password.value } : undefined);
+    const check = await (deps.checkRegistry ?? checkRegistryLive)(host, credentials);
     const again = `npm run up -- --stack ${stack}`;
     if (check.status === "unreachable") {
         throw new UpError(`launchpad: the registry does not answer: ${check.message}; nothing was changed. Start it, or point ${NS}:registry at the right one (pulumi config set --stack ${stack} ${NS}:registry HOST/PATH), then run ${again} again.`);
     }
-    if (check.status === "refused" && configured) {
+    if (check.status === "refused" && credentials !== undefined) {
         throw new UpError(
             `launchpad: ${check.message}; nothing was changed. Set the right login: pulumi config set --stack ${stack} ${NS}:registryUsername NAME and ` +
                 `pulumi config set --stack ${stack} --secret ${NS}:registryPassword (or LAUNCHPAD_REGISTRY_USERNAME/LAUNCHPAD_REGISTRY_PASSWORD in CI), then run ${again} again.`,
@@ -288,22 +287,16 @@ async function releaseMessageFor(deps: Deps, stack: string, ws: Workspace): Prom
     return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), commit, note: note === "" ? undefined : note, before });
 }
 
-/** The web tiers whose image a stack may pin by digest (`launchpad:<tier>Image`). */
-const PINNABLE_TIERS = ["frontend", "backend"] as const;
-
 /**
  * A tier pinned to an image by digest (a rollback, a promotion) deploys that image and builds none, so
  * the registry must have it: asked before the update, which is refused, changing nothing, naming the
  * tier, when the registry does not have it or does not answer.
  */
 async function checkPinnedImagesFirst(deps: Deps, stack: string, ws: Workspace): Promise<void> {
-    const read = async (key: string) => (await engine(() => ws.getConfig(stack, `${NS}:${key}`), "reading the config", stack))?.value;
-    const username = await read("registryUsername");
-    const password = await read("registryPassword");
-    const credentials = username !== undefined && password !== undefined ? { username, password } : undefined;
+    const { credentials } = await engine(() => stackRegistryLogin(ws, stack), "reading the config", stack);
     const problems: string[] = [];
-    for (const tier of PINNABLE_TIERS) {
-        const image = await read(`${tier}Image`);
+    for (const tier of PINNED_TIERS) {
+        const image = (await engine(() => ws.getConfig(stack, `${NS}:${tier}Image`), "reading the config", stack))?.value;
         if (image === undefined) continue;
         const check = await (deps.checkPinnedImage ?? checkPinnedImageLive)(image, credentials);
         if (check.status === "found") {
