@@ -674,6 +674,16 @@ export function dataLockOf(values: { appName: string; namespace: string; storage
     return `appName=${values.appName} namespace=${values.namespace} storageClass=${values.storageClass ?? "default"} storageSize=${values.storageSize}`;
 }
 
+/**
+ * The dataLock a stack's config stands for, from its keys as a stack file or Pulumi's update history
+ * holds them (`launchpad:<key>` → text), each key it leaves unset at its default for the stack.
+ */
+export function dataLockOfConfig(stack: string, raw: Readonly<Record<string, string>>): string {
+    const given = new Map(Object.entries(raw).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+    const value = (key: ConfigKey) => given.get(key) ?? (defaultOf(key, stack, given) as string | undefined);
+    return dataLockOf({ appName: String(value("appName")), namespace: String(value("namespace")), storageClass: value("dbStorageClass"), storageSize: String(value("dbStorageSize")) });
+}
+
 const dataLockKeys: Record<string, string> = { appName: "appName", namespace: "namespace", storageClass: "dbStorageClass", storageSize: "dbStorageSize" };
 
 /** The settings the database's identity rests on are those the stack's dataLock records, unless a replacement is accepted. */

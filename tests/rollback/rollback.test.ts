@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { releaseMessage } from "../../tools/engine/releases";
 import type { UpdateRecord } from "../../tools/engine/workspace";
 import { parseArgs, runRollback } from "../../tools/rollback/main";
-import { databaseIdentity } from "../../tools/engine/pinned";
+import { dataLockOfConfig } from "../../components/config";
 import { FakeWorkspace, removeTemps, tempProject } from "../up/fakes";
 
 const ref = (tier: string, hex: string) => `localhost:5001/launchpad-${tier}@sha256:${hex.repeat(64)}`;
@@ -96,7 +96,7 @@ describe("npm run rollback", () => {
     });
 
     it("reads the database's identity from a release's config, with the defaults launchpad fills", () => {
-        assert.equal(databaseIdentity("dev", {}), "appName=launchpad namespace=launchpad-dev storageClass=standard storageSize=1Gi");
-        assert.equal(databaseIdentity("prod", { "launchpad:platform": "cloud", "launchpad:appName": "shop" }), "appName=shop namespace=shop-prod storageClass=default storageSize=1Gi");
+        assert.equal(dataLockOfConfig("dev", {}), "appName=launchpad namespace=launchpad-dev storageClass=standard storageSize=1Gi");
+        assert.equal(dataLockOfConfig("prod", { "launchpad:platform": "cloud", "launchpad:appName": "shop" }), "appName=shop namespace=shop-prod storageClass=default storageSize=1Gi");
     });
 });

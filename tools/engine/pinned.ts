@@ -1,9 +1,9 @@
 // What the commands that deploy images already in a registry share (rollback, promote): the tiers they
-// pin, the database identity they must not change, pinning digests in the stack file, and the deploy
-// itself, `npm run up` as a process with a note for the update's message in the history.
+// pin, pinning digests in the stack file, and the deploy itself, `npm run up` as a process with a note
+// for the update's message in the history. The database identity they must not change: dataLockOfConfig.
 
 import * as path from "node:path";
-import { CONFIG_KEYS, dataLockOf, PROJECT } from "../../components/config";
+import { PROJECT } from "../../components/config";
 import { ProcessRunner } from "../../lib/runner";
 import { Failure } from "../cli";
 import { RELEASE_NOTE_ENV } from "./releases";
@@ -16,20 +16,6 @@ export type PinnedTier = (typeof PINNED_TIERS)[number];
 
 /** The stack-file keys that pin the web tiers, for messages: "launchpad:frontendImage and launchpad:backendImage". */
 export const PINNED_KEYS = PINNED_TIERS.map((t) => `${PROJECT}:${t}Image`).join(" and ");
-
-/** The settings the database's identity rests on, in a release's config (Pulumi's history records it) or a stack file's. */
-export function databaseIdentity(stack: string, config: Readonly<Record<string, string>>): string {
-    const key = (name: string) => config[`${PROJECT}:${name}`];
-    const appName = key("appName") ?? String(CONFIG_KEYS.appName.default);
-    const platform = key("platform") ?? String(CONFIG_KEYS.platform.default);
-    const defaultClass = platform === "kind" ? "standard" : undefined;
-    return dataLockOf({
-        appName,
-        namespace: key("namespace") ?? `${appName}-${stack}`,
-        storageClass: key("dbStorageClass") ?? defaultClass,
-        storageSize: key("dbStorageSize") ?? String(CONFIG_KEYS.dbStorageSize.default),
-    });
-}
 
 /** Pins each web tier's image in Pulumi.<stack>.yaml (`launchpad:<tier>Image`). */
 export async function pinImages(ws: Workspace, stack: string, images: Readonly<Record<PinnedTier, string>>): Promise<void> {

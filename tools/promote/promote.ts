@@ -1,8 +1,8 @@
-import { CONFIG_KEYS, PROJECT } from "../../components/config";
+import { CONFIG_KEYS, dataLockOfConfig, PROJECT } from "../../components/config";
 import type { Credentials, ImageCheck } from "../../lib/registry";
 import { Failure } from "../cli";
 import { openDeployedStack, openStack } from "../engine/open";
-import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, type PinnedTier, pinImages } from "../engine/pinned";
+import { PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, type PinnedTier, pinImages } from "../engine/pinned";
 import { type Release, readReleases } from "../engine/releases";
 import { engineMessage, stackRegistryLogin, type Workspace } from "../engine/workspace";
 import { stackConfig } from "../stackFile";
@@ -119,8 +119,8 @@ export async function promote(deps: PromoteDeps, opts: PromoteOptions): Promise<
     if (target.exists) {
         await target.ws.selectOrCreate(to);
         const live = (await readReleases(target.ws, to)).find((r) => r.live);
-        const was = live && databaseIdentity(to, live.config);
-        const now = databaseIdentity(to, config);
+        const was = live && dataLockOfConfig(to, live.config);
+        const now = dataLockOfConfig(to, config);
         if (was !== undefined && was !== now) {
             throw new Failure(
                 `launchpad: refusing to promote to ${to}: its database would change (deployed: ${was}; Pulumi.${to}.yaml now: ${now}). ` +

@@ -1,6 +1,7 @@
+import { dataLockOfConfig } from "../../components/config";
 import { Failure } from "../cli";
 import { openDeployedStack } from "../engine/open";
-import { databaseIdentity, PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, pinImages } from "../engine/pinned";
+import { PINNED_KEYS, PINNED_TIERS, type PinnedDeployDeps, pinImages } from "../engine/pinned";
 import { type Release, readReleases } from "../engine/releases";
 
 /** What `npm run rollback` needs outside itself; tests replace the engine and the deploy. */
@@ -58,8 +59,8 @@ export async function rollback(deps: RollbackDeps, opts: RollbackOptions): Promi
     const { stack } = opts;
     const ws = await openDeployedStack({ ...deps, stack });
     const { live, target } = chooseTarget(stack, await readReleases(ws, stack), opts.to);
-    const was = databaseIdentity(stack, target.config);
-    const now = databaseIdentity(stack, live.config);
+    const was = dataLockOfConfig(stack, target.config);
+    const now = dataLockOfConfig(stack, live.config);
     if (was !== now) {
         throw new Failure(
             `launchpad: refusing to roll back to release ${target.version}: it ran on another database (${was}; the live one is ${now}). ` +
