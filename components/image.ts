@@ -188,6 +188,71 @@ async function docker(run: DockerRun, { step, image, args, env, secret }: Docker
     throw new Error(secret ? message.split(secret).join("[secret]") : message);
 }
 
+/** How long a build waits for another build of its tag on this machine before it runs beside it. */
+export const BUILD_LOCK_WAIT_MS = 10 * 60_000;
+
+/** The lock file of an image tag's builds on this machine. */
+export function buildLockFile(image: string): string {
+    const { createHash } = require("node:crypto");
+    const { join } = require("node:path");
+    const { tmpdir } = require("node:os");
+    return join(tmpdir(), `launchpad-build-${createHash("sha256").update(image).digest("hex").slice(0, 16)}.lock`);
+}
+
+/**
+ * Runs `body` holding this machine's build lock of an image tag: a build of the same tag under way (the
+ * dev loop's prebuild, another process's update) is waited for, so this one starts from the steps it
+ * left in Docker's cache instead of repeating them beside it. A lock whose process is gone is taken
+ * over; one held past `waitMs` is not waited for any longer. (The provider may import nothing, so the
+ * liveness check restates lib/process.ts's processAlive.)
+ */
+export async function withBuildLock<T>(image: string, body: () => Promise<T>, waitMs: number = BUILD_LOCK_WAIT_MS, pollMs = 50): Promise<T> {
+    const fs = require("node:fs");
+    const file = buildLockFile(image);
+    const alive = (pid: number): boolean => {
+        try {
+            process.kill(pid, 0);
+            return true;
+        } catch (e) {
+            return (e as NodeJS.ErrnoException).code === "EPERM";
+        }
+    };
+    const mine = `${process.pid}\n`;
+    const until = Date.now() + waitMs;
+    let held = false;
+    while (!held) {
+        try {
+            fs.writeFileSync(file, mine, { flag: "wx", mode: 0o600 });
+            held = true;
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") break;
+            let holder = NaN;
+            try {
+                holder = Number.parseInt(fs.readFileSync(file, "utf8"), 10);
+            } catch {
+                continue;
+            }
+            if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+                fs.rmSync(file, { force: true });
+                continue;
+            }
+            if (Date.now() > until) break;
+            await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+    }
+    try {
+        return await body();
+    } finally {
+        if (held) {
+            try {
+                if (fs.readFileSync(file, "utf8") === mine) fs.rmSync(file, { force: true });
+            } catch {
+                // Gone already: taken over as stale, or removed by hand.
+            }
+        }
+    }
+}
+
 /** The key Docker looks a registry's credentials up by: Docker Hub's is its old index URL. */
 export function authKey(host: string): string {
     return ["docker.io", "index.docker.io", "registry-1.docker.io"].includes(host) ? "https://index.docker.io/v1/" : host;
@@ -238,7 +303,8 @@ async function push(run: DockerRun, repository: string, tag: string, login?: Reg
 async function produce(run: DockerRun, inputs: ImageInputs): Promise<ImageOutputs> {
     const target = `${inputs.repository}:${inputs.tag}`;
     if (inputs.build !== undefined) {
-        await docker(run, { step: "build", image: target, args: buildCommand({ ...inputs, build: inputs.build }) });
+        const build = inputs.build;
+        await withBuildLock(target, () => docker(run, { step: "build", image: target, args: buildCommand({ ...inputs, build }) }));
     } else if (inputs.mirror !== undefined) {
         const { source } = inputs.mirror;
         await docker(run, { step: "pull", image: source, args: ["pull", "--platform", inputs.platform, source] });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import { ContainerImage } from "../../components/containerImage";
 import {
-    DockerResult, IMAGE_TYPE, ImageInputs, ImageOutputs, authKey, buildCommand, dockerFix, imageChanges, imageProvider, meaningfulLines, pushedDigest,
+    DockerResult, IMAGE_TYPE, ImageInputs, ImageOutputs, authKey, buildCommand, buildLockFile, dockerFix, imageChanges, imageProvider, meaningfulLines, pushedDigest, withBuildLock,
 } from "../../components/image";
 import { PASSWORD_TYPE } from "../../components/password";
 import { Database } from "../../components/database";
@@ -284,6 +284,59 @@ function deserialize(text: string): any {
     new Function("exports", "require", "module", text)(module.exports, onlyBuiltins, module);
     return module.exports.handler();
 }
+
+describe("image builds of one tag on one machine: one at a time", () => {
+    const image = `localhost:5001/web:lock-test-${process.pid}`;
+    const file = buildLockFile(image);
+    afterEach(() => fs.rmSync(file, { force: true }));
+
+    it("makes a second build of the tag wait until the first is done, and removes its lock after", async () => {
+        const order: string[] = [];
+        let finishFirst!: () => void;
+        const first = withBuildLock(image, async () => {
+            order.push("first starts");
+            await new Promise<void>((resolve) => (finishFirst = resolve));
+            order.push("first ends");
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(fs.readFileSync(file, "utf8"), `${process.pid}\n`, "the lock names its holder");
+        const second = withBuildLock(image, async () => void order.push("second starts"), 5_000, 5);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        assert.deepEqual(order, ["first starts"], "the second waits");
+        finishFirst();
+        await Promise.all([first, second]);
+        assert.deepEqual(order, ["first starts", "first ends", "second starts"]);
+        assert.equal(fs.existsSync(file), false);
+    });
+
+    it("takes over a lock whose process is gone, and gives the lock back when the build fails", async () => {
+        fs.writeFileSync(file, "999999999\n");
+        await assert.rejects(withBuildLock(image, async () => {
+            assert.equal(fs.readFileSync(file, "utf8"), `${process.pid}\n`);
+            throw new Error("docker build failed");
+        }, 5_000, 5), /docker build failed/);
+        assert.equal(fs.existsSync(file), false);
+    });
+
+    it("stops waiting for a live holder after its time and builds all the same, leaving that holder's lock", async () => {
+        fs.writeFileSync(file, `${process.ppid}\n`);
+        let built = false;
+        await withBuildLock(image, async () => void (built = true), 30, 5);
+        assert.equal(built, true);
+        assert.equal(fs.readFileSync(file, "utf8"), `${process.ppid}\n`);
+    });
+
+    it("is taken around the provider's docker build", async () => {
+        let heldDuringBuild: string | undefined;
+        const docker = fakeDocker((call) => {
+            if (call.args[0] === "build") heldDuringBuild = fs.readFileSync(buildLockFile("localhost:5001/web:dev"), "utf8");
+            return undefined;
+        });
+        await imageProvider(docker.run).create!(build);
+        assert.equal(heldDuringBuild, `${process.pid}\n`);
+        assert.equal(fs.existsSync(buildLockFile("localhost:5001/web:dev")), false);
+    });
+});
 
 describe("the providers as Pulumi serializes them into the state", () => {
     let serialized: Map<string, string>;

@@ -31,17 +31,32 @@ export class FakeClock implements Clock {
     }
 }
 
-/** The engine: records each update; `fail` makes the next update of a tier reject with that message; `hold` keeps it running until released. */
+/**
+ * The engine: records each update; `fail` makes the next update of a tier reject with that message;
+ * `hold` keeps it running until released. With `prebuildMs`, each update's prebuild ends that long into
+ * the update (the update's time includes it, as the engine's start runs beside it); without, there is
+ * no prebuild.
+ */
 export class FakeEngine implements TierEngine {
     readonly updates: WebTier[] = [];
+    readonly prebuilds: WebTier[] = [];
     readonly failures = new Map<WebTier, string>();
     private held: (() => void) | undefined;
     holding = false;
-    constructor(private readonly clock?: FakeClock, private readonly takesMs = 0) {}
+    constructor(private readonly clock?: FakeClock, private readonly takesMs = 0, private readonly prebuildMs?: number) {}
+    prebuild(tier: WebTier): Promise<boolean> {
+        this.prebuilds.push(tier);
+        if (this.prebuildMs === undefined || this.clock === undefined) return Promise.resolve(false);
+        return new Promise((resolve) => this.clock!.after(this.prebuildMs!, () => resolve(true)));
+    }
     async update(tier: WebTier): Promise<void> {
         this.updates.push(tier);
         if (this.holding) await new Promise<void>((resolve) => (this.held = resolve));
-        this.clock?.advance(this.takesMs);
+        const first = Math.min(this.prebuildMs ?? 0, this.takesMs);
+        this.clock?.advance(first);
+        // The prebuild's end is seen (its promise settled) before the engine goes on.
+        await new Promise((resolve) => setImmediate(resolve));
+        this.clock?.advance(this.takesMs - first);
         const failure = this.failures.get(tier);
         if (failure !== undefined) {
             this.failures.delete(tier);

@@ -36,6 +36,37 @@ describe("devloop: one update per change, one line each, and the loop goes on", 
         assert.deepEqual(lines, ["launchpad: dev: backend: src/server.ts → sha256:b1, new pod Ready 6.3 s after the save (update 4.0 s, rollout 2.0 s)"]);
     });
 
+    it("starts the tier's prebuild with its update, and says how long it took beside the engine's start", async () => {
+        const clock = new FakeClock();
+        const engine = new FakeEngine(clock, 4000, 1500);
+        const lines: string[] = [];
+        const loop = new DevLoop({ engine, cluster: new FakeCluster(clock, 2000), clock, say: (l) => lines.push(l) });
+        await loop.start(["frontend", "backend"]);
+        loop.submit({ tier: "backend", files: ["src/server.ts"], savedAt: clock.now() - 300 });
+        await loop.idle();
+        assert.deepEqual(engine.prebuilds, ["backend"]);
+        assert.deepEqual(engine.updates, ["backend"]);
+        assert.deepEqual(lines, ["launchpad: dev: backend: src/server.ts → sha256:b1, new pod Ready 6.3 s after the save (prebuild 1.5 s, update 4.0 s, rollout 2.0 s)"]);
+    });
+
+    it("reports a failed update in the engine's words even when its prebuild is still running, and waits for the prebuild", async () => {
+        const clock = new FakeClock();
+        const engine = new FakeEngine(clock, 1000, 3000);
+        engine.failures.set("backend", BUILD_FAILURE);
+        const lines: string[] = [];
+        const loop = new DevLoop({ engine, cluster: new FakeCluster(clock, 2000), clock, say: (l) => lines.push(l) });
+        await loop.start(["frontend", "backend"]);
+        loop.submit({ tier: "backend", files: ["src/server.ts"], savedAt: clock.now() });
+        let idle = false;
+        void loop.idle().then(() => (idle = true));
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(idle, false, "the change is not done while its prebuild runs");
+        clock.advance(2000);
+        await loop.idle();
+        assert.equal(lines.length, 1);
+        assert.match(lines[0], /→ build failed: docker build of localhost:26500\/launchpad-backend:testbed failed \(exit 1\)/);
+    });
+
     it("says when the build made the same image again: nothing rolled out", async () => {
         const { clock, cluster, lines, loop } = setUp();
         await loop.start(["frontend", "backend"]);

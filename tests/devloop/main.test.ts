@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PluginProcess, ProcessTable } from "../../tools/engine/orphans";
-import { imageUrn, rolloutState } from "../../tools/devloop/live";
+import { imageUrn, lastBuild, rolloutState } from "../../tools/devloop/live";
+import { buildCommand, IMAGE_TYPE } from "../../components/image";
 import { type DevDeps, main, parseArgs } from "../../tools/devloop/main";
 import { FakeClock, FakeCluster, FakeEngine } from "./fakes";
 
@@ -97,6 +98,20 @@ describe("devloop: npm run dev", () => {
 describe("devloop: the live boundaries' pure parts", () => {
     it("targets a tier's image by the URN the program gives it", () => {
         assert.equal(imageUrn("testbed", "launchpad", "backend"), "urn:pulumi:testbed::launchpad::launchpad:index:App$launchpad:index:ContainerImage$pulumi-nodejs:dynamic/launchpad:Image::launchpad-backend-image-build");
+    });
+
+    it("repeats the tier's last docker build from the state's record of it, in this checkout; none for an image not built", () => {
+        const build = { context: "apps/backend", dockerfile: "apps/backend/Dockerfile", args: { NODE_ENV: "production" }, network: "host", contextDigest: "sha256:c1", root: "/home/ana/launchpad" };
+        const outputs = { repository: "localhost:26500/launchpad-backend", tag: "testbed", platform: "linux/amd64", build, digest: "sha256:d1", ref: "localhost:26500/launchpad-backend@sha256:d1" };
+        const last = lastBuild({ type: IMAGE_TYPE, id: "localhost:26500/launchpad-backend:testbed", outputs }, "/work/launchpad");
+        assert.equal(last?.image, "localhost:26500/launchpad-backend:testbed");
+        const args = last?.args;
+        assert.deepEqual(args, buildCommand({ repository: outputs.repository, tag: "testbed", platform: "linux/amd64", build: { ...build, root: "/work/launchpad" } }));
+        assert.ok(args!.includes("/work/launchpad/apps/backend") && !args!.some((a) => a.includes("/home/ana")), "the context is this checkout's, not the last deployer's");
+        const mirrored = { repository: "localhost:26500/launchpad-postgres", tag: "17", platform: "linux/amd64", mirror: { source: "postgres:17" }, digest: "sha256:d2" };
+        assert.equal(lastBuild({ type: IMAGE_TYPE, outputs: mirrored }, "/work/launchpad"), undefined);
+        assert.equal(lastBuild({ type: IMAGE_TYPE }, "/work/launchpad"), undefined);
+        assert.equal(lastBuild(undefined, "/work/launchpad"), undefined);
     });
 
     it("calls a rollout done as kubectl rollout status does, and failed past its progress deadline", () => {

@@ -76,7 +76,7 @@ describe("e2e: npm run dev on the testbed's real node", function () {
         dev = new DevRun(env);
         await dev.line(/^launchpad: dev: watching apps\/frontend \(frontend\) and apps\/backend \(backend\) for stack testbed;.*$/m, 120);
 
-        const changed = /^launchpad: dev: backend: src\/server\.ts → (sha256:[0-9a-f]{64}), new pod Ready (\d+\.\d) s after the save \(update \d+\.\d s, rollout \d+\.\d s\)$/m;
+        const changed = /^launchpad: dev: backend: src\/server\.ts → (sha256:[0-9a-f]{64}), new pod Ready (\d+\.\d) s after the save \(prebuild \d+\.\d s, update \d+\.\d s, rollout \d+\.\d s\)$/m;
         let from = dev.output.length;
         await withFileChanged(source, (text) => text.replace("no route for ${path}", `${nonce}: no route for \${path}`), async () => {
             const [, digest, seconds] = await dev!.line(changed, 240, from);

@@ -64,11 +64,11 @@ describe("up: operations a killed run left, read from a file backend's state", (
         fs.writeFileSync(file, "\u001f\u008b not JSON");
         assert.equal(pendingOperationsIn(file), undefined);
     });
-    it("lists the state's resources by type and id, none for a deployment without resources", () => {
+    it("lists the state's resources by type, id and outputs, none for a deployment without resources", () => {
         const urn = "urn:pulumi:dev::launchpad::kubernetes:core/v1:Namespace::launchpad-namespace";
-        assert.deepEqual(resourcesIn(state({ resources: [{ urn, type: "kubernetes:core/v1:Namespace", id: "launchpad-dev", outputs: {} }, { urn, type: "pulumi:pulumi:Stack" }] })), [
-            { type: "kubernetes:core/v1:Namespace", id: "launchpad-dev" },
-            { type: "pulumi:pulumi:Stack", id: undefined },
+        assert.deepEqual(resourcesIn(state({ resources: [{ urn, type: "kubernetes:core/v1:Namespace", id: "launchpad-dev", outputs: { kind: "Namespace" } }, { urn, type: "pulumi:pulumi:Stack" }] })), [
+            { type: "kubernetes:core/v1:Namespace", id: "launchpad-dev", outputs: { kind: "Namespace" } },
+            { type: "pulumi:pulumi:Stack", id: undefined, outputs: undefined },
         ]);
         assert.deepEqual(resourcesIn(state({})), []);
         assert.equal(resourcesIn(state(null)), undefined);

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { WebTier } from "../../components/app";
-import { IMAGE_TYPE } from "../../components/image";
+import { buildCommand, type DockerRun, IMAGE_TYPE, type ImageBuild, type ImageOutputs, runDocker, withBuildLock } from "../../components/image";
 import { PROJECT } from "../../components/project";
 import { openCluster, type ClusterRef } from "../../lib/kubernetesClient";
 import { Failure } from "../cli";
 import { openDeployedStack } from "../engine/open";
-import { engineMessage, type OpenWorkspace } from "../engine/workspace";
+import { engineMessage, type OpenWorkspace, type StateResource } from "../engine/workspace";
 import type { Clock } from "./debounce";
 import type { TierCluster, TierEngine } from "./loop";
 
@@ -21,10 +21,36 @@ export function imageUrn(stack: string, appName: string, tier: WebTier): string 
     return `urn:pulumi:${stack}::${PROJECT}::launchpad:index:App$launchpad:index:ContainerImage$${IMAGE_TYPE}::${appName}-${tier}-image-build`;
 }
 
+/** A tier's image resource in the state: the one whose id is `<registry>/<appName>-<tier>:<stack>`. */
+function imageInState(resources: readonly StateResource[], stack: string, appName: string, tier: WebTier): StateResource | undefined {
+    return resources.find((r) => r.type === IMAGE_TYPE && (r.id ?? "").endsWith(`/${appName}-${tier}:${stack}`));
+}
+
+/** A `docker build` to repeat: the image tag it makes and its argv. */
+export interface LastBuild {
+    readonly image: string;
+    readonly args: readonly string[];
+}
+
+/**
+ * The `docker build` the engine ran last for a tier, as the state keeps its inputs, in this checkout
+ * (the state's `root` is the folder of whoever deployed last); undefined for a tier whose image is not
+ * built (a pinned or mirrored one).
+ */
+export function lastBuild(image: StateResource | undefined, repoRoot: string): LastBuild | undefined {
+    const outputs = image?.outputs as Partial<ImageOutputs> | undefined;
+    const build = outputs?.build as ImageBuild | undefined;
+    if (outputs?.repository === undefined || outputs.tag === undefined || outputs.platform === undefined || build?.context === undefined || build.dockerfile === undefined) return undefined;
+    const inputs = { repository: outputs.repository, tag: outputs.tag, platform: outputs.platform, build: { ...build, root: repoRoot } };
+    return { image: `${inputs.repository}:${inputs.tag}`, args: buildCommand(inputs) };
+}
+
 /**
  * The engine for the stack: refuses a stack that was never deployed (the loop updates what `npm run up`
  * made); each update targets one tier's image and its dependents, with the engine's output kept for the
- * failure's cause.
+ * failure's cause. A prebuild runs the tier's last `docker build` again on the new source, beside the
+ * engine's start, holding the tag's build lock: the engine's own build of the same thing waits for it and
+ * finds every step in Docker's cache.
  */
 export async function openTierEngine(opts: {
     readonly repoRoot: string;
@@ -33,14 +59,21 @@ export async function openTierEngine(opts: {
     readonly tiers: readonly WebTier[];
     readonly env: Readonly<Record<string, string | undefined>>;
     readonly openWorkspace: OpenWorkspace;
+    readonly docker?: DockerRun;
 }): Promise<TierEngine> {
-    const { stack, appName } = opts;
+    const { stack, appName, repoRoot } = opts;
     const ws = await openDeployedStack(opts);
     const deployFirst = `deploy it first: npm run up -- --stack ${stack}; nothing was changed.`;
     const resources = await ws.resourcesInState(stack);
-    const missing = opts.tiers.filter((tier) => !resources.some((r) => r.type === IMAGE_TYPE && (r.id ?? "").endsWith(`/${appName}-${tier}:${stack}`)));
+    const missing = opts.tiers.filter((tier) => imageInState(resources, stack, appName, tier) === undefined);
     if (missing.length > 0) throw new Failure(`launchpad: stack ${stack} has no ${missing.join(" or ")} image in its state: ${deployFirst}`);
+    const builds = new Map(opts.tiers.map((tier) => [tier, lastBuild(imageInState(resources, stack, appName, tier), repoRoot)]));
+    const docker = opts.docker ?? runDocker;
     return {
+        async prebuild(tier) {
+            const build = builds.get(tier);
+            return build !== undefined && (await withBuildLock(build.image, () => docker(build.args))).code === 0;
+        },
         async update(tier) {
             let output = "";
             try {

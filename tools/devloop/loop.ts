@@ -7,6 +7,12 @@ import type { Change, Clock } from "./debounce";
 
 /** The engine, as the loop uses it: one tier's image and Deployment updated, nothing else. */
 export interface TierEngine {
+    /**
+     * Builds the tier's image as the engine last built it, into Docker's cache only, while the engine
+     * starts: its own build a moment later finds every step done. Resolves whether it built; never
+     * rejects (a failed build is the engine's to report, in its words).
+     */
+    prebuild(tier: WebTier): Promise<boolean>;
     /** Builds and pushes the tier's image and rolls its Deployment onto it; rejects with the engine's words. */
     update(tier: WebTier): Promise<void>;
 }
@@ -76,8 +82,12 @@ export function causeOf(message: string): string {
     return said.replace(/^error:\s*/, "");
 }
 
-/** Where a change's time went, in ms: the targeted update (build, push, the Deployment applied and awaited), then the rollout seen complete. */
+/**
+ * Where a change's time went, in ms: the prebuild beside the engine's start (when one ran), the targeted
+ * update (build, push, the Deployment applied and awaited), then the rollout seen complete.
+ */
 export interface Split {
+    readonly prebuildMs?: number;
     readonly updateMs: number;
     readonly rolloutMs: number;
 }
@@ -85,7 +95,8 @@ export interface Split {
 /** The one line of a tier whose change rolled out (or made the same image again), with where its time went. */
 export function doneLine(change: Change, image: string, before: string | undefined, seconds: number, split: Split): string {
     const what = `launchpad: dev: ${change.tier}: ${filesShown(change.files)} → ${digestOf(image)}`;
-    const parts = `(update ${(split.updateMs / 1000).toFixed(1)} s, rollout ${(split.rolloutMs / 1000).toFixed(1)} s)`;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const parts = `(${split.prebuildMs === undefined ? "" : `prebuild ${s(split.prebuildMs)}, `}update ${s(split.updateMs)}, rollout ${s(split.rolloutMs)})`;
     return image === before
         ? `${what} (the same image: nothing to roll out), ${seconds.toFixed(1)} s after the save ${parts}`
         : `${what}, new pod Ready ${seconds.toFixed(1)} s after the save ${parts}`;
@@ -141,12 +152,17 @@ export class DevLoop {
         const { engine, cluster, clock, say } = this.deps;
         try {
             const started = clock.now();
-            await engine.update(change.tier);
+            const prebuilt = engine.prebuild(change.tier).then((built) => (built ? clock.now() - started : undefined));
+            try {
+                await engine.update(change.tier);
+            } finally {
+                await prebuilt;
+            }
             const updated = clock.now();
             const image = await cluster.rolledOut(change.tier, () => this.stopping);
             if (image === undefined) return;
             const ready = clock.now();
-            say(doneLine(change, image, this.images.get(change.tier), (ready - change.savedAt) / 1000, { updateMs: updated - started, rolloutMs: ready - updated }));
+            say(doneLine(change, image, this.images.get(change.tier), (ready - change.savedAt) / 1000, { prebuildMs: await prebuilt, updateMs: updated - started, rolloutMs: ready - updated }));
             this.images.set(change.tier, image);
         } catch (error) {
             if (this.stopping) say(`launchpad: dev: ${change.tier}: the update was stopped: ${causeOf(error instanceof Error ? error.message : String(error))}`);

@@ -100,6 +100,8 @@ export interface UpOptions {
 export interface StateResource {
     readonly type: string;
     readonly id?: string;
+    /** Its outputs as the state keeps them (a secret stays in its encrypted envelope). */
+    readonly outputs?: Readonly<Record<string, unknown>>;
 }
 
 /** An operation a killed run left unfinished in the state: "creating", "updating", "deleting", … */
@@ -173,7 +175,7 @@ export function pendingOperationsIn(stateFile: string): boolean | undefined {
  */
 export function resourcesIn(stateFile: string): StateResource[] | undefined {
     const latest = latestCheckpoint(stateFile);
-    return latest === undefined ? undefined : (latest.resources ?? []).map((r) => ({ type: r.type, id: r.id }));
+    return latest === undefined ? undefined : (latest.resources ?? []).map((r) => ({ type: r.type, id: r.id, outputs: r.outputs }));
 }
 
 /** How many updates one `pulumi stack history` call asks for (the CLI gives 10 unless told). */
@@ -208,12 +210,10 @@ export function stackOutputsIn(stateFile: string): Outputs | undefined {
     return Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { value, secret: false }]));
 }
 
-type CheckpointResource = StateResource & { readonly outputs?: Readonly<Record<string, unknown>> };
-
 /** The latest deployment of a version-3 state file; undefined when there is none or the file cannot be read as one. */
-function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; resources?: CheckpointResource[] } | undefined {
+function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; resources?: StateResource[] } | undefined {
     try {
-        const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[]; resources?: CheckpointResource[] } | null } };
+        const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { version?: number; checkpoint?: { latest?: { pending_operations?: unknown[]; resources?: StateResource[] } | null } };
         return (state.version === 3 ? state.checkpoint?.latest : undefined) ?? undefined;
     } catch {
         return undefined;
@@ -314,7 +314,7 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             const fromFile = isLocalBackend(settings.backendUrl) ? resourcesIn(stackStateFile(localBackendDir(settings.backendUrl), name)) : undefined;
             if (fromFile !== undefined) return fromFile;
             const state = await ws.exportStack(name);
-            return ((state.deployment?.resources ?? []) as StateResource[]).map((r) => ({ type: r.type, id: r.id }));
+            return ((state.deployment?.resources ?? []) as StateResource[]).map((r) => ({ type: r.type, id: r.id, outputs: r.outputs }));
         },
     };
 };
