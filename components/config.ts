@@ -151,8 +151,8 @@ export const CONFIG_KEYS = {
     autoscaling: { type: "boolean", default: false, example: "true", doc: "Scale frontend and backend on CPU between `<tier>Replicas` and `<tier>MaxReplicas`." },
     cpuTargetPercent: { type: "integer", min: 10, max: 100, default: defaultCpuTargetPercent, example: "70", doc: "Average CPU use (percent of the request) the autoscaler aims for." },
     ingressNamespace: { type: "string", check: checkDns1123Label, default: "ingress-nginx", example: "ingress-nginx", doc: "Namespace of the ingress controller: the only source allowed to reach the web tiers." },
-    kindNodeImage: { type: "string", check: checkImageReference, example: "kindest/node:v1.33.1", doc: "kind only: node image of the cluster (`kind create cluster --image`), to pin a Kubernetes version or pull from a mirror; kind's own default when unset." },
-    registryImage: { type: "string", check: checkImageReference, ...onKind(KIND.registryImage, "not used"), example: "mirror.example.com/library/registry:3", doc: "kind only: image of the local registry container, e.g. from a mirror." },
+    kindNodeImage: { type: "string", check: (v: string) => checkImageReference(v, "kindest/node:v1.33.1"), example: "kindest/node:v1.33.1", doc: "kind only: node image of the cluster (`kind create cluster --image`), to pin a Kubernetes version or pull from a mirror; kind's own default when unset." },
+    registryImage: { type: "string", check: (v: string) => checkImageReference(v, "registry:3"), ...onKind(KIND.registryImage, "not used"), example: "mirror.example.com/library/registry:3", doc: "kind only: image of the local registry container, e.g. from a mirror." },
     ingressController: { type: "string", oneOf: ["manifest", "none"], ...onKind("manifest", "not used"), example: "none", doc: "kind only: `manifest` installs the controller from `ingressManifest`; `none`: you bring one, and `up` waits for its IngressClass `ingressClass`." },
     ingressManifest: {
         type: "string", check: checkManifestSource, default: (c: DefaultContext) => (c.platform === "kind" ? ingressNginxManifestUrl() : undefined),

@@ -96,12 +96,12 @@ export function checkMemory(value: string): string | undefined {
 }
 
 /** An image to pull, such as "postgres:17" or "ghcr.io/acme/db@sha256:…". */
-export function checkImageReference(value: string): string | undefined {
+export function checkImageReference(value: string, example = "postgres:17"): string | undefined {
     const parsed = parseImageReference(value);
     if (!parsed.ok) return `is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2): ${parsed.reason}`;
     const { tag, digest } = parsed.reference;
-    if (!tag && !digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
-    if (tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
+    if (!tag && !digest) return `has no tag or digest, so it means whatever 'latest' is today; pin a tag such as ${example}`;
+    if (tag === "latest") return `is pinned to 'latest', which changes under you; pin a version tag such as ${example}`;
     return undefined;
 }
 
