@@ -681,6 +681,21 @@ function ingressManifestIsThere({ values, given, context, report, fixes: { rm, s
     }
 }
 
+/** The pinned ingress-nginx provides one IngressClass, in one namespace: the app's Ingress and NetworkPolicies must name those. */
+function pinnedIngressNginxFits({ values, given, report, fixes: { set, words } }: RuleContext): void {
+    if (values.get("platform") !== "kind" || values.get("ingressController") !== "manifest" || values.get("ingressManifest") !== ingressNginxManifestUrl()) return;
+    const putBack = (key: ConfigKey, value: string): Fix => {
+        const fix = set(key, value);
+        return { ...words(`${fix.fix}; or ${set("ingressController", "none").fix} to bring the controller that provides it`), changes: fix.changes };
+    };
+    if (given.has("ingressClass") && values.get("ingressClass") !== INGRESS_NGINX.ingressClass) {
+        report("ingressClass", `is not ${INGRESS_NGINX.ingressClass}, the only IngressClass of the ingress-nginx that up installs on kind, so no controller would serve the app's Ingress`, putBack("ingressClass", INGRESS_NGINX.ingressClass));
+    }
+    if (given.has("ingressNamespace") && values.get("ingressNamespace") !== INGRESS_NGINX.namespace) {
+        report("ingressNamespace", `is not ${INGRESS_NGINX.namespace}, where the ingress-nginx that up installs on kind runs, so the app's NetworkPolicies would turn it away`, putBack("ingressNamespace", INGRESS_NGINX.namespace));
+    }
+}
+
 /** The rules that involve more than one key, or the world outside the config, in the order their problems are found. */
 const CROSS_RULES: readonly CrossRule[] = [
     cloudNeedsItsCluster,
@@ -699,6 +714,7 @@ const CROSS_RULES: readonly CrossRule[] = [
     buildContextsExist,
     kindKeysOnlyOnKind,
     ingressManifestIsThere,
+    pinnedIngressNginxFits,
 ];
 
 /** The settings that, when changed, make Kubernetes replace the database's StatefulSet and volume. */

@@ -129,6 +129,17 @@ describe("config: the kind platform's mirror settings", () => {
         });
     }
 
+    it("refuses an ingressClass or ingressNamespace the pinned ingress-nginx does not provide, and takes them with a manifest of the user's", () => {
+        const error = problemsOf(kindRaw({ ingressClass: "traefik", ingressNamespace: "traefik" }));
+        assert.deepEqual(error.problems.map((p) => p.key), ["ingressClass", "ingressNamespace"]);
+        assert.match(error.problems[0].message, /is not nginx, the only IngressClass of the ingress-nginx that up installs on kind/);
+        assert.match(error.problems[0].fix, /pulumi config set --stack dev ingressClass nginx; or pulumi config set --stack dev ingressController none/);
+        assert.match(error.problems[1].message, /is not ingress-nginx, where the ingress-nginx that up installs on kind runs/);
+        const own = loadConfig(kindRaw({ ingressClass: "traefik", ingressNamespace: "traefik", ingressController: "none" }), { stack: "dev" }).kind;
+        assert.deepEqual([own?.ingressClass, own?.ingressNamespace], ["traefik", "traefik"]);
+        assert.equal(loadConfig(cloudRaw({ ingressClass: "traefik" }), { stack: "prod" }).ingress.className, "traefik");
+    });
+
     it("gives a cloud stack no kind platform", () => {
         assert.equal(loadConfig(cloudRaw(), { stack: "prod" }).kind, undefined);
     });
