@@ -334,6 +334,16 @@ describe("up: an ingress controller from launchpad:ingressManifest", () => {
         assert.deepEqual(m.mutations(), []);
     });
 
+    it("names the manifest whose YAML it cannot read, installing nothing", async () => {
+        const root = tempProject({ "deploy/ingress.yaml": "kind: Deployment\nmetadata: [unclosed\n" });
+        const m = new FakeMachine(readyMachine({ ingress: undefined }));
+        await assert.rejects(
+            ensureKindPlatform(m, undefined, { settings: settings({ ingress: { controller: "manifest", manifest: "deploy/ingress.yaml" } }), projectRoot: root }),
+            /^UpError: launchpad:ingressManifest deploy\/ingress\.yaml is not valid YAML: .*\. Nothing was installed\.$/,
+        );
+        assert.deepEqual(m.mutations(), []);
+    });
+
     it("in a check, reports the controller missing and neither applies nor waits", async () => {
         const m = new FakeMachine(readyMachine({ ingress: undefined }));
         const steps = await inspectKindPlatform(m, undefined, { settings: settings({ ingress: mirrorManifest }) });

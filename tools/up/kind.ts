@@ -13,7 +13,8 @@ export { INGRESS_NGINX, ingressNginxManifestUrl };
 // whose node takes host ports 80/443 for the ingress controller, a registry container at
 // `localhost:5001` wired into containerd on every node, and ingress-nginx. Everything here is done with
 // the `docker`, `kind` and `kubectl` CLIs, each step observing before it acts, so a second run changes
-// nothing (why CLIs and not Pulumi resources: docs/kind.md).
+// nothing (why CLIs and not Pulumi resources: docs/kind.md). Where the node image, the registry image and
+// the ingress controller come from is the stack's (KindSettings), for users behind a mirror or offline.
 
 /** Where containerd on each node looks up how to reach `localhost:5001`. */
 export const REGISTRY_HOSTS_DIR = `/etc/containerd/certs.d/localhost:${KIND.registryPort}`;
@@ -150,7 +151,7 @@ interface ManifestObject {
     items?: ManifestObject[];
 }
 
-/** Reads a manifest (YAML documents, or kubectl's JSON/YAML output with `kind: List`) for the objects `up` waits for. */
+/** Reads a manifest (YAML documents, or kubectl's JSON/YAML output with `kind: List`) for the objects `up` waits for; throws what is wrong with its YAML. */
 export function manifestTargets(text: string): ManifestTargets {
     const objects: ManifestObject[] = [];
     const add = (o: unknown): void => {
@@ -160,7 +161,7 @@ export function manifestTargets(text: string): ManifestTargets {
         else objects.push(obj);
     };
     for (const doc of YAML.parseAllDocuments(text)) {
-        if (doc.errors.length > 0) throw new UpError(`the ingress controller's manifest is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+        if (doc.errors.length > 0) throw new UpError(`is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
         add(doc.toJS());
     }
     const where = (o: ManifestObject) => ({ namespace: o.metadata?.namespace ?? "default", name: o.metadata?.name ?? "" });
@@ -446,7 +447,12 @@ class Walk {
     async manifestController(source: string): Promise<void> {
         const name = `ingress controller from ${source}`;
         const text = await this.readManifest(source);
-        const targets = manifestTargets(text);
+        let targets: ManifestTargets;
+        try {
+            targets = manifestTargets(text);
+        } catch (error) {
+            throw new UpError(`launchpad:ingressManifest ${source} ${(error as Error).message}. Nothing was installed.`);
+        }
         const problem = manifestProblem(targets, this.settings);
         if (problem) throw new UpError(`launchpad:ingressManifest ${source} ${problem}. Nothing was installed.`);
         const states = await Promise.all(
