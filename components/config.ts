@@ -8,10 +8,11 @@ import { PROJECT } from "./project";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPinnedImage, checkPlatform, checkPostgresIdentifier, checkQuantity,
-    checkRegistry, closest, isZeroIntOrPercent, shellWord,
+    checkRegistry, checkManifestSource, closest, isZeroIntOrPercent, shellWord,
 } from "./validate";
 import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout } from "./webService";
 import { parseQuantity } from "../lib/quantity";
+import { INGRESS_NGINX, ingressNginxManifestUrl, isManifestUrl, KIND, type KindSettings } from "../lib/kind";
 
 export { PROJECT };
 
@@ -150,6 +151,14 @@ export const CONFIG_KEYS = {
     autoscaling: { type: "boolean", default: false, example: "true", doc: "Scale frontend and backend on CPU between `<tier>Replicas` and `<tier>MaxReplicas`." },
     cpuTargetPercent: { type: "integer", min: 10, max: 100, default: defaultCpuTargetPercent, example: "70", doc: "Average CPU use (percent of the request) the autoscaler aims for." },
     ingressNamespace: { type: "string", check: checkDns1123Label, default: "ingress-nginx", example: "ingress-nginx", doc: "Namespace of the ingress controller: the only source allowed to reach the web tiers." },
+    kindNodeImage: { type: "string", check: (v: string) => checkImageReference(v, "kindest/node:v1.33.1"), example: "kindest/node:v1.33.1", doc: "kind only: node image of the cluster (`kind create cluster --image`), to pin a Kubernetes version or pull from a mirror; kind's own default when unset." },
+    registryImage: { type: "string", check: (v: string) => checkImageReference(v, "registry:3"), ...onKind(KIND.registryImage, "not used"), example: "mirror.example.com/library/registry:3", doc: "kind only: image of the local registry container, e.g. from a mirror." },
+    ingressController: { type: "string", oneOf: ["manifest", "none"], ...onKind("manifest", "not used"), example: "none", doc: "kind only: `manifest` installs the controller from `ingressManifest`; `none`: you bring one, and `up` waits for its IngressClass `ingressClass`." },
+    ingressManifest: {
+        type: "string", check: checkManifestSource, default: (c: DefaultContext) => (c.platform === "kind" ? ingressNginxManifestUrl() : undefined),
+        defaultDoc: `kind: ingress-nginx ${INGRESS_NGINX.version}'s upstream kind manifest; cloud: not used`, example: "deploy/ingress-nginx.yaml",
+        doc: "kind only: the ingress controller's manifest, an https URL or a path relative to the project (a mirror's copy); [docs/kind.md](docs/kind.md).",
+    },
     backendEgress: { type: "array", default: [], example: '[{"cidr":"0.0.0.0/0","port":443}]', doc: "Outside address ranges the backend may call (`cidr`, optional TCP `port`); all else is denied." },
     nodeSelector: { type: "object", default: {}, example: '{"pool":"apps"}', doc: "Node labels every pod requires (object)." },
     tolerations: { type: "array", default: [], example: '[{"key":"dedicated","operator":"Equal","value":"apps","effect":"NoSchedule"}]', doc: "Tolerations of every pod (array of Kubernetes tolerations)." },
@@ -269,8 +278,8 @@ export interface LoadContext {
     readonly fileExists?: (path: string) => boolean;
 }
 
-/** The stack's settings, validated, with every default filled: exactly what `App` takes. */
-export type LaunchpadConfig = AppArgs & { readonly stack: string };
+/** The stack's settings, validated, with every default filled: what `App` takes, and on kind what `npm run up` builds. */
+export type LaunchpadConfig = AppArgs & { readonly stack: string; readonly kind?: KindSettings };
 
 /**
  * Reads a stack's raw config (`project:key` → string, as Pulumi hands it to the program), fills
@@ -651,6 +660,42 @@ function buildContextsExist({ values, context, report, fixes: { propose } }: Rul
     }
 }
 
+/** The keys only the kind platform reads: `npm run up` builds that platform, never a cloud cluster's. */
+const KIND_ONLY_KEYS = ["kindNodeImage", "registryImage", "ingressController", "ingressManifest"] as const satisfies readonly ConfigKey[];
+
+function kindKeysOnlyOnKind({ values, given, report, fixes: { rm } }: RuleContext): void {
+    if (values.get("platform") !== "cloud") return;
+    for (const key of KIND_ONLY_KEYS) {
+        if (given.has(key)) report(key, "is only read when platform is kind (npm run up builds the kind cluster, its registry and ingress controller); a cloud cluster brings its own", rm(key));
+    }
+}
+
+/** A manifest given is one that is installed, and a path names a file of the project. */
+function ingressManifestIsThere({ values, given, context, report, fixes: { rm, set, words } }: RuleContext): void {
+    const manifest = given.get("ingressManifest");
+    if (values.get("platform") !== "kind" || manifest === undefined || checkManifestSource(manifest) !== undefined) return;
+    if (values.get("ingressController") === "none") {
+        report("ingressManifest", "is set, but ingressController is none, so nothing installs it", words(`${rm("ingressManifest").fix}, or ${set("ingressController", "manifest").fix} to install it`));
+    } else if (!isManifestUrl(manifest) && context.fileExists && !context.fileExists(manifest)) {
+        report("ingressManifest", "was not found (a path is relative to the project folder)", words(`put the manifest there or correct the path; or ${rm("ingressManifest", "to install the pinned ingress-nginx from the internet").fix}`));
+    }
+}
+
+/** The pinned ingress-nginx provides one IngressClass, in one namespace: the app's Ingress and NetworkPolicies must name those. */
+function pinnedIngressNginxFits({ values, given, report, fixes: { set, words } }: RuleContext): void {
+    if (values.get("platform") !== "kind" || values.get("ingressController") !== "manifest" || values.get("ingressManifest") !== ingressNginxManifestUrl()) return;
+    const putBack = (key: ConfigKey, value: string): Fix => {
+        const fix = set(key, value);
+        return { ...words(`${fix.fix}; or ${set("ingressController", "none").fix} to bring the controller that provides it`), changes: fix.changes };
+    };
+    if (given.has("ingressClass") && values.get("ingressClass") !== INGRESS_NGINX.ingressClass) {
+        report("ingressClass", `is not ${INGRESS_NGINX.ingressClass}, the only IngressClass of the ingress-nginx that up installs on kind, so no controller would serve the app's Ingress`, putBack("ingressClass", INGRESS_NGINX.ingressClass));
+    }
+    if (given.has("ingressNamespace") && values.get("ingressNamespace") !== INGRESS_NGINX.namespace) {
+        report("ingressNamespace", `is not ${INGRESS_NGINX.namespace}, where the ingress-nginx that up installs on kind runs, so the app's NetworkPolicies would turn it away`, putBack("ingressNamespace", INGRESS_NGINX.namespace));
+    }
+}
+
 /** The rules that involve more than one key, or the world outside the config, in the order their problems are found. */
 const CROSS_RULES: readonly CrossRule[] = [
     cloudNeedsItsCluster,
@@ -667,6 +712,9 @@ const CROSS_RULES: readonly CrossRule[] = [
     affinityHasKnownKinds,
     pinnedImagesInStackRegistry,
     buildContextsExist,
+    kindKeysOnlyOnKind,
+    ingressManifestIsThere,
+    pinnedIngressNginxFits,
 ];
 
 /** The settings that, when changed, make Kubernetes replace the database's StatefulSet and volume. */
@@ -765,6 +813,17 @@ function fieldsOf<T>(table: Readonly<Record<string, { readonly suffix: string }>
     return args as T;
 }
 
+function kindSettingsOf(values: ReadonlyMap<ConfigKey, unknown>): KindSettings {
+    const get = <T>(key: ConfigKey) => values.get(key) as T;
+    return {
+        nodeImage: get<string | undefined>("kindNodeImage"),
+        registryImage: get<string>("registryImage"),
+        ingress: get<string>("ingressController") === "none" ? { controller: "none" } : { controller: "manifest", manifest: get<string>("ingressManifest") },
+        ingressClass: get<string>("ingressClass"),
+        ingressNamespace: get<string>("ingressNamespace"),
+    };
+}
+
 function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig {
     const get = <T>(key: ConfigKey) => values.get(key) as T;
     const password = get<string | undefined>("registryPassword");
@@ -808,5 +867,6 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
         retainData: get<boolean>("retainData"),
         // A replacement the user accepted must not be blocked by protect.
         protect: get<boolean>("protect") && !get<boolean>("allowDataReplacement"),
+        kind: get<string>("platform") === "kind" ? kindSettingsOf(values) : undefined,
     };
 }

@@ -4,6 +4,7 @@
 import * as net from "node:net";
 import { isRegistryAddress, parseImageReference } from "../lib/imageRef";
 import { parseQuantity } from "../lib/quantity";
+import { isManifestUrl } from "../lib/kind";
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -95,12 +96,12 @@ export function checkMemory(value: string): string | undefined {
 }
 
 /** An image to pull, such as "postgres:17" or "ghcr.io/acme/db@sha256:…". */
-export function checkImageReference(value: string): string | undefined {
+export function checkImageReference(value: string, example = "postgres:17"): string | undefined {
     const parsed = parseImageReference(value);
     if (!parsed.ok) return `is not a valid image reference (e.g. postgres:17 or registry.example.com/team/db:1.2): ${parsed.reason}`;
     const { tag, digest } = parsed.reference;
-    if (!tag && !digest) return "has no tag or digest, so it means whatever 'latest' is today; pin a tag such as postgres:17";
-    if (tag === "latest") return "is pinned to 'latest', which changes under you; pin a version tag such as postgres:17";
+    if (!tag && !digest) return `has no tag or digest, so it means whatever 'latest' is today; pin a tag such as ${example}`;
+    if (tag === "latest") return `is pinned to 'latest', which changes under you; pin a version tag such as ${example}`;
     return undefined;
 }
 
@@ -112,6 +113,21 @@ export function checkPinnedImage(value: string): string | undefined {
     if (digest === undefined) return `is not pinned by digest${tag === undefined ? "" : ` (a tag such as :${tag} can move)`}; give registry/repository@sha256:<64 hex digits>, as \`npm run history\` shows it`;
     if (tag !== undefined) return `has both a tag and a digest; give only the digest (registry/repository@${digest})`;
     if (domain === undefined) return "names no registry; give the registry the image is in, e.g. localhost:5001/launchpad-backend@sha256:…";
+    return undefined;
+}
+
+/** Where a manifest comes from: an https URL, or a path (relative to the project) to a YAML file. */
+export function checkManifestSource(value: string): string | undefined {
+    if (isManifestUrl(value)) {
+        if (!/^https:\/\//i.test(value)) return "is a URL that is not https; give an https URL (an internal mirror's), or download the manifest and give its path relative to the project";
+        try {
+            new URL(value);
+        } catch {
+            return "is not a valid URL";
+        }
+        return undefined;
+    }
+    if (!/\.(ya?ml|json)$/i.test(value)) return "is neither an https URL nor the path of a .yaml, .yml or .json file";
     return undefined;
 }
 

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Deps } from "../../tools/up/commands";
 import { KIND } from "../../lib/kind";
-import { INGRESS_NGINX } from "../../tools/up/kind";
+import { INGRESS_NGINX, manifestTargets, type ManifestWorkload } from "../../tools/up/kind";
 import type { RunOptions, RunResult, Runner } from "../../lib/runner";
 import type { ConfigEntry, Outputs, PendingOperation, StateResource, UpdateRecord, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
 
@@ -26,6 +26,18 @@ export interface MachineState {
     admissionJob: boolean;
     manifestReachable: boolean;
     loginAccepts: boolean;
+    /** The image the registry container was created from. */
+    registryImage: string;
+    /** The image the cluster's node was created from (kind's default when not given). */
+    nodeImage: string;
+    /** IngressClasses in the cluster (a controller from a manifest, or one the user brought). */
+    ingressClasses: Set<string>;
+    /** Controllers applied from a manifest other than the pinned one: `<kind>/<namespace>/<name>` → what runs. */
+    workloads: Map<string, { images: readonly string[]; ready: boolean }>;
+    /** What `kubectl create --dry-run=client -o yaml -f <url>` prints for a manifest URL (absent: unreachable). */
+    urlManifests: Map<string, string>;
+    /** Each time `kubectl get ingressclass` is asked, the user's controller may have made it: how many asks until it does. */
+    ingressClassAppearsAfter?: { name: string; asks: number };
 }
 
 export const NODE = `${KIND.cluster}-control-plane`;
@@ -43,9 +55,19 @@ export function freshMachine(over: Partial<MachineState> = {}): MachineState {
         admissionJob: false,
         manifestReachable: true,
         loginAccepts: true,
+        registryImage: KIND.registryImage,
+        nodeImage: KIND_DEFAULT_NODE_IMAGE,
+        ingressClasses: new Set(),
+        workloads: new Map(),
+        urlManifests: new Map(),
         ...over,
     };
 }
+
+/** The node image kind uses when `--image` is not given, as `docker inspect` shows it. */
+export const KIND_DEFAULT_NODE_IMAGE = "kindest/node:v1.35.0@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+const workloadKey = (w: Pick<ManifestWorkload, "kind" | "namespace" | "name">) => `${w.kind}/${w.namespace}/${w.name}`;
 
 /** A machine where a previous `npm run up` already built everything. */
 export function readyMachine(over: Partial<MachineState> = {}): MachineState {
@@ -65,7 +87,7 @@ const ok = (stdout = ""): RunResult => ({ code: 0, stdout, stderr: "" });
 const fail = (stderr: string, code = 1): RunResult => ({ code, stdout: "", stderr });
 
 /** Read-only commands: everything else changes the machine. */
-const READ_ONLY = [/^docker info/, /^docker inspect/, /^kind get/, /^docker exec \S+ cat /, /^kubectl config get-contexts/, / get (deployment|configmap) /, / wait /, / rollout status /];
+const READ_ONLY = [/^docker info/, /^docker inspect/, /^kind get/, /^docker exec \S+ cat /, /^kubectl config get-contexts/, / get (deployment|daemonset|configmap|ingressclass) /, / create --dry-run=client /, / wait /, / rollout status /];
 
 /**
  * A fake Runner that answers `docker`, `kind` and `kubectl` from a MachineState and updates it the way
@@ -97,7 +119,7 @@ export class FakeMachine implements Runner {
         if (!this.state.installed.has(cmd)) return fail(`${cmd}: command not found`, 127);
         if (cmd === "docker") return this.docker(args, opts);
         if (cmd === "kind") return this.kind(args);
-        if (cmd === "kubectl") return this.kubectl(args);
+        if (cmd === "kubectl") return this.kubectl(args, opts);
         return fail(`unexpected command ${line}`);
     }
 
@@ -110,11 +132,16 @@ export class FakeMachine implements Runner {
             if (name === KIND.registry) return s.registry === "absent" ? fail(`Error: No such object: ${name}`) : ok(`${s.registry === "running"}\n`);
             if (name === NODE) return s.cluster ? ok(`${s.nodeRunning}\n`) : fail(`Error: No such object: ${name}`);
         }
+        if (a[0] === "inspect" && a[2] === "{{.Config.Image}}") {
+            if (name === KIND.registry) return s.registry === "absent" ? fail(`Error: No such object: ${name}`) : ok(`${s.registryImage}\n`);
+            if (name === NODE) return s.cluster ? ok(`${s.nodeImage}\n`) : fail(`Error: No such object: ${name}`);
+        }
         if (a[0] === "inspect" && a[2] === "{{json .NetworkSettings.Networks.kind}}") {
             return s.registry === "absent" ? fail("No such object") : ok(s.registryOnKindNetwork ? '{"NetworkID":"abc"}\n' : "null\n");
         }
         if (a[0] === "run" && a.includes(KIND.registry)) {
             s.registry = "running";
+            s.registryImage = name;
             return ok("f00d\n");
         }
         if (a[0] === "start" && name === KIND.registry) {
@@ -153,7 +180,9 @@ export class FakeMachine implements Runner {
         const line = a.join(" ");
         if (line === "get clusters") return s.cluster ? ok(`${KIND.cluster}\n`) : { code: 0, stdout: "", stderr: "No kind clusters found.\n" };
         if (line === `get nodes --name ${KIND.cluster}`) return s.cluster ? ok(`${NODE}\n`) : { code: 0, stdout: "", stderr: `No kind nodes found for cluster "${KIND.cluster}".\n` };
-        if (line === `create cluster --name ${KIND.cluster} --config -`) {
+        if (line.startsWith(`create cluster --name ${KIND.cluster} --config -`)) {
+            const image = a.indexOf("--image");
+            s.nodeImage = image < 0 ? KIND_DEFAULT_NODE_IMAGE : a[image + 1];
             s.cluster = true;
             s.context = true;
             s.nodeRunning = true;
@@ -166,12 +195,14 @@ export class FakeMachine implements Runner {
         if (line === `delete cluster --name ${KIND.cluster}`) {
             Object.assign(s, { cluster: false, context: false, configMapValue: undefined, ingress: undefined, registryOnKindNetwork: false });
             s.hostsToml.clear();
+            s.workloads.clear();
+            s.ingressClasses.clear();
             return ok();
         }
         return fail(`fake kind does not know: ${line}`);
     }
 
-    private kubectl(a: readonly string[]): RunResult {
+    private kubectl(a: readonly string[], opts: RunOptions = {}): RunResult {
         const s = this.state;
         if (a[0] === "config" && a[1] === "get-contexts") return s.context ? ok(`*  ${KIND.context}\n`) : fail(`error: context ${a[2]} not found`);
         if (a[0] !== "--context" || a[1] !== KIND.context) return fail(`fake kubectl expects --context ${KIND.context}`);
@@ -180,6 +211,8 @@ export class FakeMachine implements Runner {
         if (rest.startsWith("-n kube-public get configmap local-registry-hosting")) {
             return s.configMapValue === undefined ? fail('Error from server (NotFound): configmaps "local-registry-hosting" not found') : ok(JSON.stringify({ data: { "localRegistryHosting.v1": s.configMapValue } }));
         }
+        const generic = this.manifestControllers(a.slice(2), opts);
+        if (generic !== undefined) return generic;
         if (rest === "apply -f -") {
             s.configMapValue = `host: "localhost:5001"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n`;
             return ok("configmap/local-registry-hosting created\n");
@@ -208,6 +241,42 @@ export class FakeMachine implements Runner {
             return ok('deployment "ingress-nginx-controller" successfully rolled out\n');
         }
         return fail(`fake kubectl does not know: ${rest}`);
+    }
+
+/** What a cluster does with a manifest other than the pinned one, and with IngressClasses; undefined: not such a call. */
+    private manifestControllers(a: readonly string[], opts: RunOptions): RunResult | undefined {
+        const s = this.state;
+        const rest = a.join(" ");
+        if (rest.startsWith("create --dry-run=client -o yaml -f ")) {
+            const text = s.urlManifests.get(a[a.length - 1]);
+            return text === undefined ? fail(`error: unable to read URL "${a[a.length - 1]}", server reported 404 Not Found, status code=404`) : ok(text);
+        }
+        if (rest === "apply -f -" && !(opts.input ?? "").includes("local-registry-hosting")) {
+            const targets = manifestTargets(opts.input ?? "");
+            for (const w of targets.workloads) s.workloads.set(workloadKey(w), { images: w.images, ready: false });
+            for (const c of targets.ingressClasses) s.ingressClasses.add(c);
+            return ok(targets.workloads.map((w) => `${w.kind.toLowerCase()}.apps/${w.name} configured\n`).join(""));
+        }
+        if (a[0] === "get" && a[1] === "ingressclass") {
+            const appears = s.ingressClassAppearsAfter;
+            if (appears?.name === a[2] && --appears.asks <= 0) s.ingressClasses.add(a[2]);
+            return s.ingressClasses.has(a[2]) ? ok(`ingressclass.networking.k8s.io/${a[2]}\n`) : fail(`Error from server (NotFound): ingressclasses.networking.k8s.io "${a[2]}" not found`);
+        }
+        const kindOf = (word: string) => (word === "deployment" ? "Deployment" : word === "daemonset" ? "DaemonSet" : undefined);
+        if (a[0] === "-n" && a[2] === "get" && kindOf(a[3])) {
+            const live = s.workloads.get(workloadKey({ kind: kindOf(a[3])!, namespace: a[1], name: a[4] }));
+            if (!live) return s.workloads.size > 0 || a[1] !== INGRESS_NGINX.namespace ? fail(`Error from server (NotFound): ${a[3]}s.apps "${a[4]}" not found`) : undefined;
+            const status = live.ready ? { readyReplicas: 1, numberReady: 1, desiredNumberScheduled: 1 } : { desiredNumberScheduled: 1 };
+            return ok(JSON.stringify({ spec: { template: { spec: { containers: live.images.map((image) => ({ image })) } } }, status }));
+        }
+        if (a[0] === "-n" && a[2] === "rollout" && a[3] === "status") {
+            const [word, name] = a[4].split("/");
+            const live = s.workloads.get(workloadKey({ kind: kindOf(word)!, namespace: a[1], name }));
+            if (!live) return undefined;
+            live.ready = true;
+            return ok(`${word} "${name}" successfully rolled out\n`);
+        }
+        return undefined;
     }
 }
 

@@ -6,9 +6,9 @@ import { UsageError } from "../cli";
 import { processAlive } from "../../lib/process";
 import { UpError } from "./errors";
 import { KIND } from "../../lib/kind";
-import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform } from "./kind";
+import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, type KindPlatformOptions } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, type Problem, requiredTools } from "./prereqs";
-import { CONFIG_KEYS, ConfigError, loadConfig } from "../../components/config";
+import { CONFIG_KEYS, ConfigError, type LaunchpadConfig, loadConfig } from "../../components/config";
 import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
 import { type CheckCluster, checkClusterLive, type NamespaceExists, namespaceExistsLive } from "./cluster";
 import type { ClusterRef } from "../../lib/kubernetesClient";
@@ -126,6 +126,18 @@ interface Prepared {
  * is needed, so that a config mistake shows on a machine without them too.
  */
 export function stackConfigProblems(deps: Pick<Deps, "repoRoot" | "env">, stack: string, stackFile: StackFile): string | undefined {
+    try {
+        loadStackConfig(deps, stack, stackFile);
+        return undefined;
+    } catch (error) {
+        if (error instanceof ConfigError) return error.message;
+        if (error instanceof StackFileError) throw new UpError(error.message);
+        throw error;
+    }
+}
+
+/** The stack's config as the program reads it: the stack file, Pulumi.yaml's defaults and the config CI passes in the environment. */
+function loadStackConfig(deps: Pick<Deps, "repoRoot" | "env">, stack: string, stackFile: StackFile): LaunchpadConfig {
     const raw = stackFile.exists ? stackConfig(stack, deps.repoRoot) : projectDefaults(deps.repoRoot);
     const secrets = new Set(stackFile.exists ? stackSecretKeys(stack, deps.repoRoot) : []);
     for (const c of CONFIG_FROM_ENV) {
@@ -134,19 +146,17 @@ export function stackConfigProblems(deps: Pick<Deps, "repoRoot" | "env">, stack:
         raw[c.key] = value;
         if (c.secret) secrets.add(c.key);
     }
-    try {
-        loadConfig(raw, {
-            stack,
-            stackFileText: stackFile.exists ? fs.readFileSync(stackFile.path, "utf8") : undefined,
-            isSecret: (key) => secrets.has(key),
-            fileExists: (relative) => fs.existsSync(path.resolve(deps.repoRoot, relative)),
-        });
-        return undefined;
-    } catch (error) {
-        if (error instanceof ConfigError) return error.message;
-        if (error instanceof StackFileError) throw new UpError(error.message);
-        throw error;
-    }
+    return loadConfig(raw, {
+        stack,
+        stackFileText: stackFile.exists ? fs.readFileSync(stackFile.path, "utf8") : undefined,
+        isSecret: (key) => secrets.has(key),
+        fileExists: (relative) => fs.existsSync(path.resolve(deps.repoRoot, relative)),
+    });
+}
+
+/** What the kind platform is built from: the stack's kind keys (checked by prepare), its paths relative to the project. */
+function kindPlatformOptions(deps: Deps, stack: string, stackFile: StackFile): KindPlatformOptions {
+    return { settings: loadStackConfig(deps, stack, stackFile).kind, projectRoot: deps.repoRoot, pause: deps.pause };
 }
 
 /** The stack file as a command reads it: or, when it cannot be read (invalid YAML, no platform), what is wrong with it. */
@@ -603,7 +613,7 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     const { stackFile, ws } = await openForUpdate(deps, stack, "up");
     if (stackFile.platform === "kind") {
         deps.io.info("launchpad: making sure the kind platform is ready");
-        await ensureKindPlatform(deps.runner, platformLog(deps));
+        await ensureKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile));
     } else {
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
         await checkRegistryLoginFirst(deps, stack, ws);
@@ -630,7 +640,7 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
     const { stackFile, ws } = await openForUpdate(deps, stack, "preview");
     if (stackFile.platform === "kind") {
         deps.io.info("launchpad: checking the kind platform (nothing is changed)");
-        const missing = (await inspectKindPlatform(deps.runner, platformLog(deps))).filter((s) => s.state === "missing");
+        const missing = (await inspectKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile))).filter((s) => s.state === "missing");
         if (missing.length > 0) {
             throw new UpError(
                 `launchpad: the kind platform is not ready (${missing.map((s) => s.name).join("; ")}), so there is no cluster to preview against.\n` +
