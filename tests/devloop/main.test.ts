@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PluginProcess, ProcessTable } from "../../tools/engine/orphans";
-import { imageUrn, lastBuild, rolloutState } from "../../tools/devloop/live";
+import { imageUrn, lastBuild, openTierEngine, rolloutState } from "../../tools/devloop/live";
+import { FakeWorkspace } from "../up/fakes";
 import { buildCommand, IMAGE_TYPE } from "../../components/image";
 import { type DevDeps, main, parseArgs } from "../../tools/devloop/main";
 import { FakeClock, FakeCluster, FakeEngine } from "./fakes";
@@ -92,6 +93,56 @@ describe("devloop: npm run dev", () => {
         assert.equal(await running, 0);
         assert.match(t.out.join(""), /launchpad: dev: warning: a lock of stack dev is left: \S+abc\.json/);
         assert.match(t.out.join(""), /stopped; stack dev is as last deployed\.\n$/);
+    });
+});
+
+describe("devloop: the engine boundary over the stack's state", () => {
+    const stateOf = (tier: string, outputs: object) => ({ type: IMAGE_TYPE, id: `localhost:26500/launchpad-${tier}:testbed`, outputs });
+    const built = (tier: string) => ({
+        repository: `localhost:26500/launchpad-${tier}`, tag: "testbed", platform: "linux/amd64",
+        build: { context: `apps/${tier}`, dockerfile: `apps/${tier}/Dockerfile`, args: {}, network: "host", contextDigest: "sha256:c", root: "/elsewhere" },
+        digest: "sha256:d", ref: `localhost:26500/launchpad-${tier}@sha256:d`,
+    });
+    function open(resources: object[]) {
+        const journal: string[] = [];
+        let ws!: FakeWorkspace;
+        const docker: string[][] = [];
+        const engine = openTierEngine({
+            repoRoot: "/work/launchpad", stack: "testbed", appName: "launchpad", tiers: ["frontend", "backend"],
+            env: { PULUMI_BACKEND_URL: "file:///tmp/state", PULUMI_CONFIG_PASSPHRASE: "x" },
+            openWorkspace: async (settings) => {
+                ws = new FakeWorkspace(journal, settings);
+                ws.stacks.add("testbed");
+                ws.resources.set("testbed", resources as never);
+                ws.stackOutputs = { backendImage: { value: "localhost:26500/launchpad-backend@sha256:b0", secret: false } };
+                return ws;
+            },
+            docker: async (args) => (docker.push([...args]), { code: 0, stdout: "", stderr: "" }),
+            who: "ana@laptop",
+            readCommit: async () => "5d1e0c2+dirty",
+        });
+        return { engine, docker, journal, ws: () => ws };
+    }
+
+    it("prebuilds a built tier with its last docker build, in this checkout; a tier whose image is not built has no prebuild", async () => {
+        const { engine, docker } = open([stateOf("backend", built("backend")), stateOf("frontend", { ...built("frontend"), build: undefined, mirror: { source: "nginx:1" } })]);
+        const tiers = await engine;
+        assert.equal(await tiers.prebuild("backend"), true);
+        assert.equal(await tiers.prebuild("frontend"), false);
+        assert.equal(docker.length, 1);
+        assert.deepEqual(docker[0], buildCommand({ ...built("backend"), build: { ...built("backend").build, root: "/work/launchpad" } }));
+    });
+
+    it("gives each targeted update a release message, as npm run up's, noted as the dev loop's", async () => {
+        const { engine, ws } = open([stateOf("backend", built("backend")), stateOf("frontend", built("frontend"))]);
+        await (await engine).update("backend");
+        assert.deepEqual(ws().messages, ["launchpad release by ana@laptop; commit 5d1e0c2+dirty; dev loop: backend; before: backend=localhost:26500/launchpad-backend@sha256:b0"]);
+    });
+
+    it("refuses a stack whose state has no image of a tier, changing nothing", async () => {
+        const { engine, journal } = open([stateOf("backend", built("backend"))]);
+        await assert.rejects(engine, /stack testbed has no frontend image in its state: deploy it first: npm run up -- --stack testbed; nothing was changed\./);
+        assert.ok(!journal.some((j) => j.startsWith("ws: up")));
     });
 });
 

@@ -7,6 +7,7 @@ import { openCluster, type ClusterRef } from "../../lib/kubernetesClient";
 import { Failure } from "../cli";
 import { openDeployedStack } from "../engine/open";
 import { engineMessage, type OpenWorkspace, type StateResource } from "../engine/workspace";
+import { type ReadCommit, releaseMessageNow } from "../engine/releases";
 import type { Clock } from "./debounce";
 import type { TierCluster, TierEngine } from "./loop";
 
@@ -48,7 +49,7 @@ export function lastBuild(image: StateResource | undefined, repoRoot: string): L
 /**
  * The engine for the stack: refuses a stack that was never deployed (the loop updates what `npm run up`
  * made); each update targets one tier's image and its dependents, with the engine's output kept for the
- * failure's cause. A prebuild runs the tier's last `docker build` again on the new source, beside the
+ * failure's cause, and a release message like `npm run up`'s, noted "dev loop: <tier>". A prebuild runs the tier's last `docker build` again on the new source, beside the
  * engine's start, holding the tag's build lock: the engine's own build of the same thing waits for it and
  * finds every step in Docker's cache.
  */
@@ -60,6 +61,10 @@ export async function openTierEngine(opts: {
     readonly env: Readonly<Record<string, string | undefined>>;
     readonly openWorkspace: OpenWorkspace;
     readonly docker?: DockerRun;
+    /** Who runs the loop, as `npm run history` shows its updates. @default user@host, or the CI system */
+    readonly who?: string;
+    /** @default asked of git */
+    readonly readCommit?: ReadCommit;
 }): Promise<TierEngine> {
     const { stack, appName, repoRoot } = opts;
     const ws = await openDeployedStack(opts);
@@ -77,7 +82,8 @@ export async function openTierEngine(opts: {
         async update(tier) {
             let output = "";
             try {
-                await ws.up(stack, (chunk) => (output += chunk), { target: [imageUrn(stack, appName, tier)], targetDependents: true });
+                const message = await releaseMessageNow(ws, stack, opts, `dev loop: ${tier}`);
+                await ws.up(stack, (chunk) => (output += chunk), { target: [imageUrn(stack, appName, tier)], targetDependents: true, message });
             } catch (error) {
                 throw new Error(`${output}\n${engineMessage(error)}`);
             }

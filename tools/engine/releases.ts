@@ -7,8 +7,10 @@
 // after its message is written, so a release's digests are read from the message of the update that
 // followed it, and the live release's from the stack's outputs.
 
+import * as os from "node:os";
 import { engineMessage, type UpdateRecord, type Workspace } from "./workspace";
 import { Failure } from "../cli";
+import { ProcessRunner } from "../../lib/runner";
 
 /** The image each tier runs, by digest (`registry/repository@sha256:…`), as the program exports them. */
 export interface ReleaseImages {
@@ -82,6 +84,42 @@ export function releaseMessage(release: { readonly by: string; readonly commit?:
         ...(release.note ? [release.note] : []),
         `before: ${before.length > 0 ? before.join(" ") : "nothing"}`,
     ].join("; ");
+}
+
+/** The commit of the checkout at `repoRoot`, short and "+dirty" with changes to tracked files; undefined outside git. */
+export type ReadCommit = (repoRoot: string) => Promise<string | undefined>;
+
+export const readCommitLive: ReadCommit = async (repoRoot) => {
+    const runner = new ProcessRunner();
+    const head = await runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]);
+    if (head.code !== 0) return undefined;
+    const status = await runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"]);
+    return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
+};
+
+/** Who releases, from which checkout: what a release's message reads besides the stack. */
+export interface Releaser {
+    readonly repoRoot: string;
+    readonly env: Readonly<Record<string, string | undefined>>;
+    /** @default user@host, or the CI system */
+    readonly who?: string;
+    /** @default asked of git */
+    readonly readCommit?: ReadCommit;
+}
+
+/**
+ * The message of an update about to run: who runs it, the checkout's commit, a note (the caller's, else
+ * LAUNCHPAD_RELEASE_NOTE's) and the digests live before it (the stack's outputs).
+ */
+export async function releaseMessageNow(ws: Workspace, stack: string, releaser: Releaser, note?: string): Promise<string> {
+    const [outputs, commit] = await Promise.all([ws.outputs(stack), (releaser.readCommit ?? readCommitLive)(releaser.repoRoot)]);
+    const fromEnv = releaser.env[RELEASE_NOTE_ENV];
+    return releaseMessage({
+        by: releaser.who ?? whoRuns(releaser.env, os.userInfo().username, os.hostname()),
+        commit,
+        note: note ?? (fromEnv === "" ? undefined : fromEnv),
+        before: imagesOf(outputs),
+    });
 }
 
 /** A message launchpad wrote, read back; undefined for any other. */

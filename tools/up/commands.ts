@@ -20,8 +20,7 @@ import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "..
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
 import { engineMessage, type OpenWorkspace, type Outputs, stackRegistryLogin, type Workspace } from "../engine/workspace";
 import { PINNED_TIERS } from "../engine/pinned";
-import { imagesOf, RELEASE_NOTE_ENV, releaseMessage, shortCommit, whoRuns } from "../engine/releases";
-import { ProcessRunner } from "../../lib/runner";
+import { type ReadCommit, releaseMessageNow } from "../engine/releases";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
@@ -77,17 +76,6 @@ export interface Deps {
     /** The project checkout's commit, as a release records it ("5d1e0c2+dirty"). @default asked of git */
     readonly readCommit?: ReadCommit;
 }
-
-/** The commit of the checkout at `repoRoot`, short and "+dirty" with changes to tracked files; undefined outside git. */
-export type ReadCommit = (repoRoot: string) => Promise<string | undefined>;
-
-const readCommitLive: ReadCommit = async (repoRoot) => {
-    const runner = new ProcessRunner();
-    const head = await runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]);
-    if (head.code !== 0) return undefined;
-    const status = await runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"]);
-    return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
-};
 
 export interface StackOptions {
     readonly stack: string;
@@ -291,10 +279,7 @@ async function checkRegistryLoginFirst(deps: Deps, stack: string, ws: Workspace)
  * and the images that ran before it (releases.ts). Read now, before the engine changes them.
  */
 async function releaseMessageFor(deps: Deps, stack: string, ws: Workspace): Promise<string> {
-    const before = imagesOf(await engine(() => ws.outputs(stack), "reading the stack's outputs", stack));
-    const note = deps.env[RELEASE_NOTE_ENV];
-    const commit = await (deps.readCommit ?? readCommitLive)(deps.repoRoot);
-    return releaseMessage({ by: deps.who ?? whoRuns(deps.env, os.userInfo().username, os.hostname()), commit, note: note === "" ? undefined : note, before });
+    return engine(() => releaseMessageNow(ws, stack, deps), "reading the stack's outputs", stack);
 }
 
 /**
