@@ -201,12 +201,12 @@ describe("up and preview: the stack's config first, then the tools, reported tog
     });
 });
 
-describe("up: the real CLI on a machine without the tools", () => {
+describe("up: the real CLI (as npm run up starts it) on a machine without the tools", () => {
     it("prints exactly which tools are missing and how to get them, and exits non-zero", function () {
         this.timeout(120_000);
         const repo = path.resolve(__dirname, "..", "..");
         const emptyPath = tempDir();
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/up/main.ts", "up"], {
+        const run = spawnSync(process.execPath, ["tools/launch/command.js", "tools/up/main.ts", "up"], {
             cwd: repo,
             env: { PATH: emptyPath, HOME: process.env.HOME ?? emptyPath },
             encoding: "utf8",
