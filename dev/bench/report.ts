@@ -224,6 +224,7 @@ const HOW = [
  * after the mock-engine tables; `npm run bench` keeps them when it rewrites the rest.
  */
 export const SECTIONS = {
+    commands: "<!-- what users wait for: written by npm run bench -- --commands -->",
     engine: "<!-- the real engine: written by npm run bench -- --engine -->",
     load: "<!-- load on the real engine: written by npm run bench -- --load -->",
     devloop: "<!-- the dev loop on the real node: written by npm run bench -- --devloop -->",

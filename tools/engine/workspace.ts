@@ -250,6 +250,8 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
     return {
         backendUrl: settings.backendUrl,
         async stackExists(name) {
+            // A file backend's state file says so at once (the common case); without one, the CLI is asked.
+            if (isLocalBackend(settings.backendUrl) && fs.existsSync(stackStateFile(localBackendDir(settings.backendUrl), name))) return true;
             return (await ws.listStacks()).some((s) => s.name === name || s.name.endsWith(`/${name}`));
         },
         async selectOrCreate(name) {

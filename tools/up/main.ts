@@ -4,6 +4,7 @@ import { type CommandSpec, errorOutcome, EXIT, helpText, readCommandLine, stackO
 import { ProcessRunner } from "../../lib/runner";
 import { DEV_STACK } from "./state";
 import { openPulumiWorkspace } from "../engine/workspace";
+import { fileTrace } from "./trace";
 
 export type Command = "up" | "preview" | "down";
 
@@ -92,6 +93,7 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
             nodeVersion: overrides.nodeVersion ?? process.versions.node,
             color: overrides.color ?? Boolean(process.stdout.isTTY),
             io: { info: (line) => output.out(`${line}\n`), engine: output.out },
+            trace: overrides.trace ?? (env.LAUNCHPAD_TRACE ? fileTrace(env.LAUNCHPAD_TRACE) : undefined),
         };
         if (args.command === "up") await up(deps, args);
         else if (args.command === "preview") await preview(deps, args);
