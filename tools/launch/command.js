@@ -6,6 +6,9 @@
 // then runs it as the main module with ARGS, as `ts-node --transpile-only <entry.ts> ARGS` did, without
 // loading TypeScript on every run. `__dirname` in the compiled code is the source's, as under ts-node.
 // Node's compile cache (in .launchpad/, as for the program) keeps the SDK's compiled code between runs.
+// Stack traces of a command's bug name the compiled lines; NODE_OPTIONS=--enable-source-maps maps them to
+// the TypeScript through the .js.map beside each file. (Always on, Node would parse the source map of every
+// module the command loads, the SDK's thousands included: it more than doubled the command's start.)
 
 // First: on a Node.js too old for launchpad, this stops with one line before anything else is loaded.
 require("./nodeVersion");
@@ -38,7 +41,5 @@ if (entry === undefined) {
 }
 enableCompileCache(compileCacheDir(root));
 const outFile = compiledCommand(entry);
-// Stack traces of a command's bug name the TypeScript lines, as under ts-node.
-process.setSourceMapsEnabled(true);
 process.argv = [process.argv[0], outFile, ...args];
 require("module").runMain();
