@@ -605,10 +605,10 @@ function begun<T>(check: Promise<T>): Promise<T> {
 async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace; selected: Promise<void> }> {
     const trace = deps.trace ?? NO_TRACE;
     const file = readForCommand(deps, stack);
-    // The Kubernetes client the cluster preflight needs loads while the CLI calls before it run.
-    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
     const p = await prepare(deps, stack, file, { command });
     const selected = begun(trace.step("selecting the stack", () => selectStack(deps, stack, p)));
+    // The Kubernetes client the cluster preflight needs loads while the CLI selects the stack and reads its config.
+    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
     if (!p.exists) await selected;
     await trace.step("config from the environment", () => configFromEnv(deps, stack, p.ws));
     if (p.stackFile.platform === "kind") warnOnForeignContext(deps, stack, p.stackFile);
