@@ -223,7 +223,7 @@ async function bench(argv: readonly string[]): Promise<Outcome> {
     const measured: Measured = {
         devProgram: relative("devNpm"),
         perServiceTime: marginal?.time.slope,
-        perServiceMemory: marginal?.memory?.slope,
+        perServiceMemory: marginal?.memory && marginalAsTyped?.memory ? marginal.memory.slope / marginalAsTyped.memory.slope : undefined,
         render: relative("render"),
         testSuite: suiteResult ? suiteResult.wallMs.median / 1000 : undefined,
     };

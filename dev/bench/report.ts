@@ -112,7 +112,8 @@ export function formatCases(cases: readonly CaseResult[], floorId: string): stri
 
 function formatValue(value: number, unit: Budget["unit"]): string {
     switch (unit) {
-        case "x floor": return ratio(value);
+        case "x floor":
+        case "x SDK": return ratio(value);
         case "ms": return `${value.toFixed(1)} ms`;
         case "MiB": return `${value.toFixed(2)} MiB`;
         case "s": return `${value.toFixed(1)} s`;
