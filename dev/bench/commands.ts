@@ -141,7 +141,7 @@ export async function runCommandsBench(runs: number, write: boolean): Promise<Ou
 }
 
 /** The section of bench/RESULTS.md: how it was measured, the pairs, the traced run. */
-function commandsSection(table: string, trace: string): string {
+export function commandsSection(table: string, trace: string): string {
     return [
         "## What users wait for: the whole commands against the plain Pulumi CLI",
         "",
