@@ -88,7 +88,8 @@ export function formatTrace(steps: readonly TracedStep[], wallMs: number): strin
     return [`One traced no-op \`npm run up -- --stack ${STACK}\`, ${(wallMs / 1000).toFixed(2)} s in all (npm's own start included):`, "", "| step | started at ms (from Node's start) | ms | share |", "| --- | --: | --: | --: |", ...rows].join("\n");
 }
 
-async function measured(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+/** One run of `argv` in the project: its wall time and the peak memory of its whole process tree; throws when it fails. */
+export async function measured(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Sample> {
     let sampler: { stop: () => number } | undefined;
     const command: Command = { argv, cwd: ROOT, env };
     const run = await runOnce(command, (pid) => (sampler = sampleTreeTotal(pid, 25)));

@@ -226,6 +226,7 @@ const HOW = [
  */
 export const SECTIONS = {
     commands: "<!-- what users wait for: written by npm run bench -- --commands -->",
+    patches: "<!-- the SDK patches' shares: written by npm run bench -- --patches -->",
     engine: "<!-- the real engine: written by npm run bench -- --engine -->",
     load: "<!-- load on the real engine: written by npm run bench -- --load -->",
     devloop: "<!-- the dev loop on the real node: written by npm run bench -- --devloop -->",

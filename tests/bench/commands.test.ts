@@ -27,3 +27,16 @@ describe("npm run bench -- --commands: the whole commands against the plain CLI"
         assert.ok(text.indexOf("| a | 0 | 200 | 20 % |") < text.indexOf("| b | 200 | 100 | 10 % |"), text);
     });
 });
+
+describe("npm run bench -- --patches: each SDK patch's share of a no-op npm run up", () => {
+    it("takes each patch's share pair by pair, and keeps a patch worth 5 % or more", async () => {
+        const { formatShares, shares } = await import("../../dev/bench/patches");
+        const without = new Map([["debugLogs", [4200, 8400, 4000]], ["stackTraces", [4000, 8000, 4400]], ["serializedProviders", [4400, 8800, 4400]]]);
+        const s = shares([4000, 8000, 4000], without);
+        assert.ok(Math.abs(s.get("debugLogs")! - 0.05) < 1e-9);
+        assert.ok(Math.abs(s.get("serializedProviders")! - 0.1) < 1e-9);
+        const table = formatShares([4000, 8000, 4000], without, 3);
+        assert.match(table, /LAUNCHPAD_ENGINE_DEBUG=on\) \| 4\.20 s \| 5\.0 % \| yes \|/);
+        assert.match(table, /LAUNCHPAD_STACK_TRACES=sdk\) \| 4\.40 s \| 0\.0 % \| no \|/);
+    });
+});

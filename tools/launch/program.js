@@ -326,12 +326,16 @@ function enableCompileCache(dir) {
 /**
  * The environment launchpad's own commands (tools/up) start the engine with, which reaches the program:
  * the compile cache for the whole process (NODE_COMPILE_CACHE, from Pulumi's runtime entry on), and
- * that no DEBUG message will be shown or kept (./debugLogs.js).
- * @param {string} root
+ * that no DEBUG message will be shown or kept (./debugLogs.js), unless the user's environment has
+ * LAUNCHPAD_ENGINE_DEBUG=on: the switch that keeps the SDK's DEBUG messages (docs/performance.md).
+ * @param {string} root @param {NodeJS.ProcessEnv} [env] the command's environment
  */
-function engineEnv(root) {
-    return { NODE_COMPILE_CACHE: compileCacheDir(root), [ENGINE_DEBUG]: "off" };
+function engineEnv(root, env = process.env) {
+    return { NODE_COMPILE_CACHE: compileCacheDir(root), [ENGINE_DEBUG]: env[ENGINE_DEBUG] === "on" ? "on" : "off" };
 }
+
+/** The switch that leaves the SDK's stack-trace formatting as it is: LAUNCHPAD_STACK_TRACES=sdk (./stackTraces.js). */
+const STACK_TRACES = "LAUNCHPAD_STACK_TRACES";
 
 /**
  * What Pulumi.yaml's `main` does under Pulumi's runtime entry: the compile cache on, stack traces
@@ -345,11 +349,13 @@ function engineEnv(root) {
 function start(root, entry, options = {}) {
     const { compileCache = compileCacheDir(root), ...compile } = options;
     enableCompileCache(compileCache);
-    const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
-    const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
-    installCachedStackTraces(sourceMapSupport, promiseStacks);
+    if (process.env[STACK_TRACES] !== "sdk") {
+        const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
+        const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
+        installCachedStackTraces(sourceMapSupport, promiseStacks);
+    }
     skipUnreadDebugLogs(root);
     return launch(root, entry, compile);
 }
 
-module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, engineEnv, launch, relativeRequires, start };
+module.exports = { STACK_TRACES, SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, engineEnv, launch, relativeRequires, start };
