@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { PULUMI_CONFIG_NOTE } from "../../components/config";
 import { helpText } from "../../tools/cli";
@@ -218,5 +219,7 @@ describe("up: the real CLI (as npm run up starts it) on a machine without the to
         assert.match(run.stderr, /Fix the above, then run `npm run up` again\.\n$/);
         assert.doesNotMatch(run.stderr, /\n\s+at /);
         assert.equal(run.stdout, "");
+        // Compiled beside the program, in a dot-folder its kept provider code's key leaves out.
+        assert.ok(fs.existsSync(path.join(repo, "bin", ".commands", "tools", "up", "main.js")));
     });
 });

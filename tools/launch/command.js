@@ -2,7 +2,7 @@
 "use strict";
 // How `npm run up`, `preview` and `down` start (package.json): `node tools/launch/command.js <entry.ts> ARGS`
 // compiles the command's TypeScript (the entry and every file it imports) to JavaScript under
-// bin/commands/ with the program's own machinery (./program.js: only what changed since the last run),
+// bin/.commands/ with the program's own machinery (./program.js: only what changed since the last run),
 // then runs it as the main module with ARGS, as `ts-node --transpile-only <entry.ts> ARGS` did, without
 // loading TypeScript on every run. `__dirname` in the compiled code is the source's, as under ts-node.
 // Node's compile cache (in .launchpad/, as for the program) keeps the SDK's compiled code between runs.
@@ -17,8 +17,12 @@ const { LaunchError, compileCacheDir, compileProgram, enableCompileCache } = req
 
 const root = path.resolve(__dirname, "..", "..");
 
-/** Where the commands' JavaScript goes: apart from the program's (bin/), whose `__dirname` is its own. */
-const COMMANDS_OUT = path.join("bin", "commands");
+/**
+ * Where the commands' JavaScript goes: apart from the program's (bin/), whose `__dirname` is its own, in a
+ * dot-folder, which the program's key for its kept provider code leaves out (components/dynamicResource.ts),
+ * so that a command's change does not make the program serialize its providers again.
+ */
+const COMMANDS_OUT = path.join("bin", ".commands");
 
 /**
  * The compiled entry of a command; a source that does not compile stops with the reason, exit 1.
