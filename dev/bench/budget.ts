@@ -8,7 +8,7 @@ export interface Budget {
     /** What is measured, as the results table says it. */
     readonly what: string;
     readonly limit: number;
-    readonly unit: "x floor" | "ms" | "MiB" | "s";
+    readonly unit: "x floor" | "x SDK" | "ms" | "MiB" | "s";
     /** `<` rather than `<=`. */
     readonly strict: boolean;
 }
@@ -16,7 +16,10 @@ export interface Budget {
 export const BUDGETS: readonly Budget[] = [
     { id: "devProgram", what: "dev stack program (as `npm run preview` starts it) wall time", limit: 1.1, unit: "x floor", strict: false },
     { id: "perServiceTime", what: "marginal wall time per web service (as `npm run preview` starts it)", limit: 12, unit: "ms", strict: false },
-    { id: "perServiceMemory", what: "marginal peak memory per web service (as `npm run preview` starts it)", limit: 1, unit: "MiB", strict: false },
+    // The SDK's own: nearly all of a web service's memory is the SDK's promises and stacks per resource
+    // (docs/performance.md), so the budget is what the SDK itself takes per web service as a user's
+    // `pulumi preview` starts the same fleet; launchpad's path must not add to it.
+    { id: "perServiceMemory", what: "marginal peak memory per web service (as `npm run preview` starts it), vs. the SDK's own (as `pulumi preview` starts it)", limit: 1, unit: "x SDK", strict: false },
     { id: "render", what: "`npm run render -- --stack dev` wall time", limit: 1.2, unit: "x floor", strict: false },
     { id: "testSuite", what: "whole test suite (mocha) wall time", limit: 20, unit: "s", strict: true },
 ];

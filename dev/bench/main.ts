@@ -22,7 +22,7 @@ export const LOAD_SERVICES = 50;
 
 export const COMMAND: CommandSpec = {
     name: "bench",
-    synopsis: "[--runs N] [--suite-runs N] [--only id,id] [--no-write] | --engine | --devloop [--runs N] | --load [--services N] | --host-share [--stack S] [--project DIR]",
+    synopsis: "[--runs N] [--suite-runs N] [--only id,id] [--no-write] | --engine | --commands | --patches | --devloop [--runs N] | --load [--services N] | --host-share [--stack S] [--project DIR]",
     about:
         "Measures whole processes (wall time, peak memory) against the performance budgets and writes bench/RESULTS.md: by default\n" +
         "launchpad's commands against a fake engine; --engine, --load and --host-share measure the real engine on the testbed\n" +
@@ -33,6 +33,8 @@ export const COMMAND: CommandSpec = {
         { flag: "--only", value: "id,id", doc: "only these commands (the floor is always measured); bench/RESULTS.md is left as it was" },
         { flag: "--no-write", doc: "print the figures, leave bench/RESULTS.md as it was" },
         { flag: "--engine", doc: "launchpad against a plain @pulumi/kubernetes program on the real engine" },
+        { flag: "--commands", doc: "no-op npm run up and npm run preview against the plain Pulumi CLI on the testbed, and launchpad's own time step by step" },
+        { flag: "--patches", doc: "each SDK patch's share of a no-op npm run up on the testbed, switched off in turns" },
         { flag: "--devloop", doc: "save → Ready for a one-line backend change: npm run dev and npm run up against the floor by hand, on the testbed" },
         { flag: "--load", doc: "deploy --services web services on the real engine: time and each process's peak memory" },
         { flag: "--services", value: "N", doc: `with --load: how many web services (default ${LOAD_SERVICES})` },
@@ -52,6 +54,10 @@ export interface BenchArgs {
     readonly write: boolean;
     /** The real-engine rows on the testbed instead (dev/bench/engine.ts). */
     readonly engine: boolean;
+    /** The whole commands against the plain Pulumi CLI on the testbed instead (dev/bench/commands.ts). */
+    readonly commands: boolean;
+    /** Each SDK patch's share of a no-op `npm run up` on the testbed instead (dev/bench/patches.ts). */
+    readonly patches: boolean;
     /** Save → Ready of the dev loop on the testbed instead (dev/bench/devloop.ts). */
     readonly devloop: boolean;
     /** The load run on the testbed instead (dev/bench/load.ts), with this many web services. */
@@ -81,6 +87,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs | "help" {
         only,
         write: !flags.has("--no-write"),
         engine: flags.has("--engine"),
+        commands: flags.has("--commands"),
+        patches: flags.has("--patches"),
         devloop: flags.has("--devloop"),
         ...(flags.has("--load") ? { load: count(flags, "--services", LOAD_SERVICES, 1) } : {}),
         ...(flags.has("--host-share") ? { hostShare: { stack: last("--stack") ?? "testbed", project: last("--project") ?? ROOT } } : {}),
@@ -195,6 +203,8 @@ async function bench(argv: readonly string[]): Promise<Outcome> {
     if (args === "help") return helpOutcome(COMMAND);
     if (args.load !== undefined) return (require("./load") as typeof import("./load")).runLoadBench(args.load, args.write);
     if (args.devloop) return (require("./devloop") as typeof import("./devloop")).runDevloopBench(args.runs, args.write);
+    if (args.patches) return (require("./patches") as typeof import("./patches")).runPatchesBench(args.runs, args.write);
+    if (args.commands) return (require("./commands") as typeof import("./commands")).runCommandsBench(args.runs, args.write);
     if (args.engine) return (require("./engine") as typeof import("./engine")).runEngineBench(args.runs, args.write);
     if (args.hostShare) return (require("./hostShare") as typeof import("./hostShare")).runHostShare({ runs: args.runs, ...args.hostShare });
 
@@ -218,7 +228,7 @@ async function bench(argv: readonly string[]): Promise<Outcome> {
     const measured: Measured = {
         devProgram: relative("devNpm"),
         perServiceTime: marginal?.time.slope,
-        perServiceMemory: marginal?.memory?.slope,
+        perServiceMemory: marginal?.memory && marginalAsTyped?.memory ? marginal.memory.slope / marginalAsTyped.memory.slope : undefined,
         render: relative("render"),
         testSuite: suiteResult ? suiteResult.wallMs.median / 1000 : undefined,
     };

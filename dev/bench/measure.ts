@@ -47,12 +47,14 @@ function tail(text: string, limit = 64 * 1024): string {
     return text.length > limit ? text.slice(text.length - limit) : text;
 }
 
-export async function runOnce(command: Command): Promise<Run> {
+/** `onStart` is told the pid of the process started (GNU time's, when memory is measured: the command is its child). */
+export async function runOnce(command: Command, onStart?: (pid: number) => void): Promise<Run> {
     const memory = canMeasureMemory();
     const report = memory ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-bench-")), "rss") : undefined;
     const argv = report ? [GNU_TIME, "-f", "%M", "-o", report, ...command.argv] : [...command.argv];
     const started = process.hrtime.bigint();
     const child = spawn(argv[0], argv.slice(1), { cwd: command.cwd, env: command.env, stdio: ["ignore", "pipe", "pipe"] });
+    if (onStart && child.pid !== undefined) onStart(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => { stdout = tail(stdout + chunk); });

@@ -93,3 +93,33 @@ export function sampleTree(root: number, intervalMs = 50): { stop: () => PeakMem
         },
     };
 }
+
+/** A process's resident memory now in KiB, from the text of /proc/PID/status. */
+export function residentKiB(status: string): number | undefined {
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Samples the tree under `root` every `intervalMs` until `stop()`, which returns the most memory the
+ * whole tree held at once: the largest sum of its processes' resident memory at one sample, in KiB.
+ */
+export function sampleTreeTotal(root: number, intervalMs = 50): { stop: () => number } {
+    let peak = 0;
+    const sample = () => {
+        let sum = 0;
+        for (const pid of tree(root)) {
+            const status = read(`/proc/${pid}/status`);
+            sum += (status === undefined ? undefined : residentKiB(status)) ?? 0;
+        }
+        peak = Math.max(peak, sum);
+    };
+    sample();
+    const timer = setInterval(sample, intervalMs);
+    return {
+        stop: () => {
+            clearInterval(timer);
+            return peak;
+        },
+    };
+}

@@ -112,7 +112,8 @@ export function formatCases(cases: readonly CaseResult[], floorId: string): stri
 
 function formatValue(value: number, unit: Budget["unit"]): string {
     switch (unit) {
-        case "x floor": return ratio(value);
+        case "x floor":
+        case "x SDK": return ratio(value);
         case "ms": return `${value.toFixed(1)} ms`;
         case "MiB": return `${value.toFixed(2)} MiB`;
         case "s": return `${value.toFixed(1)} s`;
@@ -224,6 +225,8 @@ const HOW = [
  * after the mock-engine tables; `npm run bench` keeps them when it rewrites the rest.
  */
 export const SECTIONS = {
+    commands: "<!-- what users wait for: written by npm run bench -- --commands -->",
+    patches: "<!-- the SDK patches' shares: written by npm run bench -- --patches -->",
     engine: "<!-- the real engine: written by npm run bench -- --engine -->",
     load: "<!-- load on the real engine: written by npm run bench -- --load -->",
     devloop: "<!-- the dev loop on the real node: written by npm run bench -- --devloop -->",

@@ -18,17 +18,20 @@ const parseArgs = (argv: string[]) => parse(argv) as BenchArgs;
 describe("npm run bench", () => {
     describe("arguments", () => {
         it("runs every command 5 times after a warm-up, the suite once, and writes the results by default", () => {
-            assert.deepEqual(parseArgs([]), { runs: 5, suiteRuns: 1, only: undefined, write: true, engine: false, devloop: false });
+            assert.deepEqual(parseArgs([]), { runs: 5, suiteRuns: 1, only: undefined, write: true, engine: false, commands: false, patches: false, devloop: false });
         });
         it("takes --runs, --suite-runs, --only (comma-separated) and --no-write", () => {
             const args = parseArgs(["--runs", "7", "--suite-runs=3", "--only", "dev, render", "--only=fleet1", "--no-write"]);
-            assert.deepEqual(args, { runs: 7, suiteRuns: 3, only: ["dev", "render", "fleet1"], write: false, engine: false, devloop: false });
+            assert.deepEqual(args, { runs: 7, suiteRuns: 3, only: ["dev", "render", "fleet1"], write: false, engine: false, commands: false, patches: false, devloop: false });
         });
         it("takes --engine for the real engine's rows on the testbed", () => {
-            assert.deepEqual(parseArgs(["--engine", "--runs", "3"]), { runs: 3, suiteRuns: 1, only: undefined, write: true, engine: true, devloop: false });
+            assert.deepEqual(parseArgs(["--engine", "--runs", "3"]), { runs: 3, suiteRuns: 1, only: undefined, write: true, engine: true, commands: false, patches: false, devloop: false });
+        });
+        it("takes --commands for the whole commands against the plain Pulumi CLI on the testbed", () => {
+            assert.deepEqual(parseArgs(["--commands", "--runs", "4"]), { runs: 4, suiteRuns: 1, only: undefined, write: true, engine: false, commands: true, patches: false, devloop: false });
         });
         it("takes --devloop for save → Ready of the dev loop on the testbed, 5 rounds, as every mode, unless --runs says otherwise", () => {
-            assert.deepEqual(parseArgs(["--devloop"]), { runs: 5, suiteRuns: 1, only: undefined, write: true, engine: false, devloop: true });
+            assert.deepEqual(parseArgs(["--devloop"]), { runs: 5, suiteRuns: 1, only: undefined, write: true, engine: false, commands: false, patches: false, devloop: true });
             assert.equal((parseArgs(["--devloop", "--runs", "2"]) as { runs: number }).runs, 2);
         });
         it("takes --load for the load run on the testbed, of 50 web services unless --services says otherwise", () => {

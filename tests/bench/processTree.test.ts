@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { highWaterKiB, parentOf, roleOf, sampleTree } from "../../dev/bench/processTree";
+import { highWaterKiB, parentOf, residentKiB, roleOf, sampleTree, sampleTreeTotal } from "../../dev/bench/processTree";
 import { fleetNode } from "../../dev/bench/load";
 
 describe("the load run's process tree sampler", () => {
@@ -36,5 +36,20 @@ describe("the load run's simulated node", () => {
         assert.deepEqual(node.spec.taints, [{ key: "dedicated", value: "apps", effect: "NoSchedule" }]);
         assert.equal(node.metadata.annotations["kwok.x-k8s.io/node"], "fake", "kwok manages it");
         assert.ok(Number(node.status.allocatable.pods) >= 200, "a hundred services of two replicas fit");
+    });
+
+    it("reads a process's resident memory now from /proc/PID/status", () => {
+        assert.equal(residentKiB("Name:\tnode\nVmHWM:\t  123456 kB\nVmRSS:\t   1000 kB\n"), 1000);
+        assert.equal(residentKiB("Name:\tkthreadd\n"), undefined);
+    });
+
+    it("samples the most memory a whole tree held at once: a parent and its child counted together", async () => {
+        const grandchild = "const b = Buffer.alloc(48 * 1024 * 1024, 1); setTimeout(() => b.length, 600)";
+        const script = `const b = Buffer.alloc(48 * 1024 * 1024, 1); require("child_process").spawn(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: "ignore" }).on("close", () => b.length)`;
+        const child = spawn(process.execPath, ["-e", script], { stdio: "ignore" });
+        const sampler = sampleTreeTotal(child.pid!, 20);
+        await new Promise((resolve) => child.once("close", resolve));
+        const peak = sampler.stop();
+        assert.ok(peak >= 96 * 1024, `both 48 MiB buffers were seen at once: ${peak} KiB`);
     });
 });

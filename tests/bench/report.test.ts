@@ -55,7 +55,7 @@ describe("bench tables", () => {
         assert.deepEqual(rows, [
             "2.35x <= 1.10x FAIL",
             "44.4 ms <= 12.0 ms FAIL",
-            "1.23 MiB <= 1.00 MiB FAIL",
+            "1.23x <= 1.00x FAIL",
             "1.50x <= 1.20x FAIL",
             "19.3 s < 20.0 s PASS",
         ]);

@@ -24,7 +24,10 @@ describe("the SDK's DEBUG messages (tools/launch/debugLogs.js)", () => {
         assert.equal(skipUnreadDebugLogs(ROOT, {}), false);
         assert.equal(skipUnreadDebugLogs(ROOT, { [ENGINE_DEBUG]: "on" }), false);
         assert.equal(skipUnreadDebugLogs(os.tmpdir(), { [ENGINE_DEBUG]: "off" }), false, "no SDK to be found from there");
-        assert.equal(engineEnv(ROOT)[ENGINE_DEBUG], "off");
+        assert.equal(engineEnv(ROOT, {})[ENGINE_DEBUG], "off");
+        // The documented switch: a user's LAUNCHPAD_ENGINE_DEBUG=on keeps the messages; anything else does not.
+        assert.equal(engineEnv(ROOT, { [ENGINE_DEBUG]: "on" })[ENGINE_DEBUG], "on");
+        assert.equal(engineEnv(ROOT, { [ENGINE_DEBUG]: "yes" })[ENGINE_DEBUG], "off");
     });
 
     it("finds the SDK's log module only where the runtime loaded it", () => {

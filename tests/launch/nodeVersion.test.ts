@@ -130,11 +130,14 @@ describe("launch: an unsupported Node.js stops every command with one line", () 
 
         it("every npm script is guarded one of those ways: the check first, through ts-node's -r, an npm script that is, or mocha's config", () => {
             const scriptsOf = packageJson.scripts as Record<string, string>;
+            // The commands' launcher requires the check before anything else.
+            const launcherChecksFirst = /^[^\n]*\n(?:(?:\/\/|"use strict")[^\n]*\n|\n)*require\("\.\/nodeVersion"\);/.test(`\n${fs.readFileSync(path.join(ROOT, "tools", "launch", "command.js"), "utf8")}`);
             const requires = (config: string) => (JSON.parse(fs.readFileSync(path.join(ROOT, config), "utf8")).require as string[]).includes("./tools/launch/nodeVersion.js");
             const guarded = (name: string): boolean => {
                 const line = scriptsOf[name];
                 if (line.startsWith("node tools/launch/nodeVersion.js && ")) return true;
                 if (line.startsWith("ts-node -r ./tools/launch/nodeVersion.js ")) return true;
+                if (line.startsWith("node tools/launch/command.js ")) return launcherChecksFirst;
                 const first = /^npm run (\S+) && /.exec(line);
                 if (first) return guarded(first[1]);
                 const mocha = /^mocha(?: --config (\S+))?(?: |$)/.exec(line);

@@ -104,6 +104,39 @@ describe("tools/launch: the program as Pulumi runs it", () => {
                 assert.match(run.stderr, /fail\.ts:5:11/, run.stderr);
             });
         });
+        it("loads a JavaScript file an import names from where it is, compiling only the TypeScript", () => {
+            const files = {
+                "tools/up/main.ts": 'import { version } from "../launch/check";\nimport { greet } from "../../lib/greet";\nexport const said = `${greet(version())}`;\n',
+                "tools/launch/check.js": 'exports.version = () => require("./neighbour").name;\n',
+                "tools/launch/neighbour.js": 'exports.name = "v22";\n',
+                "lib/greet.ts": APP["lib/greet.ts"],
+            };
+            inProject(files, (p) => {
+                const compiled = compileProgram(p.root, "tools/up/main.ts", { outDir: path.join("bin", "commands") });
+                assert.deepEqual(compiled.compiled, ["tools/up/main.ts", "lib/greet.ts"]);
+                assert.deepEqual(compiled.sources, ["tools/up/main.ts", "tools/launch/check.js", "lib/greet.ts"]);
+                assert.match(p.read("bin/commands/tools/up/main.js"), /require\("\.\.\/\.\.\/\.\.\/\.\.\/tools\/launch\/check\.js"\)/);
+                assert.ok(!fs.existsSync(path.join(p.root, "bin", "commands", "tools", "launch")), "the JavaScript is not copied");
+                assert.equal(load(compiled.outFile).said, "hello v22");
+                // A second run reads the rewritten require back and finds everything current.
+                assert.deepEqual(compileProgram(p.root, "tools/up/main.ts", { outDir: path.join("bin", "commands") }).compiled, []);
+            });
+        });
+        it("gives compiled code the source's __dirname and __filename with sourcePaths, keeping its lines where the source map says", () => {
+            const files = { "tools/up/main.ts": 'import * as path from "path";\nexport const root = path.resolve(__dirname, "..", "..");\nexport const file = __filename;\nexport const line = () => new Error("here").stack;\n' };
+            inProject(files, (p) => {
+                const commands = compileProgram(p.root, "tools/up/main.ts", { outDir: path.join("bin", "commands"), sourcePaths: true });
+                const loaded = load(commands.outFile);
+                assert.equal(loaded.root, p.root);
+                assert.equal(loaded.file, path.join(p.root, "tools", "up", "main.ts"));
+                const run = spawnSync(process.execPath, ["--enable-source-maps", "-e", `console.log(require(${JSON.stringify(commands.outFile)}).line())`], { encoding: "utf8" });
+                assert.match(run.stdout, /main\.ts:4:/, run.stdout + run.stderr);
+                // Without it (the program), the compiled file's own: and the two compile to different stamps.
+                const program = compileProgram(p.root, "tools/up/main.ts", { outDir: "bin" });
+                assert.equal(load(program.outFile).root, path.join(p.root, "bin"));
+                assert.notEqual(p.read("bin/tools/up/main.js").split("\n").at(-2), p.read("bin/commands/tools/up/main.js").split("\n").at(-2));
+            });
+        });
         it("compiles into another folder inside the project, and refuses one outside it (packages would not resolve)", () => {
             inProject(APP, (p) => {
                 const compiled = compileProgram(p.root, "index.ts", { outDir: path.join(p.root, "bin", ".other") });
@@ -128,7 +161,7 @@ describe("tools/launch: the program as Pulumi runs it", () => {
         });
         it("names the importer, the import and the files looked for when an import has no TypeScript file", () => {
             inProject({ "index.ts": 'export * from "./missing";\n' }, (p) => {
-                assert.throws(() => compileProgram(p.root, "index.ts"), /^LaunchError: index\.ts imports "\.\/missing", but there is no missing\.ts or missing\/index\.ts/);
+                assert.throws(() => compileProgram(p.root, "index.ts"), /^LaunchError: index\.ts imports "\.\/missing", but there is no missing\.ts or missing\/index\.ts or missing\.js/);
             });
         });
         it("says where it could not write and what to do, when bin/ cannot be written", () => {

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { PULUMI_CONFIG_NOTE } from "../../components/config";
 import { helpText } from "../../tools/cli";
@@ -201,12 +202,12 @@ describe("up and preview: the stack's config first, then the tools, reported tog
     });
 });
 
-describe("up: the real CLI on a machine without the tools", () => {
+describe("up: the real CLI (as npm run up starts it) on a machine without the tools", () => {
     it("prints exactly which tools are missing and how to get them, and exits non-zero", function () {
         this.timeout(120_000);
         const repo = path.resolve(__dirname, "..", "..");
         const emptyPath = tempDir();
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/up/main.ts", "up"], {
+        const run = spawnSync(process.execPath, ["tools/launch/command.js", "tools/up/main.ts", "up"], {
             cwd: repo,
             env: { PATH: emptyPath, HOME: process.env.HOME ?? emptyPath },
             encoding: "utf8",
@@ -218,5 +219,7 @@ describe("up: the real CLI on a machine without the tools", () => {
         assert.match(run.stderr, /Fix the above, then run `npm run up` again\.\n$/);
         assert.doesNotMatch(run.stderr, /\n\s+at /);
         assert.equal(run.stdout, "");
+        // Compiled beside the program, in a dot-folder its kept provider code's key leaves out.
+        assert.ok(fs.existsSync(path.join(repo, "bin", ".commands", "tools", "up", "main.js")));
     });
 });

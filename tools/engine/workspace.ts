@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { engineEnv } from "../launch/program";
 import type { Credentials } from "../../lib/registry";
 import { isLocalBackend, localBackendDir, stackStateFile } from "./backend";
@@ -220,9 +220,26 @@ function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; 
     }
 }
 
+let pulumiCommand: Promise<PulumiCommand> | undefined;
+
+/**
+ * The Pulumi CLI as the Automation API finds it, its version checked (`pulumi version`, one CLI call),
+ * once per process. A command that will open the workspace starts this first, so that the call runs
+ * while its own checks do; a failure (no CLI) is reported when the workspace is opened, after the
+ * prerequisites have said so.
+ */
+export function startPulumiCommand(): Promise<PulumiCommand> {
+    if (pulumiCommand === undefined) {
+        pulumiCommand = PulumiCommand.get({ skipVersionCheck: Boolean(process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK) });
+        pulumiCommand.catch(() => undefined);
+    }
+    return pulumiCommand;
+}
+
 /** The real Workspace: the Pulumi CLI driven through `LocalWorkspace`, on the project in `repoRoot`. */
 export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
     const ws = await LocalWorkspace.create({
+        pulumiCommand: await startPulumiCommand(),
         workDir: settings.repoRoot,
         secretsProvider: "passphrase",
         envVars: {
@@ -250,6 +267,8 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
     return {
         backendUrl: settings.backendUrl,
         async stackExists(name) {
+            // A file backend's state file says so at once (the common case); without one, the CLI is asked.
+            if (isLocalBackend(settings.backendUrl) && fs.existsSync(stackStateFile(localBackendDir(settings.backendUrl), name))) return true;
             return (await ws.listStacks()).some((s) => s.name === name || s.name.endsWith(`/${name}`));
         },
         async selectOrCreate(name) {

@@ -69,10 +69,38 @@ function compilerIdentity() {
  * The stamp a file compiled from `source` carries.
  * @param {string} rel the source's path from the project root, with forward slashes
  * @param {Buffer} source
+ * @param {boolean} [sourcePaths] compiled with the source's `__dirname` (CompileOptions)
  */
-function stampFor(rel, source) {
-    const hash = crypto.createHash("sha256").update(compilerIdentity()).update("\0").update(rel).update("\0").update(source).digest("hex");
+function stampFor(rel, source, sourcePaths = false) {
+    const hash = crypto
+        .createHash("sha256")
+        .update(compilerIdentity())
+        .update(sourcePaths ? "\0source-paths\0" : "\0")
+        .update(rel)
+        .update("\0")
+        .update(source)
+        .digest("hex");
     return `${STAMP}${hash}`;
+}
+
+/**
+ * The project file a relative require of compiled code names, relative to root: a file of outDir is
+ * compiled from its TypeScript (resolveSource); a JavaScript file of the project is itself.
+ * @param {string} root @param {string} outDir @param {string} outFile the requiring compiled file @param {string} specifier
+ */
+function resolveCompiled(root, outDir, outFile, specifier) {
+    const target = path.resolve(path.dirname(outFile), specifier);
+    const inOut = path.relative(outDir, target);
+    if (inOut.startsWith("..") || path.isAbsolute(inOut)) {
+        // A require that requiresOfJavaScript pointed at a JavaScript file of the project.
+        const rel = path.relative(root, target).split(path.sep).join("/");
+        if (rel.startsWith("..") || path.isAbsolute(rel) || !rel.endsWith(".js")) {
+            throw new LaunchError(`${path.relative(root, outFile)} requires "${specifier}", which is neither compiled nor a JavaScript file of the project: delete ${path.relative(root, outDir)}/ and run again`);
+        }
+        return rel;
+    }
+    const from = path.relative(outDir, outFile).split(path.sep).join("/").replace(/\.js$/, ".ts");
+    return resolveSource(root, from, specifier);
 }
 
 /** @param {string} file */
@@ -105,28 +133,59 @@ function relativeRequires(code) {
 }
 
 /**
- * The program file a relative require names: `x.ts`, or `x/index.ts` for a folder.
+ * The project file a relative require names: `x.ts`, or `x/index.ts` for a folder, compiled; or, where
+ * there is no TypeScript of that name, the JavaScript file `x.js` (tools/launch's own), loaded as it is.
  * @param {string} root @param {string} from the requiring file, relative to root @param {string} specifier
+ * @returns {string} the file, relative to root
  */
 function resolveSource(root, from, specifier) {
     const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), specifier));
     if (base === ".." || base.startsWith("../")) {
         throw new LaunchError(`${from} imports "${specifier}", which is outside the project (${root}); the program may only import its own files and packages`);
     }
-    const candidates = [`${base}.ts`, `${base}/index.ts`];
+    const candidates = [`${base}.ts`, `${base}/index.ts`, ...(base.endsWith(".js") ? [base] : [`${base}.js`])];
     const found = candidates.find((rel) => fs.existsSync(path.join(root, rel)));
     if (found === undefined) {
-        throw new LaunchError(`${from} imports "${specifier}", but there is no ${candidates.join(" or ")}: only TypeScript files are compiled for deployment`);
+        throw new LaunchError(`${from} imports "${specifier}", but there is no ${candidates.join(" or ")}: only TypeScript and JavaScript files are loaded`);
     }
     return found;
 }
 
 /**
+ * The compiled code with each relative require of a JavaScript file pointed at that file where it is
+ * in the project: it is loaded from there, not copied, so it finds its own neighbours and is loaded once.
+ * @param {string} root @param {string} rel @param {string} code @param {string} outFile
+ */
+function requiresOfJavaScript(root, rel, code, outFile) {
+    return code.replace(/\brequire\("(\.\.?(?:\/[^"]*)?)"\)/g, (call, /** @type {string} */ specifier) => {
+        const dependency = resolveSource(root, rel, specifier);
+        if (!dependency.endsWith(".js")) return call;
+        const target = path.relative(path.dirname(outFile), path.join(root, dependency)).split(path.sep).join("/");
+        return `require(${JSON.stringify(target.startsWith(".") ? target : `./${target}`)})`;
+    });
+}
+
+/**
+ * `__dirname` and `__filename` as they are for the source, on the compiled code's first line (so that
+ * its lines still match the source map): a command finds the project from its own folder, as it does
+ * under ts-node.
+ * @param {string} root @param {string} rel @param {string} code @param {string} outFile
+ */
+function withSourcePaths(root, rel, code, outFile) {
+    if (!/\b__(dirname|filename)\b/.test(code)) return code;
+    const fromOut = (/** @type {string} */ to) => JSON.stringify(path.relative(path.dirname(outFile), path.join(root, to)).split(path.sep).join("/"));
+    const header = `var __filename = require("path").join(__dirname, ${fromOut(rel)}), __dirname = require("path").join(__dirname, ${fromOut(path.posix.dirname(rel))});`;
+    const newline = code.indexOf("\n");
+    return `${code.slice(0, newline)} ${header}${code.slice(newline)}`;
+}
+
+/**
  * The compiled code, ending with its source map's reference and its stamp, and the source map.
  * @param {string} root @param {string} rel @param {Buffer} source @param {string} outFile
+ * @param {boolean} sourcePaths `__dirname` and `__filename` are the source's (withSourcePaths)
  * @returns {{ code: string, map?: string }}
  */
-function compileFile(root, rel, source, outFile) {
+function compileFile(root, rel, source, outFile, sourcePaths) {
     const swc = require("@swc/core");
     const file = path.join(root, rel);
     /** @type {{ code: string, map?: string }} */
@@ -137,7 +196,8 @@ function compileFile(root, rel, source, outFile) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new LaunchError(`cannot compile ${rel}:\n${reason.trim()}\n\`npm run build\` type-checks the program and lists every problem`);
     }
-    let code = output.code.endsWith("\n") ? output.code : `${output.code}\n`;
+    let code = requiresOfJavaScript(root, rel, output.code.endsWith("\n") ? output.code : `${output.code}\n`, outFile);
+    if (sourcePaths) code = withSourcePaths(root, rel, code, outFile);
     let map;
     if (output.map) {
         const parsed = JSON.parse(output.map);
@@ -145,11 +205,14 @@ function compileFile(root, rel, source, outFile) {
         map = JSON.stringify(parsed);
         code += `//# sourceMappingURL=${path.basename(outFile)}.map\n`;
     }
-    return { code: `${code}${stampFor(rel, source)}\n`, map };
+    return { code: `${code}${stampFor(rel, source, sourcePaths)}\n`, map };
 }
 
 /**
  * @typedef {object} CompileOptions
+ * @property {boolean} [sourcePaths] `__dirname` and `__filename` in the compiled code are the source's,
+ *   as under ts-node (launchpad's commands find the project from them); without it (the program) they
+ *   are the compiled file's own, in outDir
  * @property {string} [outDir] where the JavaScript goes; inside the project, so that packages resolve
  *   from its node_modules. @default `<root>/bin`
  */
@@ -157,7 +220,8 @@ function compileFile(root, rel, source, outFile) {
 /**
  * @typedef {object} Compiled
  * @property {string} outFile the entry's JavaScript
- * @property {string[]} sources every program file, relative to the root, entry first
+ * @property {string[]} sources every program file, relative to the root, entry first (JavaScript
+ *   files it imports included: they are loaded where they are)
  * @property {string[]} compiled the files compiled by this call (the rest were current)
  */
 
@@ -184,13 +248,15 @@ function compileProgram(root, entry, options = {}) {
     const compiled = [];
     const seen = new Set([first]);
     const queue = [first];
+    const sourcePaths = options.sourcePaths ?? false;
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const rel = next;
+        if (rel.endsWith(".js")) continue; // loaded where it is
         const source = fs.readFileSync(path.join(root, rel));
         const outFile = outFileOf(rel);
         let code = readIfExists(outFile);
-        if (code === undefined || !code.endsWith(`${stampFor(rel, source)}\n`)) {
-            const fresh = compileFile(root, rel, source, outFile);
+        if (code === undefined || !code.endsWith(`${stampFor(rel, source, sourcePaths)}\n`)) {
+            const fresh = compileFile(root, rel, source, outFile, sourcePaths);
             try {
                 if (fresh.map !== undefined) writeAtomically(`${outFile}.map`, fresh.map);
                 writeAtomically(outFile, fresh.code);
@@ -201,7 +267,7 @@ function compileProgram(root, entry, options = {}) {
             compiled.push(rel);
         }
         for (const specifier of relativeRequires(code)) {
-            const dependency = resolveSource(root, rel, specifier);
+            const dependency = resolveCompiled(root, outDir, outFile, specifier);
             if (!seen.has(dependency)) {
                 seen.add(dependency);
                 queue.push(dependency);
@@ -260,12 +326,16 @@ function enableCompileCache(dir) {
 /**
  * The environment launchpad's own commands (tools/up) start the engine with, which reaches the program:
  * the compile cache for the whole process (NODE_COMPILE_CACHE, from Pulumi's runtime entry on), and
- * that no DEBUG message will be shown or kept (./debugLogs.js).
- * @param {string} root
+ * that no DEBUG message will be shown or kept (./debugLogs.js), unless the user's environment has
+ * LAUNCHPAD_ENGINE_DEBUG=on: the switch that keeps the SDK's DEBUG messages (docs/performance.md).
+ * @param {string} root @param {NodeJS.ProcessEnv} [env] the command's environment
  */
-function engineEnv(root) {
-    return { NODE_COMPILE_CACHE: compileCacheDir(root), [ENGINE_DEBUG]: "off" };
+function engineEnv(root, env = process.env) {
+    return { NODE_COMPILE_CACHE: compileCacheDir(root), [ENGINE_DEBUG]: env[ENGINE_DEBUG] === "on" ? "on" : "off" };
 }
+
+/** The switch that leaves the SDK's stack-trace formatting as it is: LAUNCHPAD_STACK_TRACES=sdk (./stackTraces.js). */
+const STACK_TRACES = "LAUNCHPAD_STACK_TRACES";
 
 /**
  * What Pulumi.yaml's `main` does under Pulumi's runtime entry: the compile cache on, stack traces
@@ -279,11 +349,13 @@ function engineEnv(root) {
 function start(root, entry, options = {}) {
     const { compileCache = compileCacheDir(root), ...compile } = options;
     enableCompileCache(compileCache);
-    const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
-    const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
-    installCachedStackTraces(sourceMapSupport, promiseStacks);
+    if (process.env[STACK_TRACES] !== "sdk") {
+        const { installCachedStackTraces, runtimeStackTraces } = require("./stackTraces");
+        const { sourceMapSupport, promiseStacks } = runtimeStackTraces();
+        installCachedStackTraces(sourceMapSupport, promiseStacks);
+    }
     skipUnreadDebugLogs(root);
     return launch(root, entry, compile);
 }
 
-module.exports = { SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, engineEnv, launch, relativeRequires, start };
+module.exports = { STACK_TRACES, SWC_OPTIONS, STAMP, LaunchError, compileProgram, compileCacheDir, enableCompileCache, engineEnv, launch, relativeRequires, start };

@@ -11,7 +11,7 @@ import { checkPrerequisites, formatProblems, type Need, type Problem, requiredTo
 import { CONFIG_KEYS, ConfigError, type LaunchpadConfig, loadConfig } from "../../components/config";
 import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
 import { type CheckCluster, checkClusterLive, type NamespaceExists, namespaceExistsLive } from "./cluster";
-import type { ClusterRef } from "../../lib/kubernetesClient";
+import { type ClusterRef, loadKubernetesClient } from "../../lib/kubernetesClient";
 import { type AppPods, type ReadPods, readPodsLive, type ReadWorkloads, readWorkloadsLive, stuckPodLines, unfinishedRollouts } from "./rollout";
 import type { Runner } from "../../lib/runner";
 import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } from "../engine/orphans";
@@ -21,6 +21,7 @@ import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, ty
 import { engineMessage, type OpenWorkspace, type Outputs, stackRegistryLogin, type Workspace } from "../engine/workspace";
 import { PINNED_TIERS } from "../engine/pinned";
 import { type ReadCommit, releaseMessageNow } from "../engine/releases";
+import { NO_TRACE, type Trace } from "./trace";
 import { checkImage, checkRegistryLogin, credentialsFor, type ImageCheck, parseImageRef, readDockerConfig, type Credentials, type LoginStatus } from "../../lib/registry";
 
 /** Asks a registry whether it answers and takes the login a push would use (undefined: Docker's own). */
@@ -75,6 +76,8 @@ export interface Deps {
     readonly who?: string;
     /** The project checkout's commit, as a release records it ("5d1e0c2+dirty"). @default asked of git */
     readonly readCommit?: ReadCommit;
+    /** Times each check and step (LAUNCHPAD_TRACE, ./trace.ts). @default none */
+    readonly trace?: Trace;
 }
 
 export interface StackOptions {
@@ -179,10 +182,11 @@ function environmentProblems(stack: string, env: Deps["env"]): Problem[] {
  */
 async function prepare(deps: Deps, stack: string, file: StackFileRead, need: Need): Promise<Prepared> {
     const { io, env } = deps;
-    const config = file.problem ?? (need.command === "down" ? undefined : stackConfigProblems(deps, stack, file.stackFile));
+    const trace = deps.trace ?? NO_TRACE;
+    const config = file.problem ?? (need.command === "down" ? undefined : trace.stepSync("the stack's config", () => stackConfigProblems(deps, stack, file.stackFile)));
     // A stack file that cannot be read names no platform: then the tools every platform needs.
     const tools = requiredTools({ ...need, platform: file.stackFile?.platform });
-    const problems = [...(await checkPrerequisites(deps.runner, tools, deps.nodeVersion)), ...environmentProblems(stack, env)];
+    const problems = [...(await trace.step("prerequisites", () => checkPrerequisites(deps.runner, tools, deps.nodeVersion))), ...environmentProblems(stack, env)];
     if (config !== undefined || problems.length > 0 || file.stackFile === undefined) throw new UpError(formatProblems(need.command, problems, stack, config));
     const stackFile = file.stackFile;
 
@@ -194,7 +198,7 @@ async function prepare(deps: Deps, stack: string, file: StackFileRead, need: Nee
     if (isLocalBackend(backend) && stack !== DEV_STACK) {
         io.info(`launchpad: note: ${stack}'s state is on this machine only; a team shares it through PULUMI_BACKEND_URL.`);
     }
-    const orphans = await endOrphanedPlugins(deps.processes ?? processTableLive);
+    const orphans = await trace.step("orphaned plugins", () => endOrphanedPlugins(deps.processes ?? processTableLive));
     if (orphans.length > 0) {
         const list = orphans.map((p) => `pid ${p.pid} ${pluginName(p)}`).join(", ");
         io.info(`launchpad: recovered: ended ${orphans.length === 1 ? "a Pulumi plugin process" : `${orphans.length} Pulumi plugin processes`} a killed run left running, its engine gone (${list}).`);
@@ -207,12 +211,12 @@ async function prepare(deps: Deps, stack: string, file: StackFileRead, need: Nee
     if (isLocalBackend(backend) && need.command !== "preview") {
         // up and down write the state after every step: a read-only or full disk would stop them halfway.
         const dir = localBackendDir(backend);
-        const problem = stateDiskLine((deps.checkStateDisk ?? stateDiskLive)(dir, stack), dir, stack, need.command);
+        const problem = stateDiskLine(trace.stepSync("state disk", () => (deps.checkStateDisk ?? stateDiskLive)(dir, stack)), dir, stack, need.command);
         if (problem) throw new UpError(problem);
     }
     const settings = { repoRoot: deps.repoRoot, backendUrl: backend, passphrase: passphrase.value, color: deps.color ?? false };
-    const ws = await engine(() => deps.openWorkspace(settings), "starting the Pulumi CLI", stack);
-    return { stackFile, ws, exists: await engine(() => ws.stackExists(stack), "listing the stacks", stack), passphrase };
+    const ws = await trace.step("opening the workspace", () => engine(() => deps.openWorkspace(settings), "starting the Pulumi CLI", stack));
+    return { stackFile, ws, exists: await trace.step("listing the stacks", () => engine(() => ws.stackExists(stack), "listing the stacks", stack)), passphrase };
 }
 
 function isTruthy(v: string | undefined): boolean {
@@ -578,14 +582,32 @@ function warnOnForeignContext(deps: Deps, stack: string, stackFile: StackFile): 
     }
 }
 
-/** What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its config from the environment. */
-async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace }> {
+/**
+ * A check started now and awaited later, in its turn: its failure is not unhandled meanwhile. Checks
+ * started together are awaited in the order they were written, so the one reported when several fail is
+ * the one that would have been reported had they run one after another.
+ */
+function begun<T>(check: Promise<T>): Promise<T> {
+    check.catch(() => undefined);
+    return check;
+}
+
+/**
+ * What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its
+ * config from the environment. An existing stack is selected while the checks that follow run
+ * (`selected`; every engine call names its stack); a new one is created first.
+ */
+async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace; selected: Promise<void> }> {
+    const trace = deps.trace ?? NO_TRACE;
     const file = readForCommand(deps, stack);
     const p = await prepare(deps, stack, file, { command });
-    await selectStack(deps, stack, p);
-    await configFromEnv(deps, stack, p.ws);
+    const selected = begun(trace.step("selecting the stack", () => selectStack(deps, stack, p)));
+    // The Kubernetes client the cluster preflight needs loads while the CLI selects the stack and reads its config.
+    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
+    if (!p.exists) await selected;
+    await trace.step("config from the environment", () => configFromEnv(deps, stack, p.ws));
     if (p.stackFile.platform === "kind") warnOnForeignContext(deps, stack, p.stackFile);
-    return { stackFile: p.stackFile, ws: p.ws };
+    return { stackFile: p.stackFile, ws: p.ws, selected };
 }
 
 /**
@@ -595,22 +617,34 @@ async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview
  */
 export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string }> {
     const { stack } = opts;
-    const { stackFile, ws } = await openForUpdate(deps, stack, "up");
+    const trace = deps.trace ?? NO_TRACE;
+    const { stackFile, ws, selected } = await openForUpdate(deps, stack, "up");
+    let registry: Promise<void> | undefined;
     if (stackFile.platform === "kind") {
         deps.io.info("launchpad: making sure the kind platform is ready");
-        await ensureKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile));
+        // The cluster the checks below ask is the one this makes.
+        await trace.step("the kind platform", () => ensureKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile)));
     } else {
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
-        await checkRegistryLoginFirst(deps, stack, ws);
+        registry = begun(trace.step("registry preflight", () => checkRegistryLoginFirst(deps, stack, ws)));
     }
-    await checkPinnedImagesFirst(deps, stack, ws);
-    const cluster = await checkClusterFirst(deps, stack, stackFile, ws, "up");
-    await recoverPendingOperations(deps, stack, ws);
-    const refresh = await stateAheadOfCluster(deps, stack, stackFile, ws);
-    const message = await releaseMessageFor(deps, stack, ws);
+    // The checks read only: they run together, and are awaited one by one in this order (begun).
+    const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
+    const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "up")));
+    const stateAhead = begun(trace.step("state against the cluster", () => stateAheadOfCluster(deps, stack, stackFile, ws)));
+    const messageRead = begun(trace.step("release message", () => releaseMessageFor(deps, stack, ws)));
+    await selected;
+    await registry;
+    await pinned;
+    const cluster = await clusterChecked;
+    await trace.step("pending operations", () => recoverPendingOperations(deps, stack, ws));
+    const refresh = await stateAhead;
+    const message = await messageRead;
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh, message })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined);
-    await confirmRollouts(deps, stack, stackFile, ws);
+    const outputs = await trace.step("the engine's update", () =>
+        engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh, message })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined),
+    );
+    await trace.step("rollouts confirmed", () => confirmRollouts(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
     return { url };
@@ -622,7 +656,8 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
  */
 export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
     const { stack } = opts;
-    const { stackFile, ws } = await openForUpdate(deps, stack, "preview");
+    const trace = deps.trace ?? NO_TRACE;
+    const { stackFile, ws, selected } = await openForUpdate(deps, stack, "preview");
     if (stackFile.platform === "kind") {
         deps.io.info("launchpad: checking the kind platform (nothing is changed)");
         const missing = (await inspectKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile))).filter((s) => s.state === "missing");
@@ -633,8 +668,10 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
             );
         }
     }
-    await checkClusterFirst(deps, stack, stackFile, ws, "preview");
-    await engine(() => takingLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack);
+    const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "preview")));
+    await selected;
+    await clusterChecked;
+    await trace.step("the engine's preview", () => engine(() => takingLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack));
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }
 

@@ -3,7 +3,8 @@ import { type Deps, down, preview, up } from "./commands";
 import { type CommandSpec, errorOutcome, EXIT, helpText, readCommandLine, stackOf, STACK_OPTION, UsageError } from "../cli";
 import { ProcessRunner } from "../../lib/runner";
 import { DEV_STACK } from "./state";
-import { openPulumiWorkspace } from "../engine/workspace";
+import { openPulumiWorkspace, startPulumiCommand } from "../engine/workspace";
+import { fileTrace } from "./trace";
 
 export type Command = "up" | "preview" | "down";
 
@@ -84,6 +85,8 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
             output.out(`${helpText(spec)}\n`);
             return EXIT.ok;
         }
+        // The CLI's version check runs while the prerequisites are checked (live machine only).
+        if (overrides.openWorkspace === undefined && overrides.runner === undefined) startPulumiCommand();
         const deps: Deps = {
             runner: overrides.runner ?? new ProcessRunner(process.env),
             openWorkspace: overrides.openWorkspace ?? openPulumiWorkspace,
@@ -92,6 +95,7 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
             nodeVersion: overrides.nodeVersion ?? process.versions.node,
             color: overrides.color ?? Boolean(process.stdout.isTTY),
             io: { info: (line) => output.out(`${line}\n`), engine: output.out },
+            trace: overrides.trace ?? (env.LAUNCHPAD_TRACE ? fileTrace(env.LAUNCHPAD_TRACE) : undefined),
         };
         if (args.command === "up") await up(deps, args);
         else if (args.command === "preview") await preview(deps, args);
