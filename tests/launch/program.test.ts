@@ -137,6 +137,19 @@ describe("tools/launch: the program as Pulumi runs it", () => {
                 assert.notEqual(p.read("bin/tools/up/main.js").split("\n").at(-2), p.read("bin/commands/tools/up/main.js").split("\n").at(-2));
             });
         });
+        it("gives the source's __dirname also to a file that opens with a comment, after its use strict, keeping strict mode and its lines", () => {
+            const files = {
+                "tools/up/main.ts": '// A comment swc keeps above the directive,\n// on two lines.\nimport * as path from "path";\nexport const root = path.resolve(__dirname, "..", "..");\nexport const strict = (function (this: unknown) { return this === undefined; })();\nexport const line = () => new Error("here").stack;\n',
+            };
+            inProject(files, (p) => {
+                const commands = compileProgram(p.root, "tools/up/main.ts", { outDir: path.join("bin", "commands"), sourcePaths: true });
+                const loaded = load(commands.outFile);
+                assert.equal(loaded.root, p.root);
+                assert.equal(loaded.strict, true);
+                const run = spawnSync(process.execPath, ["--enable-source-maps", "-e", `console.log(require(${JSON.stringify(commands.outFile)}).line())`], { encoding: "utf8" });
+                assert.match(run.stdout, /main\.ts:6:/, run.stdout + run.stderr);
+            });
+        });
         it("compiles into another folder inside the project, and refuses one outside it (packages would not resolve)", () => {
             inProject(APP, (p) => {
                 const compiled = compileProgram(p.root, "index.ts", { outDir: path.join(p.root, "bin", ".other") });

@@ -60,7 +60,9 @@ let compilerId;
 function compilerIdentity() {
     if (compilerId === undefined) {
         const manifest = JSON.parse(fs.readFileSync(require.resolve("@swc/core/package.json"), "utf8"));
-        compilerId = `@swc/core ${manifest.version} ${JSON.stringify(SWC_OPTIONS)}`;
+        // This file's own text too: how it rewrites the compiled code (requires, __dirname) is part of the output.
+        const launcher = crypto.createHash("sha256").update(fs.readFileSync(__filename)).digest("hex");
+        compilerId = `@swc/core ${manifest.version} ${JSON.stringify(SWC_OPTIONS)} ${launcher}`;
     }
     return compilerId;
 }
@@ -175,8 +177,12 @@ function withSourcePaths(root, rel, code, outFile) {
     if (!/\b__(dirname|filename)\b/.test(code)) return code;
     const fromOut = (/** @type {string} */ to) => JSON.stringify(path.relative(path.dirname(outFile), path.join(root, to)).split(path.sep).join("/"));
     const header = `var __filename = require("path").join(__dirname, ${fromOut(rel)}), __dirname = require("path").join(__dirname, ${fromOut(path.posix.dirname(rel))});`;
-    const newline = code.indexOf("\n");
-    return `${code.slice(0, newline)} ${header}${code.slice(newline)}`;
+    // On the line of the "use strict" directive (after any comments swc keeps above it), so that the
+    // directive stays first and every line keeps its number for the source map.
+    const strict = /^"use strict";[^\n]*/m.exec(code);
+    if (strict === null) return `${header} ${code}`;
+    const end = strict.index + strict[0].length;
+    return `${code.slice(0, end)} ${header}${code.slice(end)}`;
 }
 
 /**
