@@ -144,6 +144,12 @@ case "$part" in
       "$(upstream_directives "$module" "v$version")" > go.mod
     go build -trimpath -ldflags "-s -w -X $module/pkg/version.Version=v$version" -o "$out.tmp/traefik" "$module/cmd/traefik"
     ;;
+  gofakes3)
+    # The S3-compatible server (the one rclone's `serve s3` is built on) that holds a team's shared
+    # state in a bucket; its bolt backend keeps the objects in one file across restarts.
+    wrapper "require github.com/johannesboyne/gofakes3 v$version" "" github.com/johannesboyne/gofakes3/cmd/gofakes3
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp/gofakes3" github.com/johannesboyne/gofakes3/cmd/gofakes3
+    ;;
   *)
     echo "unknown part $part" >&2; exit 2 ;;
 esac

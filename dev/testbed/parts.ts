@@ -127,6 +127,7 @@ export function parts(l: Layout): Part[] {
         goPart(l, "coredns", VERSIONS.coredns, "coredns"),
         goPart(l, "kube-router", VERSIONS.kubeRouter, "kube-router"),
         goPart(l, "traefik", VERSIONS.traefik, "traefik", { extra: PATCHES, key: traefikBuild() }),
+        goPart(l, "gofakes3", VERSIONS.gofakes3, "gofakes3"),
         {
             name: "node images",
             dir: path.join(l.data, "docker"),
