@@ -20,9 +20,11 @@ const TEAM_HOST = "launchpad-team.testbed.localhost";
 const NAMESPACE = `launchpad-${TEAM_STACK}`;
 /** Where Pulumi's diy backend keeps the stack's locks in the bucket (project-scoped layout). */
 const LOCKS = `.pulumi/locks/organization/launchpad/${TEAM_STACK}/`;
+/** The lock the test leaves in the bucket as a run that died would, and removes itself whatever happens. */
+const PLANTED_LOCK = `${LOCKS}00000000-dead-4000-8000-000000000000.json`;
 
 /** One S3 request to the testbed's bucket (gofakes3 does not check signatures, so none is made). */
-function s3(method: "GET" | "PUT", key: string, query = "", body?: string): Promise<{ status: number; body: string }> {
+function s3(method: "GET" | "PUT" | "DELETE", key: string, query = "", body?: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
         const req = http.request({ host: HOST, port: PORTS.s3, method, path: `/${S3_BUCKET}/${key}${query}`, agent: false }, (res) => {
             let text = "";
@@ -88,10 +90,13 @@ describe("e2e: a team's shared state in an S3-compatible bucket — two clones, 
             AWS_SECRET_ACCESS_KEY: testbed.LAUNCHPAD_TESTBED_S3_SECRET_ACCESS_KEY,
         };
         for (const who of [ana, ben]) await cloneProject(who.dir, env);
+        // The bucket outlives the testbed's stops: a run of this file stopped midway may have left its planted lock.
+        await s3("DELETE", PLANTED_LOCK);
     });
 
     // The stack's app and data go, then its Pulumi stack in the bucket, then the clones; the database's volume is made ready again.
     after(async () => {
+        assert.equal((await s3("DELETE", PLANTED_LOCK)).status, 204, "the planted lock is deleted (gone already when pulumi cancel worked)");
         const down = await asTeammate(ana.host, ana.dir, ["down", "--", "--stack", TEAM_STACK, "--delete-data"], env);
         const rm = await run("pulumi", ["stack", "rm", TEAM_STACK, "--yes", "--force", "--non-interactive"], env, ana.dir);
         fs.rmSync(clones, { recursive: true, force: true });
@@ -101,30 +106,10 @@ describe("e2e: a team's shared state in an S3-compatible bucket — two clones, 
         assert.deepEqual(await lockKeys(), [], "no lock is left in the bucket");
     });
 
-    it("never removes a lock in the bucket, even one of this very host name whose pid is gone here; `pulumi cancel`, as the refusal says, does", async () => {
-        // A lock as Pulumi writes it, by "ana@ana-laptop" — on a bucket that may be another machine of that name.
-        const user = os.userInfo().username;
-        const lock = `${LOCKS}00000000-dead-4000-8000-000000000000.json`;
-        const since = "2026-12-01T09:00:00Z";
-        assert.equal((await s3("PUT", lock, "", JSON.stringify({ pid: 999_999, username: user, hostname: ana.host, timestamp: since }))).status, 200);
-        const refused = await asTeammate(ana.host, ana.dir, ["up", "--", "--stack", TEAM_STACK], env);
-        assert.equal(refused.code, 1, refused.output);
-        const line = refused.stderr.trim();
-        assert.equal(line.split("\n").length, 1, `one line: ${refused.stderr}`);
-        assert.equal(
-            line,
-            `launchpad: stack ${TEAM_STACK} is locked by another update, run by ${user}@${ana.host} (pid 999999) since ${since}; nothing was changed. ` +
-                `Wait for it to end; if that run is gone (killed, or its machine lost), remove its lock with \`pulumi cancel --stack ${TEAM_STACK} --yes\` ` +
-                "(in the project's folder, with the same PULUMI_BACKEND_URL), then run the command again.",
-        );
-        assert.deepEqual(await lockKeys(), [lock], "the lock is still in the bucket");
-
-        const cancel = /`(pulumi cancel [^`]+)`/.exec(line)![1].split(" ");
-        ok(await run(cancel[0], cancel.slice(1), env, ana.dir), cancel.join(" "));
-        assert.deepEqual(await lockKeys(), [], "pulumi cancel removed it");
-    });
-
     it("two clones run `up` on the stack at once: the second is refused naming the first's owner, then deploys once it is done; nothing is lost", async () => {
+        // The team's stack exists (creating one takes its lock for a moment too, which is not the update's).
+        ok(await run("pulumi", ["stack", "init", TEAM_STACK, "--secrets-provider", "passphrase", "--non-interactive"], env, ana.dir), `pulumi stack init ${TEAM_STACK}`);
+        assert.deepEqual(await lockKeys(), [], "no lock before the ups");
         const t0 = Date.now();
         let anaPid = 0;
         const first = asTeammate(ana.host, ana.dir, ["up", "--", "--stack", TEAM_STACK], env, (_out, pid) => (anaPid = pid));
@@ -179,5 +164,28 @@ describe("e2e: a team's shared state in an S3-compatible bucket — two clones, 
         assert.equal(before.result, "succeeded");
         assert.notEqual(newest.backend, before.backend, "ben's release is his own backend build");
         assert.deepEqual(await lockKeys(), [], "no lock is left");
+    });
+
+    it("never removes a lock in the bucket, even one of this very user@host whose pid is gone here; `pulumi cancel`, as the refusal says, does", async () => {
+        // A lock as Pulumi writes it, by "ana@ana-laptop" — on a bucket that may be another machine of that name.
+        const user = os.userInfo().username;
+        const lock = PLANTED_LOCK;
+        const since = "2026-12-01T09:00:00Z";
+        assert.equal((await s3("PUT", lock, "", JSON.stringify({ pid: 999_999, username: user, hostname: ana.host, timestamp: since }))).status, 200);
+        const refused = await asTeammate(ana.host, ana.dir, ["up", "--", "--stack", TEAM_STACK], env);
+        assert.equal(refused.code, 1, refused.output);
+        const line = refused.stderr.trim();
+        assert.equal(line.split("\n").length, 1, `one line: ${refused.stderr}`);
+        assert.equal(
+            line,
+            `launchpad: stack ${TEAM_STACK} is locked by another update, run by ${user}@${ana.host} (pid 999999) since ${since}; nothing was changed. ` +
+                `Wait for it to end; if that run is gone (killed, or its machine lost), remove its lock with \`pulumi cancel --stack ${TEAM_STACK} --yes\` ` +
+                "(in the project's folder, with the same PULUMI_BACKEND_URL), then run the command again.",
+        );
+        assert.deepEqual(await lockKeys(), [lock], "the lock is still in the bucket");
+
+        const cancel = /`(pulumi cancel [^`]+)`/.exec(line)![1].split(" ");
+        ok(await run(cancel[0], cancel.slice(1), env, ana.dir), cancel.join(" "));
+        assert.deepEqual(await lockKeys(), [], "pulumi cancel removed it");
     });
 });
