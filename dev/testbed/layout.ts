@@ -61,10 +61,20 @@ export function hashFiles(files: readonly string[]): string {
 /** Our patches to what the testbed builds (dev/testbed/patches/<part>-*.patch), applied by build.sh. */
 export const PATCHES = path.join(__dirname, "patches");
 
+/** A patched part's cache key: its version and a hash of our patches to it (patches/<part>-*.patch). */
+export function patchedBuild(part: string, version: string): string {
+    const patches = fs.readdirSync(PATCHES).filter((f) => f.startsWith(`${part}-`)).map((f) => path.join(PATCHES, f));
+    return `${version}-${hashFiles(patches)}`;
+}
+
 /** Traefik's cache key: its version and a hash of our patches to it. */
 export function traefikBuild(): string {
-    const patches = fs.readdirSync(PATCHES).filter((f) => f.startsWith("traefik-")).map((f) => path.join(PATCHES, f));
-    return `${VERSIONS.traefik}-${hashFiles(patches)}`;
+    return patchedBuild("traefik", VERSIONS.traefik);
+}
+
+/** gofakes3's cache key: its version and a hash of our patch to its bolt backend. */
+export function gofakes3Build(): string {
+    return patchedBuild("gofakes3", VERSIONS.gofakes3);
 }
 
 /** Where each built part's binaries are. */
@@ -86,7 +96,7 @@ export function bins(l: Layout) {
         traefik: path.join(partDir(l, "traefik", traefikBuild()), "traefik"),
         kwok: path.join(partDir(l, "kwok", VERSIONS.kwok), "kwok"),
         kwokStages: path.join(partDir(l, "kwok", VERSIONS.kwok), "stages"),
-        gofakes3: path.join(partDir(l, "gofakes3", VERSIONS.gofakes3), "gofakes3"),
+        gofakes3: path.join(partDir(l, "gofakes3", gofakes3Build()), "gofakes3"),
         /** The Pulumi CLI with the language host and dynamic-provider shim beside it (assembled by build). */
         pulumiDir: path.join(l.home, "bin"),
     };

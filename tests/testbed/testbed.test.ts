@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { hubPath, lockedVersion, missingTools, parts } from "../../dev/testbed/parts";
 import { bootstrapObjects, KWOK_NODE_ANNOTATION, releasedVolumes, VOLUME_LABEL } from "../../dev/testbed/cluster";
-import { bins, CONTEXT, type Layout, layout, NODES, PASSPHRASE, PORTS, REAL_NODE, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, S3_BUCKET, s3BackendUrl, SIMULATED_TAINT, VERSIONS, VOLUMES } from "../../dev/testbed/layout";
+import { bins, CONTEXT, gofakes3Build, type Layout, layout, patchedBuild, NODES, PASSPHRASE, PORTS, REAL_NODE, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, S3_BUCKET, s3BackendUrl, SIMULATED_TAINT, VERSIONS, VOLUMES } from "../../dev/testbed/layout";
 import { envFileText, serverStates, start, stop, testbedEnv } from "../../dev/testbed/lifecycle";
 import { main, USAGE } from "../../dev/testbed/main";
 import { PKI_FILES } from "../../dev/testbed/pki";
@@ -172,13 +172,17 @@ describe("testbed: the S3-compatible bucket for a team's shared state", () => {
     });
     afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 
-    it("builds gofakes3 from its Go module, cached under its pinned version", () => {
+    it("builds gofakes3 from its Go module with our patch, cached under its pinned version and the patch's hash", () => {
         const part = parts(l).find((p) => p.name.startsWith("gofakes3 "));
         assert.ok(part, "a gofakes3 part");
-        assert.equal(part.name, `gofakes3 ${VERSIONS.gofakes3}`);
-        assert.equal(part.dir, path.join(home, "parts", `gofakes3-${VERSIONS.gofakes3}`));
+        assert.match(gofakes3Build(), new RegExp(`^${VERSIONS.gofakes3.replace(/\./g, "\\.")}-[0-9a-f]{12}$`));
+        assert.equal(part.name, `gofakes3 ${gofakes3Build()}`);
+        assert.equal(part.dir, path.join(home, "parts", `gofakes3-${gofakes3Build()}`));
         assert.equal(part.done, bins(l).gofakes3);
-        assert.match(fs.readFileSync(path.join(ROOT, "dev/testbed/build.sh"), "utf8"), /^ {2}gofakes3\)\n.*\n.*\n {4}wrapper "require github\.com\/johannesboyne\/gofakes3 v\$version"/m);
+        assert.notEqual(gofakes3Build(), patchedBuild("gofakes3-none", VERSIONS.gofakes3), "the patch is in the key");
+        const script = fs.readFileSync(path.join(ROOT, "dev/testbed/build.sh"), "utf8");
+        assert.match(script, /for p in "\$extra"\/gofakes3-\*\.patch; do patch /);
+        assert.ok(fs.readdirSync(path.join(ROOT, "dev/testbed/patches")).some((f) => f.startsWith("gofakes3-")));
     });
 
     it("names the bucket as Pulumi's s3 driver reads it: the endpoint on loopback, path-style, a region", () => {
