@@ -153,11 +153,13 @@ describe("e2e: a team's shared state in an S3-compatible bucket — two clones, 
         assert.ok(await waitFor(async () => (listed = await throughIngress("/api/notes", { host: TEAM_HOST })).status === 200, 90, 1000), `GET /api/notes: ${listed.status}`);
         assert.ok((JSON.parse(listed.body) as { text: string }[]).some((n) => n.text === note), "ana's note is still listed after ben's release");
 
-        // Both teammates' releases, from either clone: ben's live (his change, +dirty), ana's before it.
+        // Both teammates' releases, from either clone: ben's live (his own backend build), ana's before it, both from the clones' commit.
         const history = ok(await asTeammate(ana.host, ana.dir, ["history", "--", "--stack", TEAM_STACK, "--full"], env), "npm run history");
-        const [newest, before] = historyRows(history.stdout);
+        const [newest, before, ...older] = historyRows(history.stdout);
+        assert.deepEqual(older, [], "two releases");
+        const head = ok(await run("git", ["rev-parse", "--short=7", "HEAD"], env, ana.dir), "git rev-parse").stdout.trim();
         assert.equal(newest.by, `${user}@${ben.host}`);
-        assert.match(newest.commit, /\+dirty$/);
+        assert.ok(newest.commit.startsWith(head) && before.commit.startsWith(head), `${newest.commit}, ${before.commit}: the clones' commit ${head}`);
         assert.match(newest.marks, /^← live/);
         assert.equal(newest.result, "succeeded");
         assert.equal(before.by, `${user}@${ana.host}`);
