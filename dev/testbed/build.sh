@@ -144,6 +144,19 @@ case "$part" in
       "$(upstream_directives "$module" "v$version")" > go.mod
     go build -trimpath -ldflags "-s -w -X $module/pkg/version.Version=v$version" -o "$out.tmp/traefik" "$module/cmd/traefik"
     ;;
+  gofakes3)
+    # The S3-compatible server (the one rclone's `serve s3` is built on) that holds a team's shared
+    # state in a bucket; its bolt backend keeps the objects in one file across restarts. Built from a
+    # copy of its module with our patches (the folder $extra) applied: v1.2.0's bolt backend reads an
+    # object after its transaction and crashes (SIGBUS) on the copy Pulumi makes of the state.
+    module=github.com/johannesboyne/gofakes3
+    go mod download -json "$module@v$version" > download.json
+    src="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' download.json)"
+    cp -r "$src" gofakes3 && chmod -R u+w gofakes3
+    for p in "$extra"/gofakes3-*.patch; do patch --quiet --strip=1 --directory=gofakes3 < "$p"; done
+    wrapper "require $module v$version" "replace $module => ./gofakes3" "$module/cmd/gofakes3"
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp/gofakes3" "$module/cmd/gofakes3"
+    ;;
   *)
     echo "unknown part $part" >&2; exit 2 ;;
 esac

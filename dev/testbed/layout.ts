@@ -61,10 +61,20 @@ export function hashFiles(files: readonly string[]): string {
 /** Our patches to what the testbed builds (dev/testbed/patches/<part>-*.patch), applied by build.sh. */
 export const PATCHES = path.join(__dirname, "patches");
 
+/** A patched part's cache key: its version and a hash of our patches to it (patches/<part>-*.patch). */
+export function patchedBuild(part: string, version: string): string {
+    const patches = fs.readdirSync(PATCHES).filter((f) => f.startsWith(`${part}-`)).map((f) => path.join(PATCHES, f));
+    return `${version}-${hashFiles(patches)}`;
+}
+
 /** Traefik's cache key: its version and a hash of our patches to it. */
 export function traefikBuild(): string {
-    const patches = fs.readdirSync(PATCHES).filter((f) => f.startsWith("traefik-")).map((f) => path.join(PATCHES, f));
-    return `${VERSIONS.traefik}-${hashFiles(patches)}`;
+    return patchedBuild("traefik", VERSIONS.traefik);
+}
+
+/** gofakes3's cache key: its version and a hash of our patch to its bolt backend. */
+export function gofakes3Build(): string {
+    return patchedBuild("gofakes3", VERSIONS.gofakes3);
 }
 
 /** Where each built part's binaries are. */
@@ -86,6 +96,7 @@ export function bins(l: Layout) {
         traefik: path.join(partDir(l, "traefik", traefikBuild()), "traefik"),
         kwok: path.join(partDir(l, "kwok", VERSIONS.kwok), "kwok"),
         kwokStages: path.join(partDir(l, "kwok", VERSIONS.kwok), "stages"),
+        gofakes3: path.join(partDir(l, "gofakes3", gofakes3Build()), "gofakes3"),
         /** The Pulumi CLI with the language host and dynamic-provider shim beside it (assembled by build). */
         pulumiDir: path.join(l.home, "bin"),
     };
@@ -109,6 +120,8 @@ export const PORTS = {
     hubMirror: 26501,
     /** The ingress controller on the real node, as the host reaches it (the node's network is its own). */
     ingress: 26080,
+    /** The S3-compatible server (gofakes3) that holds a team's shared state in a bucket. */
+    s3: 26502,
 } as const;
 
 export const HOST = "127.0.0.1";
@@ -124,6 +137,20 @@ export const REGISTRY_USER = "launchpad";
 export const REGISTRY_PASSWORD = "testbed-registry-password";
 /** Encrypts the testbed stack's secrets (state and Pulumi.testbed.yaml); not a secret of anyone's. */
 export const PASSPHRASE = "launchpad-testbed";
+
+/** The bucket the S3-compatible server makes at start, for stacks whose state a team shares. */
+export const S3_BUCKET = "launchpad-state";
+/** The region the bucket's URL names (the AWS SDK wants one; the server ignores it). */
+export const S3_REGION = "us-east-1";
+
+/**
+ * The `PULUMI_BACKEND_URL` of the testbed's bucket, as Pulumi's gocloud.dev s3 driver reads it: the
+ * server's endpoint (plain HTTP on loopback), path-style addressing (the bucket in the path, not in
+ * the host name) and a region.
+ */
+export function s3BackendUrl(port: number = PORTS.s3): string {
+    return `s3://${S3_BUCKET}?endpoint=http://${HOST}:${port}&use_path_style=true&region=${S3_REGION}`;
+}
 
 /** The registry as the stack file names it. */
 export const REGISTRY = `localhost:${PORTS.registry}`;

@@ -4,10 +4,10 @@ import * as path from "node:path";
 import { addonsReady, applyAddons } from "./addons";
 import { bootstrapCluster, nodeLeasesHeld, objectApi, releaseNodeLeases } from "./cluster";
 import { mountsUnder, NODE_DAEMONS, nodeDaemons, nodeFiles, nodeReady, prepareNode, sweepNode } from "./node";
-import { bins, CONTEXT, HOST, type Layout, NODES, REAL_NODE, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER } from "./layout";
+import { bins, CONTEXT, HOST, type Layout, NODES, REAL_NODE, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, s3BackendUrl } from "./layout";
 import { ensurePki, kubeconfig } from "./pki";
 import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
-import { daemons, runFiles } from "./servers";
+import { daemons, runFiles, s3Credentials } from "./servers";
 import { missingParts, onPath } from "./parts";
 
 /** What `status` reports of each server. */
@@ -18,7 +18,7 @@ export interface ServerState {
 }
 
 /** The servers of the control plane and the registries, known by their pid files, in stop order. */
-const HOST_STOP_ORDER = ["dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"] as const;
+const HOST_STOP_ORDER = ["s3", "dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"] as const;
 
 /** Every process a stop must end: the real node's first (sweepNode ends them), then the host's. */
 const STOP_ORDER = [...NODE_DAEMONS, ...HOST_STOP_ORDER] as const;
@@ -48,16 +48,26 @@ export function envFileText(l: Layout): string {
         ["LAUNCHPAD_TESTBED_REGISTRY_USER", REGISTRY_USER],
         ["LAUNCHPAD_TESTBED_REGISTRY_PASSWORD", REGISTRY_PASSWORD],
         ["LAUNCHPAD_TESTBED_CONTEXT", CONTEXT],
+        // A team's shared state: what a user would set as PULUMI_BACKEND_URL and AWS_ACCESS_KEY_ID/
+        // AWS_SECRET_ACCESS_KEY to use the testbed's bucket. Kept under names of their own, so that
+        // the other stacks stay on the file backend and no AWS tool of the shell sees this key.
+        ["LAUNCHPAD_TESTBED_S3_BACKEND", s3BackendUrl()],
+        ...s3CredentialVars(l),
     ];
     const quote = (v: string) => (v.includes("$PATH") ? `"${v}"` : `'${v.replace(/'/g, "'\\''")}'`);
     return ["# launchpad testbed: source this file (. FILE) to use it; written by `npm run testbed -- start`.", ...vars.map(([k, v]) => `export ${k}=${quote(v)}`)].join("\n") + "\n";
+}
+
+function s3CredentialVars(l: Layout): [string, string][] {
+    const c = s3Credentials(l);
+    return c === undefined ? [] : [["LAUNCHPAD_TESTBED_S3_ACCESS_KEY_ID", c.accessKeyId], ["LAUNCHPAD_TESTBED_S3_SECRET_ACCESS_KEY", c.secretAccessKey]];
 }
 
 /** The same environment as a map, for a process that starts the testbed and then runs commands in it. */
 export function testbedEnv(l: Layout, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...base };
     for (const line of envFileText(l).split("\n")) {
-        const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+        const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
         if (!m) continue;
         const raw = m[2].startsWith('"') ? m[2].slice(1, -1).replace("$PATH", base.PATH ?? "") : m[2].slice(1, -1).replace(/'\\''/g, "'");
         env[m[1]] = raw;
@@ -100,7 +110,8 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
     }
 
     fs.mkdirSync(l.run, { recursive: true });
-    for (const d of ["etcd", "registry", "hub-mirror", "docker"]) fs.mkdirSync(path.join(l.data, d), { recursive: true, mode: 0o700 });
+    for (const d of ["etcd", "registry", "hub-mirror", "docker", "s3"]) fs.mkdirSync(path.join(l.data, d), { recursive: true, mode: 0o700 });
+    s3Credentials(l, true);
     const pki = ensurePki(runFiles(l).pki);
     const f = runFiles(l);
     fs.writeFileSync(f.kubeconfig, kubeconfig(pki, "admin"), { mode: 0o600 });

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bins, hashFiles, HOST, type Layout, partDir, PATCHES, PORTS, traefikBuild, VERSIONS } from "./layout";
+import { bins, gofakes3Build, hashFiles, HOST, type Layout, partDir, PATCHES, PORTS, traefikBuild, VERSIONS } from "./layout";
 import { livePid, pidFileOf, startDaemon, stopPid, TestbedError } from "./processes";
 import { NODE_IMAGES } from "./node";
 import { dockerDaemon, hubMirrorDaemon, runFiles } from "./servers";
@@ -127,6 +127,7 @@ export function parts(l: Layout): Part[] {
         goPart(l, "coredns", VERSIONS.coredns, "coredns"),
         goPart(l, "kube-router", VERSIONS.kubeRouter, "kube-router"),
         goPart(l, "traefik", VERSIONS.traefik, "traefik", { extra: PATCHES, key: traefikBuild() }),
+        goPart(l, "gofakes3", VERSIONS.gofakes3, "gofakes3", { extra: PATCHES, key: gofakes3Build() }),
         {
             name: "node images",
             dir: path.join(l.data, "docker"),

@@ -4,7 +4,8 @@ import * as https from "node:https";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
 import { KWOK_NODE_ANNOTATION } from "./cluster";
-import { bins, HOST, type Layout, PORTS } from "./layout";
+import { randomBytes } from "node:crypto";
+import { bins, HOST, type Layout, PORTS, S3_BUCKET } from "./layout";
 import { egressSelectorConfig, nodeFiles } from "./node";
 import type { Pki } from "./pki";
 import { type Daemon, portOpen } from "./processes";
@@ -21,6 +22,9 @@ export function runFiles(l: Layout) {
         htpasswd: path.join(l.run, "htpasswd"),
         dockerSocket: path.join(l.run, "docker.sock"),
         dockerPid: path.join(l.run, "dockerd.pid"),
+        /** The S3-compatible server's objects (one bolt file) and the access key the testbed made for it. */
+        s3Data: path.join(l.data, "s3"),
+        s3Credentials: path.join(l.data, "s3", "credentials.json"),
     };
 }
 
@@ -80,6 +84,7 @@ export function daemons(l: Layout, pki: Pki): Daemon[] {
         hubMirrorDaemon(l),
         registryDaemon(l),
         dockerDaemon(l),
+        s3Daemon(l),
     ];
 }
 
@@ -259,5 +264,43 @@ export function dockerDaemon(l: Layout): Daemon {
         ports: [],
         pidFile: f.dockerPid,
         ready: async () => fs.existsSync(f.dockerSocket) && (await httpStatus("http://docker/_ping", undefined, f.dockerSocket).catch(() => 0)) === 200,
+    };
+}
+
+/** An access key pair for the testbed's bucket, as a team's member gets one from its cloud. */
+export interface S3Credentials {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+}
+
+/**
+ * The bucket's access key, generated once into the S3 server's data folder (mode 0600) and kept with
+ * the bucket; undefined before the first start. gofakes3 does not check signatures, so the key only
+ * proves that launchpad and the Pulumi CLI pass one the way they would to a real bucket.
+ */
+export function s3Credentials(l: Layout, create = false): S3Credentials | undefined {
+    const file = runFiles(l).s3Credentials;
+    if (!fs.existsSync(file)) {
+        if (!create) return undefined;
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        const made: S3Credentials = { accessKeyId: `LPTB${randomBytes(8).toString("hex").toUpperCase()}`, secretAccessKey: randomBytes(30).toString("base64url") };
+        fs.writeFileSync(file, JSON.stringify(made) + "\n", { mode: 0o600 });
+    }
+    return JSON.parse(fs.readFileSync(file, "utf8")) as S3Credentials;
+}
+
+/**
+ * The S3-compatible server (gofakes3) holding a team's shared state: its bolt backend keeps every
+ * object in one file under the data folder, so a bucket's stacks survive a stop; the bucket is made
+ * at start when missing. Path-style addressing only (the bucket is the URL's first path segment).
+ */
+export function s3Daemon(l: Layout): Daemon {
+    const f = runFiles(l);
+    return {
+        name: "s3",
+        command: bins(l).gofakes3,
+        args: ["-backend", "bolt", "-bolt.db", path.join(f.s3Data, "buckets.bolt"), "-initialbucket", S3_BUCKET, "-host", `${HOST}:${PORTS.s3}`],
+        ports: [PORTS.s3],
+        ready: async () => (await httpStatus(`http://${HOST}:${PORTS.s3}/${S3_BUCKET}?list-type=2&max-keys=1`).catch(() => 0)) === 200,
     };
 }

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { hubPath, lockedVersion, missingTools, parts } from "../../dev/testbed/parts";
 import { bootstrapObjects, KWOK_NODE_ANNOTATION, releasedVolumes, VOLUME_LABEL } from "../../dev/testbed/cluster";
-import { bins, CONTEXT, type Layout, layout, NODES, PASSPHRASE, PORTS, REAL_NODE, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, SIMULATED_TAINT, VERSIONS, VOLUMES } from "../../dev/testbed/layout";
-import { envFileText, start, stop, testbedEnv } from "../../dev/testbed/lifecycle";
+import { bins, CONTEXT, gofakes3Build, type Layout, layout, patchedBuild, NODES, PASSPHRASE, PORTS, REAL_NODE, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, S3_BUCKET, s3BackendUrl, SIMULATED_TAINT, VERSIONS, VOLUMES } from "../../dev/testbed/layout";
+import { envFileText, serverStates, start, stop, testbedEnv } from "../../dev/testbed/lifecycle";
 import { main, USAGE } from "../../dev/testbed/main";
 import { PKI_FILES } from "../../dev/testbed/pki";
 import { pidFileOf, TestbedError } from "../../dev/testbed/processes";
-import { kwokConfig, runFiles } from "../../dev/testbed/servers";
+import { kwokConfig, runFiles, s3Credentials, s3Daemon } from "../../dev/testbed/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -163,6 +163,62 @@ describe("testbed: the env file", () => {
     });
 });
 
+describe("testbed: the S3-compatible bucket for a team's shared state", () => {
+    let home: string;
+    let l: Layout;
+    beforeEach(() => {
+        home = tempHome();
+        l = layout({ LAUNCHPAD_TESTBED_HOME: home });
+    });
+    afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+    it("builds gofakes3 from its Go module with our patch, cached under its pinned version and the patch's hash", () => {
+        const part = parts(l).find((p) => p.name.startsWith("gofakes3 "));
+        assert.ok(part, "a gofakes3 part");
+        assert.match(gofakes3Build(), new RegExp(`^${VERSIONS.gofakes3.replace(/\./g, "\\.")}-[0-9a-f]{12}$`));
+        assert.equal(part.name, `gofakes3 ${gofakes3Build()}`);
+        assert.equal(part.dir, path.join(home, "parts", `gofakes3-${gofakes3Build()}`));
+        assert.equal(part.done, bins(l).gofakes3);
+        assert.notEqual(gofakes3Build(), patchedBuild("gofakes3-none", VERSIONS.gofakes3), "the patch is in the key");
+        const script = fs.readFileSync(path.join(ROOT, "dev/testbed/build.sh"), "utf8");
+        assert.match(script, /for p in "\$extra"\/gofakes3-\*\.patch; do patch /);
+        assert.ok(fs.readdirSync(path.join(ROOT, "dev/testbed/patches")).some((f) => f.startsWith("gofakes3-")));
+    });
+
+    it("names the bucket as Pulumi's s3 driver reads it: the endpoint on loopback, path-style, a region", () => {
+        assert.equal(s3BackendUrl(), `s3://${S3_BUCKET}?endpoint=http://127.0.0.1:${PORTS.s3}&use_path_style=true&region=us-east-1`);
+        const url = new URL(s3BackendUrl(9));
+        assert.equal(url.protocol, "s3:");
+        assert.equal(url.host, S3_BUCKET);
+        assert.equal(url.searchParams.get("endpoint"), "http://127.0.0.1:9");
+    });
+
+    it("runs the server on 127.0.0.1 with the bolt backend under the data folder, making the bucket at start; stopped with the others", () => {
+        const d = s3Daemon(l);
+        assert.equal(d.command, bins(l).gofakes3);
+        assert.deepEqual(d.args, ["-backend", "bolt", "-bolt.db", path.join(home, "data", "s3", "buckets.bolt"), "-initialbucket", S3_BUCKET, "-host", `127.0.0.1:${PORTS.s3}`]);
+        assert.deepEqual(d.ports, [PORTS.s3]);
+        assert.ok(serverStates(l).some((st) => st.name === "s3"), "status lists it, and stop ends it by its pid file");
+    });
+
+    it("generates the bucket's access key once (mode 0600) and exports it, with the backend URL, under names of its own", () => {
+        assert.equal(s3Credentials(l), undefined, "none before the first start");
+        assert.doesNotMatch(envFileText(l), /S3_ACCESS_KEY_ID/);
+        const made = s3Credentials(l, true)!;
+        assert.match(made.accessKeyId, /^LPTB[0-9A-F]{16}$/);
+        assert.ok(made.secretAccessKey.length >= 40);
+        assert.equal(fs.statSync(runFiles(l).s3Credentials).mode & 0o777, 0o600);
+        assert.deepEqual(s3Credentials(l, true), made, "kept across starts");
+        assert.notDeepEqual(s3Credentials(layout({ LAUNCHPAD_TESTBED_HOME: tempHome() }), true), made, "another testbed gets another key");
+        const env = testbedEnv(l, {});
+        assert.equal(env.LAUNCHPAD_TESTBED_S3_BACKEND, s3BackendUrl());
+        assert.equal(env.LAUNCHPAD_TESTBED_S3_ACCESS_KEY_ID, made.accessKeyId);
+        assert.equal(env.LAUNCHPAD_TESTBED_S3_SECRET_ACCESS_KEY, made.secretAccessKey);
+        assert.equal(env.PULUMI_BACKEND_URL, `file://${home}/state`, "the testbed's own stacks stay on the file backend");
+        assert.equal(env.AWS_ACCESS_KEY_ID, undefined, "no AWS tool of the shell sees the key");
+    });
+});
+
 describe("testbed: the command and its refusals", () => {
     let saved: string | undefined;
     let home: string;
@@ -205,7 +261,7 @@ describe("testbed: the command and its refusals", () => {
         fs.writeFileSync(pidFileOf(l.run, "etcd"), `${process.pid}\n`);
         await assert.rejects(start(l, () => {}), (e: Error) => {
             assert.ok(e instanceof TestbedError);
-            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd, node-bridge-host, .*, kube-proxy not; run `npm run testbed -- stop`, then start again\.$/);
+            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd, s3, node-bridge-host, .*, kube-proxy not; run `npm run testbed -- stop`, then start again\.$/);
             return true;
         });
         assert.equal(fs.readdirSync(l.run).length, 1, "nothing else was written");

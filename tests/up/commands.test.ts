@@ -503,6 +503,17 @@ describe("up: engine failures", () => {
                 "Wait for it to end; if that process is gone (a run was killed), delete the lock /srv/state/.pulumi/locks/organization/launchpad/prod/6c8a.json, then run the command again.",
         );
         assert.equal(lockedLine("error: the stack is currently locked by 1 lock(s).", "prod"), undefined, "no owner named: the engine's words and the hint stand");
+        // A bucket's lock, as Pulumi names it: the lock's key in the URL's path, the backend's query after it.
+        const inBucket = [
+            "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+            "  s3://acme-state/.pulumi/locks/organization/launchpad/prod/6c8a.json?endpoint=http%3A%2F%2F127.0.0.1%3A26502&region=us-east-1&request_checksum_calculation=when_required&use_path_style=true: created by ben@ci-runner-7 (pid 88) at 2026-12-06T10:00:00Z",
+        ].join("\n");
+        assert.equal(
+            lockedLine(inBucket, "prod"),
+            "launchpad: stack prod is locked by another update, run by ben@ci-runner-7 (pid 88) since 2026-12-06T10:00:00Z; nothing was changed. " +
+                "Wait for it to end; if that run is gone (killed, or its machine lost), remove its lock with `pulumi cancel --stack prod --yes` " +
+                "(in the project's folder, with the same PULUMI_BACKEND_URL), then run the command again.",
+        );
         const pull = "* [Pod launchpad-dev/backend-7c9d-x2k]: containers with unready status: [backend] -- [ImagePullBackOff] Back-off pulling image";
         const pending = "* [Pod launchpad-dev/frontend-775f-2ksjd]: Pod unschedulable: 0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }.";
         const stuck = "'db' timed out waiting to be Ready";
@@ -542,6 +553,14 @@ describe("up: two runs taking the stack's lock at the same moment", () => {
         assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod", "up prod"]);
         assert.equal(h.pauses.length, 1);
         assert.ok(h.pauses[0] >= 500 && h.pauses[0] <= 2000, `paused ${h.pauses[0]} ms`);
+    });
+
+    it("tries once more, too, when a bucket's lock object vanished while the engine read it", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        failsOnce(h, 'error: blob (key ".pulumi/locks/organization/launchpad/prod/a1ca.json") (code=NotFound): operation error S3: GetObject, https response error StatusCode: 404, api error NoSuchKey');
+        await up(h.deps, { stack: "prod" });
+        assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod", "up prod"]);
+        assert.equal(h.pauses.length, 1);
     });
 
     it("says so in one line when the race happens twice", async () => {
@@ -585,6 +604,16 @@ describe("up: a lock that a killed run left behind", () => {
             assert.deepEqual(removed, []);
         });
     }
+
+    it("never removes a lock in a bucket, even one of this user@host whose pid is gone here (another machine may carry that name)", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        failsOnce(h, locked.replace("file:///srv/state/", "s3://acme-state/").replace("?no_tmp_dir=true", "?region=eu-west-1"));
+        const removed: string[] = [];
+        await assert.rejects(up({ ...h.deps, lockHost: { owner: "ana@laptop", alive: () => false, remove: (f) => removed.push(f) } }, { stack: "prod" }), (e: UpError) =>
+            /^launchpad: stack prod is locked by another update, run by ana@laptop \(pid 4242\) since 2026-12-06T00:29:28Z; nothing was changed\. .*`pulumi cancel --stack prod --yes`/.test(e.message));
+        assert.deepEqual(removed, []);
+        assert.deepEqual(entries(h.journal, "ws").filter((e) => e === "up prod"), ["up prod"], "and the update is not tried again");
+    });
 });
 
 describe("up: operations a killed run left unfinished in the state", () => {

@@ -360,15 +360,20 @@ export function lockOf(message: string): StackLock | undefined {
 }
 
 /**
- * The engine's "currently locked" refusal, as one line naming the lock's owner and its file. Undefined
- * when the message is not that refusal (or names no owner).
+ * The engine's "currently locked" refusal, as one line naming the lock's owner and how to remove the
+ * lock: a file backend's lock is a file on this machine; a bucket's (or any remote backend's) is
+ * removed with `pulumi cancel`, which deletes the stack's lock objects through the same backend URL
+ * and credentials. Undefined when the message is not that refusal (or names no owner).
  */
 export function lockedLine(message: string, stack: string): string | undefined {
     const lock = lockOf(message);
     if (!lock) return undefined;
+    const remove = lock.local
+        ? `if that process is gone (a run was killed), delete the lock ${lock.where}`
+        : `if that run is gone (killed, or its machine lost), remove its lock with \`pulumi cancel --stack ${stack} --yes\` (in the project's folder, with the same PULUMI_BACKEND_URL)`;
     return (
         `launchpad: stack ${stack} is locked by another update, run by ${lock.owner} (pid ${lock.pid}) since ${lock.since}; nothing was changed. ` +
-        `Wait for it to end; if that process is gone (a run was killed), delete the lock ${lock.where}, then run the command again.`
+        `Wait for it to end; ${remove}, then run the command again.`
     );
 }
 
@@ -429,8 +434,11 @@ async function recoveringStaleLock<T>(deps: Deps, stack: string, op: () => Promi
     }
 }
 
-/** A file backend's lock race: the lock file of another run vanished while this run read it. */
-const LOCK_RACE = /\.pulumi\/locks\/\S+: no such file or directory/;
+/**
+ * A lock race: the lock of another run vanished while this run read it: a file backend's lock file,
+ * or a bucket's lock object (gocloud.dev's NotFound for its key).
+ */
+const LOCK_RACE = /\.pulumi\/locks\/\S+: no such file or directory|\(key "\.pulumi\/locks\/[^"]+"\) \(code=NotFound\)/;
 
 /** What the engine says when a workload did not become ready (or could not be scheduled or pulled). */
 const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu|memory|pods)|Unschedulable|ImagePullBackOff|ErrImagePull|CrashLoopBackOff|ProgressDeadlineExceeded|timed out waiting|failed to become available|Pods? not ready/i;
