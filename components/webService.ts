@@ -50,6 +50,9 @@ export const PRE_STOP_SECONDS = 5;
 /** The pause plus time to finish in-flight requests after SIGTERM. */
 export const TERMINATION_GRACE_SECONDS = 30;
 
+/** How long a web tier's server may take to start answering before the kubelet restarts it (its startup probe, once a second). */
+export const STARTUP_SECONDS = 120;
+
 /** The port every web Service exposes; it forwards to the container's named port "http". */
 export const SERVICE_PORT = 80;
 
@@ -102,6 +105,10 @@ export function containerSpec(input: WebServiceSpecInput): k8s.types.input.core.
         ports: [{ name: "http", containerPort: input.port, protocol: "TCP" }],
         ...(Object.keys(input.env).length > 0 ? { env: envVars(input.env) } : {}),
         resources: resourcesSpec(input.resources),
+        // Asked every second until the server answers (for up to STARTUP_SECONDS): the kubelet runs the
+        // readiness probe as soon as it succeeds, so a new pod is Ready about a second after it listens,
+        // not at the readiness probe's next tick (up to its 5 s period later); liveness waits for it too.
+        startupProbe: { httpGet: { path: input.probes.liveness, port: "http" }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: STARTUP_SECONDS },
         readinessProbe: { httpGet: { path: input.probes.readiness, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
         livenessProbe: { httpGet: { path: input.probes.liveness, port: "http" }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },

@@ -85,6 +85,13 @@ describe("spec builders", () => {
         assert.deepEqual(container.ports, [{ name: "http", containerPort: 3000, protocol: "TCP" }]);
     });
 
+    it("asks a starting server every second whether it answers (the liveness path, so a database down at start restarts nothing), for two minutes", () => {
+        const probe = containerSpec(backend).startupProbe as any;
+        assert.deepEqual(probe.httpGet, { path: "/healthz", port: "http" });
+        assert.equal(probe.periodSeconds, 1);
+        assert.equal(probe.periodSeconds * probe.failureThreshold, 120);
+    });
+
     it("sets CPU and memory requests and a memory limit but no CPU limit", () => {
         assert.deepEqual(containerSpec(backend).resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } });
     });
