@@ -25,7 +25,29 @@ export interface Daemon {
     readonly env?: Readonly<Record<string, string>>;
     /** A daemon that writes its own pid file (dockerd) names it here; others get one from us. */
     readonly pidFile?: string;
+    /**
+     * Started again a second after it exits, as systemd or the kubelet does on a real control plane
+     * (kube-controller-manager exits for good when the API server is slow while it starts its
+     * controllers): it runs under RESTARTING, whose pid the pid file holds, and a SIGTERM to that
+     * ends both.
+     */
+    readonly restart?: boolean;
 }
+
+/**
+ * The shell that keeps a daemon running: `sh -c RESTARTING <command> <args…>` starts it again a
+ * second after each exit, saying so in its log; on SIGTERM or SIGINT it passes the signal on, waits
+ * for the daemon to end, and exits.
+ */
+export const RESTARTING = [
+    'trap \'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0\' TERM INT',
+    "while :; do",
+    '  "$0" "$@" & child=$!',
+    '  wait "$child"; code=$?',
+    '  echo "launchpad testbed: $0 exited ($code); starting it again in 1 s"',
+    "  sleep 1 & child=$!; wait \"$child\"",
+    "done",
+].join("\n");
 
 export function pidFileOf(runDir: string, name: string): string {
     return path.join(runDir, `${name}.pid`);
@@ -94,7 +116,8 @@ export async function startDaemon(runDir: string, d: Daemon, readySeconds = 60):
     const log = logFileOf(runDir, d.name);
     fs.mkdirSync(path.dirname(log), { recursive: true });
     const out = fs.openSync(log, "a");
-    const child = spawn(d.command, [...d.args], {
+    const [command, args] = d.restart ? ["/bin/sh", ["-c", RESTARTING, d.command, ...d.args]] : [d.command, [...d.args]];
+    const child = spawn(command, args, {
         detached: true,
         stdio: ["ignore", out, out],
         env: { ...process.env, ...d.env },

@@ -167,6 +167,7 @@ function controllerManagerDaemon(l: Layout, pki: Pki): Daemon {
     return {
         name: "kube-controller-manager",
         command: bins(l).controllerManager,
+        restart: true,
         args: [
             ...kubeconfigFlags(l, "controller-manager"),
             `--bind-address=${HOST}`,
@@ -191,6 +192,7 @@ function schedulerDaemon(l: Layout): Daemon {
     return {
         name: "kube-scheduler",
         command: bins(l).scheduler,
+        restart: true,
         args: [...kubeconfigFlags(l, "scheduler"), `--bind-address=${HOST}`, `--secure-port=${PORTS.scheduler}`, "--leader-elect=false"],
         ports: [PORTS.scheduler],
         ready: healthz(PORTS.scheduler),

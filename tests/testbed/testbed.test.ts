@@ -10,7 +10,8 @@ import { bins, CONTEXT, gofakes3Build, type Layout, layout, patchedBuild, NODES,
 import { envFileText, serverStates, start, stop, testbedEnv } from "../../dev/testbed/lifecycle";
 import { main, USAGE } from "../../dev/testbed/main";
 import { PKI_FILES } from "../../dev/testbed/pki";
-import { pidFileOf, TestbedError } from "../../dev/testbed/processes";
+import { pidFileOf, startDaemon, stopPid, TestbedError } from "../../dev/testbed/processes";
+import { processAlive } from "../../lib/process";
 import { kwokConfig, runFiles, s3Credentials, s3Daemon } from "../../dev/testbed/servers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -287,5 +288,27 @@ describe("testbed: the command and its refusals", () => {
             process.env.PATH = savedPath;
             if (bound) await new Promise((resolve) => blocker.close(resolve));
         }
+    });
+});
+
+describe("testbed: a control-plane daemon that exits is started again", () => {
+    it("restarts the daemon a second after it exits, says so in its log, and ends both on SIGTERM", async function () {
+        this.timeout(20_000);
+        const dir = tempHome();
+        const starts = path.join(dir, "starts");
+        // A daemon that counts its starts and exits at once the first two times, then stays (as kube-controller-manager exits while the API server is slow).
+        const script = path.join(dir, "daemon.sh");
+        fs.writeFileSync(script, `#!/bin/sh\necho "$$" >> ${starts}\n[ "$(wc -l < ${starts})" -ge 3 ] && exec sleep 60\nexit 1\n`, { mode: 0o755 });
+        let ready = false;
+        const pid = await startDaemon(dir, { name: "flaky", command: script, args: [], ports: [], restart: true, ready: async () => (ready = fs.existsSync(starts) && fs.readFileSync(starts, "utf8").trim().split("\n").length >= 3) }, 15);
+        assert.equal(ready, true);
+        const daemonPids = fs.readFileSync(starts, "utf8").trim().split("\n").map(Number);
+        assert.equal(daemonPids.length, 3);
+        assert.equal(fs.readFileSync(pidFileOf(dir, "flaky"), "utf8").trim(), String(pid), "the pid file holds the restarting shell's pid");
+        assert.match(fs.readFileSync(path.join(dir, "logs", "flaky.log"), "utf8"), /launchpad testbed: .*daemon\.sh exited \(1\); starting it again in 1 s/);
+        await stopPid(pid, 5);
+        assert.equal(processAlive(pid), false);
+        assert.equal(processAlive(daemonPids[2]), false, "the daemon itself ended with its shell");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
