@@ -346,8 +346,11 @@ export function nodeDaemons(l: Layout): Daemon[] {
             ready: () => unixSocketAnswers(f.containerdSocket),
         },
         {
+            // Started again a second after it exits, as systemd does for a node's kubelet: it exits when
+            // containerd's socket answers before its CRI service is initialized.
             name: "kubelet",
             command: "nsenter",
+            restart: true,
             args: [
                 netns,
                 k8s.kubelet,
