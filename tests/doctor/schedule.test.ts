@@ -369,6 +369,17 @@ describe("doctor: placing every replica of the stack", () => {
             ["node.kubernetes.io/not-ready:NoExecute:300", "node.kubernetes.io/unreachable:NoExecute:300"],
         );
     });
+
+    it("adds no default for a key a toleration already names without an effect or with NoExecute, whatever its value (DefaultTolerationSeconds looks at key and effect only)", () => {
+        const spec: PodSpec = { containers: [], tolerations: [{ key: "node.kubernetes.io/unreachable", operator: "Equal", value: "x" }] };
+        assert.deepEqual(withAdmissionDefaults(spec).tolerations?.map((t) => `${t.key}=${t.value ?? ""}:${t.effect ?? ""}`), [
+            "node.kubernetes.io/unreachable=x:",
+            "node.kubernetes.io/not-ready=:NoExecute",
+        ]);
+        // So an unreachable node's NoExecute taint without a value stays untolerated, as kube-scheduler found (seed 595814562).
+        const node = { metadata: { name: "n" }, spec: { taints: [{ key: "node.kubernetes.io/unreachable", value: "x", effect: "NoSchedule" }, { key: "node.kubernetes.io/unreachable", effect: "NoExecute" }] }, status: { conditions: [{ type: "Ready", status: "Unknown" }], allocatable: { cpu: "1", memory: "1Gi", pods: "10" } } } as KubeNode;
+        assert.match(messageFor([node], spec) ?? "", /1 node\(s\) had untolerated taint/);
+    });
 });
 
 /** The message the doctor predicts for one pod of `spec` on `nodes`, worded as a scheduler of `version` words it. */

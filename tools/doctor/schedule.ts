@@ -166,11 +166,14 @@ export function formatTaint(t: Taint): string {
  * What the DefaultTolerationSeconds admission plugin adds to every pod the API server admits: tolerate
  * not-ready and unreachable nodes for 300 s with effect NoExecute (so running pods are not evicted at the
  * first missed heartbeat). It does not tolerate the NoSchedule taints, so new pods still avoid such nodes.
+ * The plugin adds one unless a toleration names that key (or none) with effect NoExecute (or none),
+ * whatever its operator and value: a toleration `unreachable=x` keeps the default out, and then tolerates
+ * only the taint with value x.
  */
 export function withAdmissionDefaults(spec: PodSpec): PodSpec {
     const tolerations = [...(spec.tolerations ?? [])];
     for (const key of [TAINT_NOT_READY, TAINT_UNREACHABLE]) {
-        if (!tolerations.some((t) => toleratesTaint(t, { key, effect: "NoExecute" }))) {
+        if (!tolerations.some((t) => (!t.key || t.key === key) && (!t.effect || t.effect === "NoExecute"))) {
             tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
         }
     }
