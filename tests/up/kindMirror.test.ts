@@ -286,6 +286,19 @@ describe("up: an ingress controller from launchpad:ingressManifest", () => {
         assert.ok(steps.every((s) => !s.detail.includes(", but from")), JSON.stringify(steps));
     });
 
+    it("applies the manifest again when its controller is not ready, before waiting: a fix made to the manifest since takes effect", async () => {
+        const m = new FakeMachine(freshMachine());
+        const options = { settings: settings({ ingress: mirrorManifest }) };
+        await ensureKindPlatform(m, undefined, options);
+        m.state.workloads.get("Deployment/ingress-nginx/ingress-nginx-controller")!.ready = false;
+        const lines: string[] = [];
+        const again = new FakeMachine(m.state);
+        await ensureKindPlatform(again, { info: (l) => lines.push(l) }, options);
+        assert.deepEqual(again.mutations(), ["kubectl --context kind-launchpad apply -f -"]);
+        assert.ok(again.calls.indexOf("kubectl --context kind-launchpad apply -f -") < again.calls.findIndex((c) => / rollout status /.test(c)), "applied before the wait");
+        assert.ok(lines.includes(`  [done] ingress controller from ${MIRROR_COPY}: applied, controller ready, IngressClass nginx`), lines.join("\n"));
+    });
+
     it("reads a path relative to the project folder", async () => {
         const root = tempProject({ "deploy/ingress.yaml": mirrorText });
         const m = new FakeMachine(readyMachine({ ingress: undefined }));

@@ -459,23 +459,23 @@ class Walk {
             targets.workloads.map(async (w) => workloadState(await this.run("kubectl", kubectl("-n", w.namespace, "get", w.kind.toLowerCase(), w.name, "-o", "json")), w)),
         );
         const classThere = await this.hasIngressClass();
-        const apply = states.some((st) => st === "absent" || st === "other") || !classThere;
-        if (!apply && states.every((st) => st === "ready")) return this.record({ name, state: "ok", detail: `controller ready, IngressClass ${this.settings.ingressClass}` });
+        // A controller not ready is applied again before the wait: a manifest fixed since (the
+        // namespace's pod security, an image) takes effect; applying an unchanged one changes nothing.
+        const apply = states.some((st) => st !== "ready") || !classThere;
+        if (!apply) return this.record({ name, state: "ok", detail: `controller ready, IngressClass ${this.settings.ingressClass}` });
         if (!this.apply) {
             const what = states.includes("absent") ? "not installed" : states.includes("other") ? "another version is installed" : !classThere ? `IngressClass ${this.settings.ingressClass} missing` : "controller not ready";
             return this.record({ name, state: "missing", detail: what });
         }
-        if (apply) {
-            if (states.includes("other")) {
-                // Jobs' pod templates are immutable: the finished ones of the installed version go, so apply can recreate them.
-                for (const job of targets.jobs) {
-                    const del = await this.run("kubectl", kubectl("-n", job.namespace, "delete", "job", job.name, "--ignore-not-found"));
-                    if (del.code !== 0) throw failed("kubectl delete job", del);
-                }
+        if (states.includes("other")) {
+            // Jobs' pod templates are immutable: the finished ones of the installed version go, so apply can recreate them.
+            for (const job of targets.jobs) {
+                const del = await this.run("kubectl", kubectl("-n", job.namespace, "delete", "job", job.name, "--ignore-not-found"));
+                if (del.code !== 0) throw failed("kubectl delete job", del);
             }
-            const applied = await this.runner.run("kubectl", kubectl("apply", "-f", "-"), { input: text, onOutput: this.log.progress });
-            if (applied.code !== 0) throw failed(`kubectl apply of ${source}`, applied, "Its images must be pullable by the cluster's node: a mirror's manifest names the mirror's images.");
         }
+        const applied = await this.runner.run("kubectl", kubectl("apply", "-f", "-"), { input: text, onOutput: this.log.progress });
+        if (applied.code !== 0) throw failed(`kubectl apply of ${source}`, applied, "Its images must be pullable by the cluster's node: a mirror's manifest names the mirror's images.");
         for (const job of targets.jobs) {
             const done = await this.run("kubectl", kubectl("-n", job.namespace, "wait", "--for=condition=complete", `job/${job.name}`, `--timeout=${INGRESS_NGINX.waitTimeout}`));
             if (done.code !== 0 && !/not ?found/i.test(done.stderr)) throw failed(`waiting for Job ${job.namespace}/${job.name} of ${source}`, done);
@@ -488,7 +488,7 @@ class Walk {
                 throw failed(`waiting for the ingress controller ${w.kind} ${w.namespace}/${w.name}`, rollout, `Look at: kubectl --context ${KIND.context} -n ${w.namespace} describe pods`);
             }
         }
-        this.record({ name, state: "done", detail: apply ? `applied, controller ready, IngressClass ${this.settings.ingressClass}` : "controller became ready" });
+        this.record({ name, state: "done", detail: `applied, controller ready, IngressClass ${this.settings.ingressClass}` });
     }
 
     async hasIngressClass(): Promise<boolean> {
