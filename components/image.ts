@@ -154,6 +154,9 @@ export function dockerFix(step: "build" | "pull" | "tag" | "push", stderr: strin
     if (step === "build" && /EAI_AGAIN|ENOTFOUND|Temporary failure in name resolution|Could not resolve host|Network is unreachable/i.test(stderr)) {
         return "a RUN step could not reach the network; behind a proxy or firewall, build on the host's: launchpad:imageBuildNetwork: host in the stack's Pulumi.<stack>.yaml";
     }
+    if (step === "pull" && /dial tcp|no such host|network is unreachable|i\/o timeout|TLS handshake timeout/i.test(stderr)) {
+        return "Docker could not reach the image's registry; behind a mirror or offline, name the mirror's copy (launchpad:dbImage for the database) or give Docker a registry mirror (registry-mirrors in its daemon.json)";
+    }
     if (step === "push" && /unauthorized|denied|authentication required/i.test(stderr)) {
         return `log in to ${registry}: launchpad:registryUsername: <user> in the stack's Pulumi.<stack>.yaml, and the password with pulumi config set --secret registryPassword <token>`;
     }

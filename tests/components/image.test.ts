@@ -200,6 +200,8 @@ describe("image provider", () => {
         it("says how to get docker when it is not on PATH, and blames no credentials for an upstream pull", () => {
             assert.match(dockerFix("build", "docker: command not found", "localhost:5001") ?? "", /install the Docker CLI/);
             assert.doesNotMatch(dockerFix("pull", "pull access denied for postgress", "docker.io") ?? "", /registryPassword/);
+            const offline = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.255.255.53:53: dial udp 10.255.255.53:53: connect: network is unreachable';
+            assert.match(dockerFix("pull", offline, "localhost:5001") ?? "", /launchpad:dbImage .*registry-mirrors/);
         });
 
         it("tells a socket the user may not use from a daemon that is down", () => {

@@ -488,6 +488,9 @@ describe("up: engine failures", () => {
         assert.match(engineHint("error: failed to decrypt: incorrect passphrase", "prod") ?? "", /PULUMI_CONFIG_PASSPHRASE is not the passphrase prod's secrets/);
         assert.match(engineHint('error: context "kind-launchpad" does not exist', "dev") ?? "", /npm run up` \(re\)creates the kind platform/);
         assert.match(engineHint("dial tcp 10.0.0.1:443: i/o timeout", "prod") ?? "", /launchpad:kubeContext/);
+        // A docker pull that cannot reach Docker Hub is not the cluster's fault (met on kind without internet).
+        const offlinePull = 'docker pull of postgres:17 failed (exit 1)\n  Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: network is unreachable';
+        assert.equal(engineHint(offlinePull, "dev"), undefined);
         assert.equal(
             engineHint("dial tcp 10.0.0.1:443: connect: connection refused", "prod", "gke_acme_prod"),
             "The cluster of context gke_acme_prod is not reachable: check that `kubectl --context gke_acme_prod get nodes` works, or launchpad:kubeContext (and launchpad:kubeconfig) in Pulumi.prod.yaml; then run the command again.",

@@ -323,7 +323,8 @@ export function engineHint(message: string, stack: string, context?: string): st
             ? "The passphrase does not open this stack's secrets: the dev stack uses .launchpad/passphrase unless PULUMI_CONFIG_PASSPHRASE is set."
             : `PULUMI_CONFIG_PASSPHRASE is not the passphrase ${stack}'s secrets were encrypted with.`;
     }
-    if (/context "?[^"\s]*"? (does not exist|not found)|no configuration has been provided|connection refused|Unable to connect to the server|dial tcp/i.test(message)) {
+    // A docker step's network errors are about a registry, not the cluster: their fix is in the message.
+    if (!/docker (build|pull|tag|push) of/.test(message) && /context "?[^"\s]*"? (does not exist|not found)|no configuration has been provided|connection refused|Unable to connect to the server|dial tcp/i.test(message)) {
         return stack === DEV_STACK
             ? `The cluster is not reachable: \`npm run up\` (re)creates the kind platform; is Docker running? Check with: kubectl --context ${KIND.context} get nodes`
             : context
