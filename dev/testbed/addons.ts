@@ -1,6 +1,7 @@
 import { objectApi } from "./cluster";
 import { CLUSTER_IPS, PORTS, REAL_NODE, SERVICE_CIDR } from "./layout";
-import { inNode, nodeImage } from "./node";
+import * as YAML from "yaml";
+import { inNode, NODE_IMAGES, nodeImage } from "./node";
 import { waitFor } from "./processes";
 import { podCause, type PodStatusView } from "../../tools/up/rollout";
 
@@ -241,6 +242,55 @@ export function ingressController(): Obj[] {
             spec: { clusterIP: CLUSTER_IPS.ingress, selector: labels, ports: [{ name: "http", port: 80, targetPort: "web", protocol: "TCP" }] },
         },
     ];
+}
+
+/**
+ * The same Traefik as the kind stack's ingress controller, as a manifest for `launchpad:ingressManifest`
+ * (a mirror's copy, as a user behind one keeps it): the IngressClass `nginx` it serves, and the
+ * controller on the node labelled ingress-ready, taking host port 80 as ingress-nginx's kind manifest
+ * does (so its namespace enforces no Pod Security level: a hostPort is not "restricted"), from the image
+ * the testbed's kind node image holds.
+ */
+export function kindIngressManifest(): string {
+    const labels = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/component": "controller" };
+    const ns = INGRESS_NAMESPACE;
+    const objects: Obj[] = [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
+        ...serviceAccount("traefik", ns, TRAEFIK_RULES),
+        { apiVersion: "networking.k8s.io/v1", kind: "IngressClass", metadata: { name: "nginx" }, spec: { controller: "k8s.io/ingress-nginx" } },
+        {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "traefik", namespace: ns, labels },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: labels },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        serviceAccountName: "traefik",
+                        nodeSelector: { "ingress-ready": "true" },
+                        tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Equal", effect: "NoSchedule" }],
+                        securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [
+                            {
+                                name: "traefik",
+                                image: NODE_IMAGES.traefik,
+                                imagePullPolicy: "IfNotPresent",
+                                args: traefikArgs(),
+                                ports: [{ name: "web", containerPort: INGRESS_CONTAINER_PORT, hostPort: 80 }, { name: "ping", containerPort: PING_PORT }],
+                                readinessProbe: { httpGet: { path: "/ping", port: PING_PORT }, periodSeconds: 2 },
+                                livenessProbe: { httpGet: { path: "/ping", port: PING_PORT }, periodSeconds: 10 },
+                                resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                                securityContext: restricted,
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+    ];
+    return objects.map((o) => YAML.stringify(o)).join("---\n");
 }
 
 /** Everything `start` applies, in order. The IngressClass `nginx` itself is part of the cluster's bootstrap. */

@@ -53,25 +53,39 @@ upstream_directives() {
 }
 
 case "$part" in
-  kubernetes)
+  kubernetes|kubeadm)
     # k8s.io/kubernetes refers to its staging modules by local paths; point each at its published
-    # v0.<minor>.<patch> instead.
+    # v0.<minor>.<patch> instead. kubeadm is a part of its own (only kind's node image needs it), built
+    # the same way, so Go's build cache shares the packages.
     minor="${version#*.}"; minor="${minor%%.*}"; patch="${version##*.}"
     staging="v0.$minor.$patch"
     replaces="$(curl -fsS "${GOPROXY_URL:-https://proxy.golang.org}/k8s.io/kubernetes/@v/v$version.mod" \
       | sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 '"$staging"'#p')"
     [ -n "$replaces" ] || { echo "no staging modules found in k8s.io/kubernetes v$version's go.mod" >&2; exit 1; }
-    wrapper "require k8s.io/kubernetes v$version" "$replaces" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-      k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+    if [ "$part" = kubeadm ]; then
+      commands=(k8s.io/kubernetes/cmd/kubeadm)
+    else
+      commands=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+        k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+    fi
+    wrapper "require k8s.io/kubernetes v$version" "$replaces" "${commands[@]}"
     ldflags="-s -w"
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       ldflags="$ldflags -X $pkg.gitVersion=v$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
       ldflags="$ldflags -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
     done
-    go build -trimpath -ldflags "$ldflags" -o "$out.tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-      k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+    go build -trimpath -ldflags "$ldflags" -o "$out.tmp/" "${commands[@]}"
+    ;;
+  kind)
+    # kind's CLI: it creates the kind stack's cluster, and builds its node image from our binaries.
+    wrapper "require sigs.k8s.io/kind v$version" "" sigs.k8s.io/kind
+    go build -trimpath -ldflags "-s -w" -o "$out.tmp/kind" sigs.k8s.io/kind
+    ;;
+  local-path-provisioner)
+    # kind's default StorageClass "standard" (the database's volume on a kind cluster).
+    wrapper "require github.com/rancher/local-path-provisioner v$version" "$(upstream_directives github.com/rancher/local-path-provisioner "v$version")" \
+      github.com/rancher/local-path-provisioner
+    go build -trimpath -ldflags "-s -w -X main.VERSION=v$version" -o "$out.tmp/local-path-provisioner" github.com/rancher/local-path-provisioner
     ;;
   etcd)
     # The etcd binary is etcdmain.Main, exactly as etcd's own main.go.

@@ -97,7 +97,10 @@ export function bins(l: Layout) {
         kwok: path.join(partDir(l, "kwok", VERSIONS.kwok), "kwok"),
         kwokStages: path.join(partDir(l, "kwok", VERSIONS.kwok), "stages"),
         gofakes3: path.join(partDir(l, "gofakes3", gofakes3Build()), "gofakes3"),
-        /** The Pulumi CLI with the language host and dynamic-provider shim beside it (assembled by build). */
+        kind: path.join(partDir(l, "kind", VERSIONS.kind), "kind"),
+        kubeadm: path.join(partDir(l, "kubeadm", VERSIONS.kubernetes), "kubeadm"),
+        localPathProvisioner: path.join(partDir(l, "local-path-provisioner", VERSIONS.localPathProvisioner), "local-path-provisioner"),
+        /** The Pulumi CLI with the language host and dynamic-provider shim beside it, kubectl and kind (assembled by build). */
         pulumiDir: path.join(l.home, "bin"),
     };
 }

@@ -8,6 +8,7 @@ import { bins, CONTEXT, HOST, type Layout, NODES, REAL_NODE, PASSPHRASE, PORTS, 
 import { ensurePki, kubeconfig } from "./pki";
 import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
 import { daemons, runFiles, s3Credentials } from "./servers";
+import { KIND_DAEMONS, KIND_NODE_IMAGE, kindDaemons, kindFiles, prepareKind, sweepKind } from "./kind";
 import { missingParts, onPath } from "./parts";
 
 /** What `status` reports of each server. */
@@ -20,8 +21,8 @@ export interface ServerState {
 /** The servers of the control plane and the registries, known by their pid files, in stop order. */
 const HOST_STOP_ORDER = ["s3", "dockerd", "registry", "hub-mirror", "kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"] as const;
 
-/** Every process a stop must end: the real node's first (sweepNode ends them), then the host's. */
-const STOP_ORDER = [...NODE_DAEMONS, ...HOST_STOP_ORDER] as const;
+/** Every process a stop must end: the kind platform's and the real node's first (sweepKind and sweepNode end them), then the host's. */
+const STOP_ORDER = [...KIND_DAEMONS, ...NODE_DAEMONS, ...HOST_STOP_ORDER] as const;
 
 export function serverStates(l: Layout): ServerState[] {
     return STOP_ORDER.slice()
@@ -53,6 +54,13 @@ export function envFileText(l: Layout): string {
         // the other stacks stay on the file backend and no AWS tool of the shell sees this key.
         ["LAUNCHPAD_TESTBED_S3_BACKEND", s3BackendUrl()],
         ...s3CredentialVars(l),
+        // The kind stack's platform (dev/testbed/kind.ts): kind, kubectl, `npm run up` and a browser run
+        // in its network namespace (nsenter --net=…) with its Docker Engine and Docker client config.
+        ["LAUNCHPAD_TESTBED_KIND_NETNS", kindFiles(l).netns],
+        ["LAUNCHPAD_TESTBED_KIND_DOCKER_HOST", `unix://${kindFiles(l).dockerSocket}`],
+        ["LAUNCHPAD_TESTBED_KIND_DOCKER_CONFIG", kindFiles(l).clientConfig],
+        ["LAUNCHPAD_TESTBED_KIND_NODE_IMAGE", KIND_NODE_IMAGE],
+        ["LAUNCHPAD_TESTBED_KIND_INGRESS_MANIFEST", kindFiles(l).ingressManifest],
     ];
     const quote = (v: string) => (v.includes("$PATH") ? `"${v}"` : `'${v.replace(/'/g, "'\\''")}'`);
     return ["# launchpad testbed: source this file (. FILE) to use it; written by `npm run testbed -- start`.", ...vars.map(([k, v]) => `export ${k}=${quote(v)}`)].join("\n") + "\n";
@@ -120,7 +128,8 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
 
     const servers = daemons(l, pki);
     const node = nodeDaemons(l);
-    await checkPorts([...servers, ...node]);
+    const kind = kindDaemons(l);
+    await checkPorts([...servers, ...node, ...kind]);
     const started: { name: string; pid: number }[] = [];
     const timed = async (name: string, step: () => Promise<unknown>) => {
         const s0 = Date.now();
@@ -148,8 +157,11 @@ export async function start(l: Layout, log: (line: string) => void): Promise<{ e
         });
         await applyAddons(f.kubeconfig);
         await timed("cluster DNS, NetworkPolicy enforcer and ingress controller", () => addonsReady(f.kubeconfig, nodeFiles(l).netns, 180));
+        await prepareKind(l, log);
+        for (const d of kind) await timed(d.name, async () => started.push({ name: d.name, pid: await startDaemon(l.run, d, 60) }));
     } catch (err) {
         // Leave nothing half-started behind.
+        await sweepKind(l);
         await sweepNode(l);
         for (const s of started.reverse()) await stopPid(s.pid);
         if (err instanceof TestbedError) throw err;
@@ -180,11 +192,11 @@ export async function ensureRunning(l: Layout, log: (line: string) => void): Pro
 }
 
 /**
- * Ends every server the testbed started, by pid, newest first, the real node's first with everything
- * it made (sweepNode); reports what it stopped.
+ * Ends every server the testbed started, by pid, newest first, the kind platform's and the real
+ * node's first with everything they made (sweepKind, sweepNode); reports what it stopped.
  */
 export async function stop(l: Layout): Promise<string[]> {
-    const stopped: string[] = await sweepNode(l);
+    const stopped: string[] = [...(await sweepKind(l)), ...(await sweepNode(l))];
     for (const name of HOST_STOP_ORDER) {
         const pidFile = pidFileOf(l.run, name);
         const pid = livePid(pidFile);
@@ -226,7 +238,7 @@ export async function stopServer(l: Layout, name: ServerName): Promise<void> {
 
 /** Starts one stopped server of the testbed again, as \`start\` would, and waits until it is ready. */
 export async function startServer(l: Layout, name: ServerName): Promise<void> {
-    const server = [...daemons(l, ensurePki(runFiles(l).pki)), ...nodeDaemons(l)].find((d) => d.name === name);
+    const server = [...daemons(l, ensurePki(runFiles(l).pki)), ...nodeDaemons(l), ...kindDaemons(l)].find((d) => d.name === name);
     if (!server) throw new TestbedError(`the testbed has no server named ${name}`);
     if (livePid(server.pidFile ?? pidFileOf(l.run, name)) !== undefined) throw new TestbedError(`${name} is already running`);
     await checkPorts([server]);

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { bins, gofakes3Build, hashFiles, HOST, type Layout, partDir, PATCHES, PORTS, traefikBuild, VERSIONS } from "./layout";
 import { livePid, pidFileOf, startDaemon, stopPid, TestbedError } from "./processes";
 import { NODE_IMAGES } from "./node";
+import { KIND_NODE_IMAGE, kindDaemons, kindFiles, prepareKind, sweepKind } from "./kind";
 import { dockerDaemon, hubMirrorDaemon, runFiles } from "./servers";
 
 const HERE = __dirname;
@@ -38,9 +39,9 @@ function langhostSources(): string[] {
     return filesUnder(path.join(HERE, "langhost"), (f) => /\.(go|mod|sum)$/.test(f) && !f.endsWith("_test.go"));
 }
 
-/** The base images' recipe: the script and their folders (the real node's images have folders of their own). */
+/** The base images' recipe: the script and their folders (the real node's images and kind's have folders of their own). */
 function imageRecipe(): string[] {
-    return filesUnder(path.join(HERE, "images"), (f) => !NODE_IMAGE_FOLDERS.some((d) => f.includes(`${path.sep}images${path.sep}${d}${path.sep}`)));
+    return filesUnder(path.join(HERE, "images"), (f) => ![...NODE_IMAGE_FOLDERS, "kind"].some((d) => f.includes(`${path.sep}images${path.sep}${d}${path.sep}`)));
 }
 
 /** The real node's images, each built from dev/testbed/images/<folder>. */
@@ -48,6 +49,11 @@ const NODE_IMAGE_FOLDERS = ["pause", "coredns", "kube-router", "traefik", "probe
 
 function nodeImageRecipe(): string[] {
     return NODE_IMAGE_FOLDERS.flatMap((d) => filesUnder(path.join(HERE, "images", d)));
+}
+
+/** kind's node image: its folder (the recipe), and the runtime of the Engine that builds and runs it. */
+function kindImageRecipe(): string[] {
+    return [...filesUnder(path.join(HERE, "images", "kind")), path.join(HERE, "kind", "runc-without-sys-resource")];
 }
 
 function run(cmd: string, args: readonly string[], what: string, env: NodeJS.ProcessEnv = process.env, cwd = REPO): string {
@@ -84,12 +90,17 @@ export function parts(l: Layout): Part[] {
     const pluginDir = path.join(l.pulumiHome, "plugins", `resource-kubernetes-v${VERSIONS.pulumiKubernetes.version}`);
     const imagesStamp = path.join(l.data, `images-${hashFiles(imageRecipe())}.done`);
     const nodeImagesStamp = path.join(l.data, `node-images-${hashFiles(nodeImageRecipe())}-${VERSIONS.kubernetes}-${VERSIONS.coredns}-${VERSIONS.kubeRouter}-${traefikBuild()}.done`);
+    // Built from the node images too (pause, CoreDNS, Traefik), so their stamp is part of its key.
+    const kindImageStamp = path.join(l.data, `kind-node-${hashFiles(kindImageRecipe())}-${VERSIONS.kind}-${VERSIONS.localPathProvisioner}-${path.basename(nodeImagesStamp, ".done")}.done`);
     return [
         goPart(l, "kubernetes", VERSIONS.kubernetes, "kube-proxy"),
         goPart(l, "etcd", VERSIONS.etcd, "etcd"),
         goPart(l, "kwok", VERSIONS.kwok, "kwok"),
         goPart(l, "pulumi", VERSIONS.pulumi, "pulumi"),
         goPart(l, "pulumi-kubernetes", VERSIONS.pulumiKubernetes.version, "pulumi-resource-kubernetes", { extra: VERSIONS.pulumiKubernetes.module }),
+        goPart(l, "kubeadm", VERSIONS.kubernetes, "kubeadm"),
+        goPart(l, "kind", VERSIONS.kind, "kind"),
+        goPart(l, "local-path-provisioner", VERSIONS.localPathProvisioner, "local-path-provisioner"),
         {
             name: "language host",
             dir: langhostDir,
@@ -104,7 +115,7 @@ export function parts(l: Layout): Part[] {
         {
             name: "bin folder",
             dir: b.pulumiDir,
-            done: path.join(b.pulumiDir, `.assembled-${path.basename(langhostDir)}`),
+            done: path.join(b.pulumiDir, `.assembled-${path.basename(langhostDir)}-kind-${VERSIONS.kind}`),
             make: () => assemblePulumiBin(l, langhostDir),
         },
         {
@@ -134,6 +145,12 @@ export function parts(l: Layout): Part[] {
             done: nodeImagesStamp,
             make: (log) => withImageServers(l, (env) => buildNodeImages(l, env, nodeImagesStamp, log)),
         },
+        {
+            name: "kind node image",
+            dir: kindFiles(l).dockerData,
+            done: kindImageStamp,
+            make: (log) => withImageServers(l, (env) => buildKindNodeImage(l, env, kindImageStamp, log), { kind: true }),
+        },
     ];
 }
 
@@ -150,15 +167,16 @@ function assemblePulumiBin(l: Layout, langhostDir: string): void {
     fs.copyFileSync(path.join(partDir(l, "pulumi", VERSIONS.pulumi), "pulumi"), path.join(dir, "pulumi"));
     fs.copyFileSync(path.join(langhostDir, "pulumi-language-nodejs"), path.join(dir, "pulumi-language-nodejs"));
     fs.copyFileSync(path.join(partDir(l, "kubernetes", VERSIONS.kubernetes), "kubectl"), path.join(dir, "kubectl"));
+    fs.copyFileSync(bins(l).kind, path.join(dir, "kind"));
     const sdk = JSON.parse(run("go", ["mod", "download", "-json", `github.com/pulumi/pulumi/sdk/v3@v${VERSIONS.pulumi}`], "downloading Pulumi's sdk/v3 module")) as { Dir: string };
     const shim = path.join(dir, "pulumi-resource-pulumi-nodejs");
     fs.copyFileSync(path.join(sdk.Dir, "nodejs", "dist", "pulumi-resource-pulumi-nodejs"), shim);
     for (const f of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, f), 0o755);
-    fs.writeFileSync(path.join(dir, `.assembled-${path.basename(langhostDir)}`), "");
+    fs.writeFileSync(path.join(dir, `.assembled-${path.basename(langhostDir)}-kind-${VERSIONS.kind}`), "");
 }
 
 /** The base images, built into the testbed's Docker Engine and served by the hub mirror under their Docker Hub names. */
-export const BASE_IMAGES = ["node:22-alpine", "nginxinc/nginx-unprivileged:1.27-alpine", "postgres:15"] as const;
+export const BASE_IMAGES = ["node:22-alpine", "nginxinc/nginx-unprivileged:1.27-alpine", "postgres:15", "registry:3"] as const;
 
 /** `node:22-alpine` → `library/node:22-alpine`: the repository Docker asks a Hub mirror for. */
 export function hubPath(image: string): string {
@@ -167,20 +185,26 @@ export function hubPath(image: string): string {
 }
 
 /**
- * Runs `body` with the testbed's Docker Engine and hub mirror, starting either when the testbed is not
- * running (and stopping it again afterwards).
+ * Runs `body` with the testbed's Docker Engine and hub mirror (and with `kind`, the kind platform's
+ * Engine too), starting each when the testbed is not running (and stopping it again afterwards).
  */
-async function withImageServers(l: Layout, body: (env: NodeJS.ProcessEnv) => void): Promise<void> {
+async function withImageServers(l: Layout, body: (env: NodeJS.ProcessEnv) => void, opts: { kind?: boolean } = {}): Promise<void> {
     const f = runFiles(l);
     fs.mkdirSync(l.run, { recursive: true });
     for (const d of ["docker", "hub-mirror"]) fs.mkdirSync(path.join(l.data, d), { recursive: true, mode: 0o700 });
     const ours: number[] = [];
+    const kind = opts.kind === true && livePid(kindFiles(l).dockerPid) === undefined;
     try {
         for (const d of [hubMirrorDaemon(l), dockerDaemon(l)]) {
             if (livePid(d.pidFile ?? pidFileOf(l.run, d.name)) === undefined) ours.push(await startDaemon(l.run, d));
         }
-        body({ ...process.env, DOCKER_HOST: `unix://${f.dockerSocket}`, DOCKER_BUILDKIT: "0" });
+        if (kind) {
+            await prepareKind(l, () => undefined);
+            for (const d of kindDaemons(l)) await startDaemon(l.run, d);
+        }
+        body({ ...process.env, DOCKER_HOST: `unix://${f.dockerSocket}`, DOCKER_BUILDKIT: "0", KIND_DOCKER_HOST: `unix://${kindFiles(l).dockerSocket}` });
     } finally {
+        if (kind) await sweepKind(l);
         for (const pid of ours.reverse()) await stopPid(pid, 30);
     }
 }
@@ -236,6 +260,28 @@ function buildNodeImages(l: Layout, env: NodeJS.ProcessEnv, stamp: string, log: 
     log(`testbed: node images ${Object.values(NODE_IMAGES).join(", ")} built and served by the hub mirror`);
 }
 
+/**
+ * kind's node image (dev/testbed/images/kind), from the Kubernetes binaries, etcd, local-path-provisioner
+ * and the node images built above, by kind's own `kind build node-image`, into the kind platform's
+ * Engine; Traefik's image goes in too, for the kind stack's ingress controller (kindIngressManifest).
+ */
+function buildKindNodeImage(l: Layout, env: NodeJS.ProcessEnv, stamp: string, log: (line: string) => void): void {
+    const b = bins(l);
+    run("bash", [
+        path.join(HERE, "images", "kind", "build.sh"),
+        KIND_NODE_IMAGE,
+        b.kind,
+        partDir(l, "kubernetes", VERSIONS.kubernetes),
+        path.dirname(b.kubeadm),
+        path.dirname(b.etcd),
+        path.dirname(b.localPathProvisioner),
+        path.join(l.data, "kind-image.work"),
+        NODE_IMAGES.traefik,
+    ], "building kind's node image", env);
+    fs.writeFileSync(stamp, new Date().toISOString() + "\n");
+    log(`testbed: kind's node image ${KIND_NODE_IMAGE} built`);
+}
+
 /** Parts not (completely) built for the pinned versions. */
 export function missingParts(l: Layout): string[] {
     return parts(l).filter((p) => !fs.existsSync(p.done)).map((p) => p.name);
@@ -259,6 +305,7 @@ const TOOLS: readonly { tool: string; provides: string }[] = [
     { tool: "ip", provides: "apt-get install iproute2" },
     { tool: "iptables", provides: "apt-get install iptables (kube-proxy on the real node)" },
     { tool: "conntrack", provides: "apt-get install conntrack (kube-proxy on the real node)" },
+    { tool: "jq", provides: "apt-get install jq (kind's node image and its Docker Engine's runtime)" },
 ];
 
 export function missingTools(has: (tool: string) => boolean): string[] {

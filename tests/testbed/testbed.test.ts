@@ -262,7 +262,7 @@ describe("testbed: the command and its refusals", () => {
         fs.writeFileSync(pidFileOf(l.run, "etcd"), `${process.pid}\n`);
         await assert.rejects(start(l, () => {}), (e: Error) => {
             assert.ok(e instanceof TestbedError);
-            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd, s3, node-bridge-host, .*, kube-proxy not; run `npm run testbed -- stop`, then start again\.$/);
+            assert.match(e.message, /^the testbed is half-started: etcd runs but kube-apiserver, .*, dockerd, s3, node-bridge-host, .*, kube-proxy, kind-bridge-host, kind-bridge, kind-dockerd not; run `npm run testbed -- stop`, then start again\.$/);
             return true;
         });
         assert.equal(fs.readdirSync(l.run).length, 1, "nothing else was written");
