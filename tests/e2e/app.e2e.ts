@@ -6,10 +6,9 @@ import { REAL_NODE } from "../../dev/testbed/layout";
 import { waitFor } from "../../dev/testbed/processes";
 import { APP_URL, appPods, execIn, processFacts, throughIngress } from "./inCluster";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, ROOT, useTestbed, withFileChanged } from "./support";
+import { addNote, launchChromium } from "./browser";
 import { writeRealNodeFigures } from "./figures";
 
-/** Debian's Chromium; playwright-core drives it and never downloads a browser of its own. */
-const CHROMIUM = process.env.LAUNCHPAD_CHROMIUM ?? "/usr/bin/chromium";
 /** The README's picture of the running app, made by this test. */
 const SCREENSHOT = path.join(ROOT, "docs", "app.png");
 
@@ -41,11 +40,7 @@ describe("e2e: the app runs in the cluster, on the real node", function () {
         const t0 = Date.now();
         await deployAfresh(env);
         figures["`npm run up` from an empty namespace until every pod is Ready (build cached)"] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-        const { chromium } = await import("playwright-core");
-        browser = await chromium.launch({
-            executablePath: CHROMIUM,
-            args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        });
+        browser = await launchChromium();
         page = await browser.newPage({ viewport: { width: 960, height: 640 } });
     });
 
@@ -72,15 +67,7 @@ describe("e2e: the app runs in the cluster, on the real node", function () {
     it("serves the page through the Ingress controller, and a note added in Chromium is stored in PostgreSQL", async () => {
         const [ingress] = (await k.networking.listNamespacedIngress({ namespace: NAMESPACE })).items;
         assert.deepEqual(ingress.status?.loadBalancer?.ingress?.map((i) => i.ip), ["127.0.0.1"], "the controller published the Ingress's address");
-        const response = await page.goto(APP_URL);
-        assert.equal(response?.status(), 200);
-        assert.equal(await page.title(), "launchpad notes");
-        await page.waitForFunction(`document.querySelector("#status").textContent !== ""`, undefined, { timeout: 15_000 });
-        assert.equal(await page.locator("#status").textContent(), "No notes yet.");
-        await page.getByLabel("New note").fill(NOTE);
-        await page.getByRole("button", { name: "Add note" }).click();
-        await page.locator("#notes li", { hasText: NOTE }).waitFor({ timeout: 15_000 });
-        assert.equal(await page.locator("#status").textContent(), "", "no error on the page");
+        await addNote(page, APP_URL, NOTE);
         // In the database itself, as psql in its pod reads it (the backend found it by its Service's name).
         const db = (await appPods(k, NAMESPACE)).find((p) => p.tier === "database")!;
         const rows = ok(await execIn(env, NAMESPACE, db.name, db.containers[0], ["sh", "-c", 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT text FROM notes"']), "psql in the database pod");
