@@ -231,6 +231,7 @@ export const SECTIONS = {
     load: "<!-- load on the real engine: written by npm run bench -- --load -->",
     devloop: "<!-- the dev loop on the real node: written by npm run bench -- --devloop -->",
     realNode: "<!-- the app on the real node: written by npm run e2e (tests/e2e/app.e2e.ts) -->",
+    kind: "<!-- the main job on kind: written by npm run e2e (tests/e2e/kind.e2e.ts) -->",
 } as const;
 export type SectionName = keyof typeof SECTIONS;
 

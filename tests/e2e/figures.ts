@@ -48,3 +48,21 @@ export function writeRealNodeFigures(figures: Figures): void {
         ...table,
     ].join("\n"));
 }
+
+/** Writes the kind e2e's timings (tests/e2e/kind.e2e.ts) into their section of bench/RESULTS.md. */
+export function writeKindFigures(figures: Figures): void {
+    const day = new Date().toISOString().slice(0, 10);
+    const section = [
+        "## The main job on kind: `npm run up` from nothing, on the testbed's kind platform",
+        "",
+        `Written by \`npm run e2e\` (tests/e2e/kind.e2e.ts) on ${day} (${os.cpus().length} cores): the README's kind section in a fresh`,
+        "clone, with the testbed's mirror settings (a kind node image built here, the ingress controller's manifest, postgres:15);",
+        "kind v0.33 and Docker Engine in a network namespace of their own, builds through Docker's proxy config. One run each.",
+        "",
+        "| what | measured |",
+        "| --- | --: |",
+        ...Object.entries(figures).map(([what, value]) => `| ${what} | ${value} |`),
+    ].join("\n");
+    const results = fs.existsSync(RESULTS_FILE) ? fs.readFileSync(RESULTS_FILE, "utf8") : "# Benchmark results\n";
+    fs.writeFileSync(RESULTS_FILE, withSections(results, { kind: section }));
+}

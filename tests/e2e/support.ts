@@ -74,6 +74,14 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
     });
 }
 
+/** A clone of the project at HEAD in `dir`, as a user or teammate has it: its own folder and state, the same node_modules. */
+export async function cloneAtHead(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+    const head = ok(await run("git", ["rev-parse", "HEAD"], env), "git rev-parse HEAD").stdout.trim();
+    ok(await run("git", ["clone", "--quiet", "--shared", "--no-checkout", ROOT, dir], env), "git clone");
+    ok(await run("git", ["-C", dir, "checkout", "--quiet", "--detach", head], env), "git checkout");
+    fs.symlinkSync(fs.realpathSync(path.join(ROOT, "node_modules")), path.join(dir, "node_modules"));
+}
+
 /** `npm run up|preview|down -- --stack testbed …`: the path a user takes. */
 export function launchpad(command: "up" | "preview" | "down" | "render" | "doctor", args: readonly string[], env: NodeJS.ProcessEnv, watch?: (output: string) => void): Promise<Run> {
     return run("npm", ["run", "--silent", command, "--", "--stack", STACK, ...args], env, ROOT, watch);

@@ -7,7 +7,7 @@ import { recycleVolumes } from "../../dev/testbed/cluster";
 import { HOST, PORTS, S3_BUCKET } from "../../dev/testbed/layout";
 import { waitFor } from "../../dev/testbed/processes";
 import { throughIngress } from "./inCluster";
-import { kube, ok, ROOT, run, type Run, STACK, useTestbed } from "./support";
+import { cloneAtHead, kube, ok, ROOT, run, type Run, STACK, useTestbed } from "./support";
 
 // A team's shared state: two clones of the project, as two teammates on two machines (each in a UTS
 // namespace of its own, so Pulumi's lock and launchpad's releases name a different host), deploy one
@@ -46,10 +46,7 @@ async function lockKeys(): Promise<string[]> {
 
 /** A clone of the project at HEAD, as a teammate has it: its own folder, the same node_modules, the testbed stack's file with the team stack's host. */
 async function cloneProject(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
-    const head = ok(await run("git", ["rev-parse", "HEAD"], env), "git rev-parse HEAD").stdout.trim();
-    ok(await run("git", ["clone", "--quiet", "--shared", "--no-checkout", ROOT, dir], env), "git clone");
-    ok(await run("git", ["-C", dir, "checkout", "--quiet", "--detach", head], env), "git checkout");
-    fs.symlinkSync(fs.realpathSync(path.join(ROOT, "node_modules")), path.join(dir, "node_modules"));
+    await cloneAtHead(dir, env);
     const text = fs.readFileSync(path.join(ROOT, `Pulumi.${STACK}.yaml`), "utf8");
     fs.writeFileSync(path.join(dir, `Pulumi.${TEAM_STACK}.yaml`), text.replace(/^ {2}launchpad:host: .*$/m, `  launchpad:host: ${TEAM_HOST}`));
 }
