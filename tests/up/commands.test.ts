@@ -329,6 +329,18 @@ describe("up: npm run preview", () => {
         assert.ok(!entries(h.journal, "ws").includes("preview dev"));
     });
 
+    it("on kind with ingressController none names the user's controller, not up, as what makes a missing IngressClass", async () => {
+        const dev = 'config:\n  launchpad:platform: kind\n  launchpad:registry: localhost:5001\n  launchpad:host: launchpad.localhost\n  launchpad:ingressController: none\n';
+        const h = harness({ machine: readyMachine({ ingress: undefined }), root: tempProject({ "Pulumi.dev.yaml": dev }) });
+        await assert.rejects(preview(h.deps, { stack: "dev" }), (e: Error) => {
+            assert.match(e.message, /not ready \(IngressClass nginx\)/);
+            assert.match(e.message, /Install your ingress controller, which makes IngressClass nginx \(launchpad:ingressController is none, so `npm run up` installs none and only waits for it\)/);
+            assert.doesNotMatch(e.message, /npm run up` creates it/);
+            return true;
+        });
+        assert.deepEqual(h.machine.mutations(), []);
+    });
+
     it("on a ready kind platform runs the engine's preview and changes nothing", async () => {
         const h = harness({ machine: readyMachine() });
         await preview(h.deps, { stack: "dev" });

@@ -671,9 +671,13 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
         deps.io.info("launchpad: checking the kind platform (nothing is changed)");
         const missing = (await inspectKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile))).filter((s) => s.state === "missing");
         if (missing.length > 0) {
+            // With launchpad:ingressController none, the IngressClass is the user's controller's to make: up only waits for it.
+            const brought = missing.filter((s) => s.name.startsWith("IngressClass "));
             throw new UpError(
                 `launchpad: the kind platform is not ready (${missing.map((s) => s.name).join("; ")}), so there is no cluster to preview against.\n` +
-                    "`npm run up` creates it (and deploys); nothing was changed.",
+                    (brought.length === missing.length
+                        ? `Install your ingress controller, which makes ${brought[0].name} (${NS}:ingressController is none, so \`npm run up\` installs none and only waits for it); nothing was changed.`
+                        : "`npm run up` creates it (and deploys); nothing was changed."),
             );
         }
     }
