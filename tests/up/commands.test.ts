@@ -299,6 +299,14 @@ describe("up: npm run up on the prod stack", () => {
             assert.ok(!entries(h.journal, "ws").includes("up prod"), "no update ran");
         });
 
+        it("refuses in preview too, before the engine's preview, what up would refuse", async () => {
+            const h = harness({ env: prodEnv });
+            h.onOpen(pinBoth);
+            const checkPinnedImage = async (image: string) => ({ image, registry: "", repository: "", checked: "", status: "missing" as const, ok: false, message: "not in the registry (404)" });
+            await assert.rejects(preview({ ...h.deps, checkPinnedImage }, { stack: "prod" }), /the registry cannot give the cluster the pinned images of stack prod; nothing was changed/);
+            assert.ok(!entries(h.journal, "ws").includes("preview prod"), "no preview ran");
+        });
+
         it("asks nothing when no tier is pinned", async () => {
             const h = harness({ env: prodEnv });
             let asked = 0;

@@ -681,8 +681,11 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
             );
         }
     }
+    // What up would refuse, preview says too: a pinned digest the registry does not have.
+    const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
     const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "preview")));
     await selected;
+    await pinned;
     await clusterChecked;
     await trace.step("the engine's preview", () => engine(() => takingLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack));
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
