@@ -277,7 +277,7 @@ function buildKindNodeImage(l: Layout, env: NodeJS.ProcessEnv, stamp: string, lo
         path.dirname(b.localPathProvisioner),
         path.join(l.data, "kind-image.work"),
         NODE_IMAGES.traefik,
-    ], "building kind's node image", env);
+    ], "building kind's node image", { ...env, PAUSE_IMAGE: NODE_IMAGES.pause, COREDNS_IMAGE: NODE_IMAGES.coredns });
     fs.writeFileSync(stamp, new Date().toISOString() + "\n");
     log(`testbed: kind's node image ${KIND_NODE_IMAGE} built`);
 }

@@ -3,7 +3,8 @@
 # Kubernetes release's server tarball, from what the testbed built here:
 #   build.sh IMAGE KIND KUBERNETES_BIN KUBEADM ETCD LOCAL_PATH_PROVISIONER SCRATCH [IMAGE...]
 # The images (all but the node image) are built by the Docker Engine DOCKER_HOST names (which has the
-# host's network for apt); the node image by the one KIND_DOCKER_HOST names, where kind runs it.
+# host's network for apt, and the real node's images PAUSE_IMAGE and COREDNS_IMAGE); the node image by
+# the one KIND_DOCKER_HOST names, where kind runs it.
 # kind reads the four image tarballs of a server tarball and fetches every other image it needs from
 # the internet, so each image a kind node needs goes into kube-proxy.tar, whose `repositories` entry
 # (written first: kind reads only the first of manifest.json and repositories) names them all.
@@ -44,8 +45,8 @@ main() {
   mkdir -p "$scratch/lpp" && cp "$here/control-plane/Dockerfile" "$scratch/lpp/" && cp "$lpp/local-path-provisioner" "$scratch/lpp/component"
   build "$provisioner" "$scratch/lpp" --build-arg COMPONENT=local-path-provisioner
   build "$kindnetd" "$here/kindnetd"
-  docker tag launchpad-testbed/pause:3.10.2 "$pause"
-  docker tag launchpad-testbed/coredns:v1.14.6 "$corednsImage"
+  docker tag "$PAUSE_IMAGE" "$pause"
+  docker tag "$COREDNS_IMAGE" "$corednsImage"
   docker tag launchpad-testbed/debian:bookworm "$helper"
 
   # The server tarball kind reads.
@@ -70,6 +71,8 @@ main() {
   docker save launchpad-testbed/kind-base:bookworm | DOCKER_HOST="$KIND_DOCKER_HOST" docker load > /dev/null
   DOCKER_HOST="$KIND_DOCKER_HOST" "$kind" build node-image --type file --base-image launchpad-testbed/kind-base:bookworm \
     --image "$image" "$scratch/kubernetes-server-linux-amd64.tar.gz"
+  # The node image it replaced (1.4 GB) is left untagged: it goes.
+  DOCKER_HOST="$KIND_DOCKER_HOST" docker image prune --force > /dev/null
   rm -rf "$scratch"
 }
 
