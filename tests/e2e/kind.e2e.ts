@@ -145,6 +145,13 @@ describe("e2e: the README's main job on kind — npm run up from no cluster to a
         assert.doesNotMatch(up.output, /^\s*[+~-]\s+\d+ (to )?(create|update|delete|replace)/m);
     });
 
+    it("npm run preview finds the platform in place and the engine with nothing to change", async () => {
+        const preview = ok(await npm(["preview"]), "npm run preview");
+        assert.ok(platformSteps(preview.output).every((s) => s.state === "ok"), preview.output);
+        assert.match(preview.output, /launchpad: preview of dev done; nothing was changed\./);
+        assert.match(preview.output, /Resources:\s*\n\s*\d+ unchanged\s*\n/, "the engine would change no resource");
+    });
+
     it("npm run down removes the app and keeps the database with the note", async () => {
         const t0 = Date.now();
         ok(await npm(["down"]), "npm run down");
