@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { kindIngressManifest } from "./addons";
 import type { BridgeSpec } from "./bridge";
 import { HOST, type Layout, PORTS, VERSIONS } from "./layout";
-import { mountsUnder } from "./node";
-import { type Daemon, livePid, pidFileOf, stopPid, TestbedError } from "./processes";
+import { mountsUnder, sh } from "./node";
+import { type Daemon, livePid, pidFileOf, stopByPidFile } from "./processes";
 import { httpStatus } from "./servers";
 
 // The kind stack's platform on the testbed: a Docker Engine of its own, as kind needs one (its nodes
@@ -121,12 +121,6 @@ export function kindDaemons(l: Layout): Daemon[] {
 
 export const KIND_DAEMONS = ["kind-dockerd", "kind-bridge", "kind-bridge-host"] as const;
 
-function sh(cmd: string, args: readonly string[], what: string): string {
-    const r = spawnSync(cmd, [...args], { encoding: "utf8" });
-    if (r.error || r.status !== 0) throw new TestbedError(`${what} failed: ${(r.stderr || r.stdout || r.error?.message || "").trim()}`);
-    return r.stdout;
-}
-
 /** The namespace, the Engine's and its users' config, the ingress controller's manifest; what the host had. */
 export async function prepareKind(l: Layout, log: (line: string) => void): Promise<void> {
     const left = kindLeftovers(l);
@@ -165,23 +159,13 @@ export function kindLeftovers(l: Layout): string[] {
 export async function sweepKind(l: Layout): Promise<string[]> {
     const f = kindFiles(l);
     const stopped: string[] = [];
-    const engine = livePid(f.dockerPid);
-    if (engine !== undefined) {
+    if (livePid(f.dockerPid) !== undefined) {
         const env = { ...process.env, DOCKER_HOST: `unix://${f.dockerSocket}` };
         const ids = spawnSync("docker", ["ps", "-aq"], { env, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
         if (ids.length > 0) spawnSync("docker", ["rm", "-f", "-v", ...ids], { env, stdio: "ignore" });
-        await stopPid(engine, 30);
-        stopped.push("kind-dockerd");
     }
-    fs.rmSync(f.dockerPid, { force: true });
-    for (const name of ["kind-bridge", "kind-bridge-host"]) {
-        const pidFile = pidFileOf(l.run, name);
-        const pid = livePid(pidFile);
-        if (pid !== undefined) {
-            await stopPid(pid, 10);
-            stopped.push(name);
-        }
-        fs.rmSync(pidFile, { force: true });
+    for (const [name, seconds] of [["kind-dockerd", 30], ["kind-bridge", 10], ["kind-bridge-host", 10]] as const) {
+        if (await stopByPidFile(l.run, name, seconds)) stopped.push(name);
     }
     for (const point of mountsUnder([f.run, f.dockerData])) spawnSync("umount", ["-l", point]);
     if (fs.existsSync(f.netns)) sh("ip", ["netns", "delete", f.netnsName], "deleting the kind platform's network namespace");

@@ -6,7 +6,7 @@ import { bootstrapCluster, nodeLeasesHeld, objectApi, releaseNodeLeases } from "
 import { mountsUnder, NODE_DAEMONS, nodeDaemons, nodeFiles, nodeReady, prepareNode, sweepNode } from "./node";
 import { bins, CONTEXT, HOST, type Layout, NODES, REAL_NODE, PASSPHRASE, PORTS, REGISTRY, REGISTRY_PASSWORD, REGISTRY_USER, s3BackendUrl } from "./layout";
 import { ensurePki, kubeconfig } from "./pki";
-import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopPid, TestbedError } from "./processes";
+import { type Daemon, livePid, logFileOf, pidFileOf, portFree, startDaemon, stopByPidFile, stopPid, TestbedError } from "./processes";
 import { daemons, runFiles, s3Credentials } from "./servers";
 import { KIND_DAEMONS, KIND_NODE_IMAGE, kindDaemons, kindFiles, prepareKind, sweepKind } from "./kind";
 import { missingParts, onPath } from "./parts";
@@ -198,13 +198,7 @@ export async function ensureRunning(l: Layout, log: (line: string) => void): Pro
 export async function stop(l: Layout): Promise<string[]> {
     const stopped: string[] = [...(await sweepKind(l)), ...(await sweepNode(l))];
     for (const name of HOST_STOP_ORDER) {
-        const pidFile = pidFileOf(l.run, name);
-        const pid = livePid(pidFile);
-        if (pid !== undefined) {
-            await stopPid(pid, name === "etcd" || name === "dockerd" ? 30 : 15);
-            stopped.push(name);
-        }
-        fs.rmSync(pidFile, { force: true });
+        if (await stopByPidFile(l.run, name, name === "etcd" || name === "dockerd" ? 30 : 15)) stopped.push(name);
     }
     fs.rmSync(runFiles(l).dockerSocket, { force: true });
     // What a server mounted under the run folder and left (dockerd its network namespace's file).

@@ -7,7 +7,7 @@ import { stringify as toYaml } from "yaml";
 import type { BridgeSpec } from "./bridge";
 import { bins, CLUSTER_IPS, HOST, type Layout, PORTS, REAL_NODE, SERVICE_CIDR, traefikBuild } from "./layout";
 import { kubeconfig, type Pki } from "./pki";
-import { type Daemon, livePid, pidFileOf, sleep, stopPid, TestbedError, waitFor } from "./processes";
+import { type Daemon, livePid, sleep, stopByPidFile as stopByPidFileOf, TestbedError, waitFor } from "./processes";
 
 /**
  * The testbed's real node: containerd (Debian's, with runc) and a kubelet and kube-proxy built from the
@@ -246,7 +246,8 @@ export function writeNodeFiles(l: Layout, pki: Pki): NodeFiles {
     return f;
 }
 
-function sh(cmd: string, args: readonly string[], what: string): string {
+/** Runs a command; throws its last lines as a TestbedError saying `what` failed. */
+export function sh(cmd: string, args: readonly string[], what: string): string {
     const r = spawnSync(cmd, [...args], { encoding: "utf8" });
     if (r.error || r.status !== 0) throw new TestbedError(`${what} failed: ${(r.stderr || r.stdout || r.error?.message || "").trim().split("\n").slice(-3).join(" ")}`);
     return r.stdout;
@@ -462,13 +463,7 @@ export async function sweepNode(l: Layout): Promise<string[]> {
     const f = nodeFiles(l);
     const stopped: string[] = [];
     const stopByPidFile = async (name: string) => {
-        const pidFile = pidFileOf(l.run, name);
-        const pid = livePid(pidFile);
-        if (pid !== undefined) {
-            await stopPid(pid, 20);
-            stopped.push(name);
-        }
-        fs.rmSync(pidFile, { force: true });
+        if (await stopByPidFileOf(l.run, name, 20)) stopped.push(name);
     };
     for (const name of ["kube-proxy", "kubelet"]) await stopByPidFile(name);
     const ids = endTasks(f);

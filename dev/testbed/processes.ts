@@ -147,6 +147,17 @@ export async function startDaemon(runDir: string, d: Daemon, readySeconds = 60):
 }
 
 /** SIGTERM, then SIGKILL after `graceSeconds`; resolves when the process is gone. */
+/**
+ * Stops the server whose pid file under `runDir` is `name`'s (or `pidFile`), if it runs, and removes
+ * the file; resolves whether it ran.
+ */
+export async function stopByPidFile(runDir: string, name: string, graceSeconds: number, pidFile = pidFileOf(runDir, name)): Promise<boolean> {
+    const pid = livePid(pidFile);
+    if (pid !== undefined) await stopPid(pid, graceSeconds);
+    fs.rmSync(pidFile, { force: true });
+    return pid !== undefined;
+}
+
 export async function stopPid(pid: number, graceSeconds = 20): Promise<void> {
     const alive = () => processAlive(pid);
     if (!alive()) return;
