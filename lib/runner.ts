@@ -48,7 +48,11 @@ export function findOnPath(cmd: string, pathVar: string, platform: NodeJS.Platfo
 
 /** The real Runner: spawns processes without a shell, so arguments are never re-parsed. */
 export class ProcessRunner implements Runner {
-    constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+    /** `cwd`: where the commands run. @default this process's working directory */
+    constructor(
+        private readonly env: NodeJS.ProcessEnv = process.env,
+        private readonly cwd?: string,
+    ) {}
 
     async which(cmd: string): Promise<string | undefined> {
         return findOnPath(cmd, this.env.PATH ?? "", process.platform, this.env.PATHEXT ?? "");
@@ -58,7 +62,7 @@ export class ProcessRunner implements Runner {
         return new Promise((resolve) => {
             let stdout = "";
             let stderr = "";
-            const child = spawn(cmd, [...args], { env: this.env, stdio: ["pipe", "pipe", "pipe"] });
+            const child = spawn(cmd, [...args], { env: this.env, cwd: this.cwd, stdio: ["pipe", "pipe", "pipe"] });
             child.stdout.setEncoding("utf8");
             child.stderr.setEncoding("utf8");
             child.stdout.on("data", (chunk: string) => {

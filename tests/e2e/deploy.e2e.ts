@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CREDENTIALS_ANNOTATION, credentialsFingerprint } from "../../components/database";
 import { engineEnv } from "../../tools/launch/program";
+import { stackConfigFromFile } from "../../tools/engine/stackConfig";
 import { HOST, layout, PORTS, REGISTRY, REGISTRY_PASSWORD } from "../../dev/testbed/layout";
 import { deployAfresh, kube, launchpad, NAMESPACE, ok, pulumi, registryDigest, ROOT, run, STACK, useTestbed } from "./support";
 
@@ -125,6 +126,15 @@ describe("e2e: npm run up -- --stack testbed, with the real engine, API server, 
 
     it("changes nothing on a second update: preview --expect-no-changes passes", async () => {
         ok(await pulumi(["preview", "--expect-no-changes", "--diff"], env), "pulumi preview --expect-no-changes");
+    });
+
+    it("reads the stack's config from its file, secrets opened with the passphrase, exactly as `pulumi config --show-secrets --json` gives it", async () => {
+        const cli = JSON.parse(ok(await pulumi(["config", "--show-secrets", "--json"], env), "pulumi config").stdout) as Record<string, { value: string; secret: boolean }>;
+        const fromFile = await stackConfigFromFile(ROOT, STACK, env.PULUMI_CONFIG_PASSPHRASE ?? "");
+        const shape = (c: Record<string, { value: string; secret: boolean }>) => Object.fromEntries(Object.entries(c).map(([key, e]) => [key, { value: e.value, secret: e.secret }]));
+        assert.ok(fromFile, "the stack file was read without the CLI");
+        assert.deepEqual(shape(fromFile), shape(cli));
+        assert.equal(fromFile["launchpad:registryPassword"]?.secret, true);
     });
 
     it("shows the SDK's debug messages under pulumi preview --debug, and sends none of them where launchpad's commands start the engine", async () => {

@@ -1,10 +1,14 @@
 import * as fs from "node:fs";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import * as os from "node:os";
+import * as path from "node:path";
 import { engineEnv } from "../launch/program";
+import { findOnPath } from "../../lib/runner";
+import { pulumiCli } from "./pulumiCli";
+import { stackConfigFromFile } from "./stackConfig";
 import type { Credentials } from "../../lib/registry";
 import { isLocalBackend, localBackendDir, stackStateFile } from "./backend";
 
-/** The text of the engine's complaint: the Automation API wraps the CLI's stderr in a longer message. */
+/** The text of the engine's complaint: the CLI's stderr (which the Automation API wrapped in a longer message), its last 20 lines. */
 export function engineMessage(err: unknown): string {
     const text = err instanceof Error ? err.message : String(err);
     const m = /\n stderr: ([\s\S]*?)\n err\?:/.exec(text);
@@ -31,7 +35,7 @@ export type Outputs = Readonly<Record<string, OutputEntry>>;
 export type EngineOutput = (chunk: string) => void;
 
 /**
- * The boundary over the Pulumi engine (Automation API): everything launchpad's deploy commands ask of
+ * The boundary over the Pulumi engine (the Pulumi CLI): everything launchpad's deploy commands ask of
  * Pulumi goes through here, so tests replace it with a fake that records the calls. Config keys are
  * full (`launchpad:retainData`).
  */
@@ -71,7 +75,7 @@ export interface Workspace {
     resourcesInState(stack: string): Promise<StateResource[]>;
 }
 
-/** An update as Pulumi's history records it (the Automation API's UpdateSummary, the parts read here). */
+/** An update as Pulumi's history records it (`pulumi stack history --json`, the parts read here). */
 export interface UpdateRecord {
     /** The stack's version after the update: Pulumi's number for it. */
     readonly version: number;
@@ -220,59 +224,66 @@ function latestCheckpoint(stateFile: string): { pending_operations?: unknown[]; 
     }
 }
 
-let pulumiCommand: Promise<PulumiCommand> | undefined;
-
-/**
- * The Pulumi CLI as the Automation API finds it, its version checked (`pulumi version`, one CLI call),
- * once per process. A command that will open the workspace starts this first, so that the call runs
- * while its own checks do; a failure (no CLI) is reported when the workspace is opened, after the
- * prerequisites have said so.
- */
-export function startPulumiCommand(): Promise<PulumiCommand> {
-    if (pulumiCommand === undefined) {
-        pulumiCommand = PulumiCommand.get({ skipVersionCheck: Boolean(process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK) });
-        pulumiCommand.catch(() => undefined);
-    }
-    return pulumiCommand;
+/** Update options as the CLI takes them. */
+function updateArgs(opts: { readonly message?: string; readonly refresh?: boolean; readonly target?: readonly string[]; readonly targetDependents?: boolean }): string[] {
+    const args: string[] = [];
+    if (opts.message !== undefined) args.push("--message", opts.message);
+    if (opts.refresh) args.push("--refresh");
+    for (const urn of opts.target ?? []) args.push("--target", urn);
+    if (opts.target !== undefined && opts.targetDependents) args.push("--target-dependents");
+    return args;
 }
 
-/** The real Workspace: the Pulumi CLI driven through `LocalWorkspace`, on the project in `repoRoot`. */
+/** `pulumi stack output --json` twice (masked, then shown), as one map that says which outputs are secret. */
+function outputsOf(masked: string, shown: string): Outputs {
+    const hidden = JSON.parse(masked) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(JSON.parse(shown) as Record<string, unknown>).map(([key, value]) => [key, { value, secret: hidden[key] === "[secret]" }]));
+}
+
+/**
+ * The real Workspace: the Pulumi CLI (./pulumiCli.ts) on the project in `repoRoot`. Every call names its
+ * stack (`--stack`), so none is selected first; a file backend's state and the stack file answer what they
+ * can (stackConfig.ts), without a CLI call.
+ */
 export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
-    const ws = await LocalWorkspace.create({
-        pulumiCommand: await startPulumiCommand(),
-        workDir: settings.repoRoot,
-        secretsProvider: "passphrase",
-        envVars: {
-            PULUMI_BACKEND_URL: settings.backendUrl,
-            PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            // Node's compile cache for the program's whole process, from Pulumi's runtime entry on (the
-            // program turns it on itself only once it runs), and that the SDK's DEBUG messages go
-            // unread: these commands pass the engine no --debug or verbosity and read no event log
-            // (tools/launch/program.js, engineEnv; debugLogs.js). Passing --debug would need them again.
-            ...engineEnv(settings.repoRoot),
-        },
+    if (findOnPath("pulumi", process.env.PATH ?? "") === undefined) throw new Error("pulumi: command not found");
+    const pulumi = pulumiCli(settings.repoRoot, {
+        PULUMI_BACKEND_URL: settings.backendUrl,
+        PULUMI_CONFIG_PASSPHRASE: settings.passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        // Node's compile cache for the program's whole process, from Pulumi's runtime entry on (the
+        // program turns it on itself only once it runs), and that the SDK's DEBUG messages go
+        // unread: these commands pass the engine no --debug or verbosity and read no event log
+        // (tools/launch/program.js, engineEnv; debugLogs.js). Passing --debug would need them again.
+        ...engineEnv(settings.repoRoot),
     });
-    const color = settings.color ? "always" : "never";
-    const stacks = new Map<string, Stack>();
-    const stack = async (name: string): Promise<Stack> => {
-        const known = stacks.get(name) ?? (await Stack.select(name, ws));
-        stacks.set(name, known);
-        return known;
+    const color = ["--color", settings.color ? "always" : "never"];
+    const local = isLocalBackend(settings.backendUrl);
+    const stateFile = (name: string) => stackStateFile(localBackendDir(settings.backendUrl), name);
+    const configs = configCache(
+        async (name) =>
+            (await stackConfigFromFile(settings.repoRoot, name, settings.passphrase)) ??
+            (JSON.parse(await pulumi(["config", "--show-secrets", "--json", "--stack", name])) as Record<string, ConfigEntry>),
+    );
+    const stackExists = async (name: string): Promise<boolean> => {
+        // A file backend's state file says so at once (the common case); without one, the CLI is asked.
+        if (local && fs.existsSync(stateFile(name))) return true;
+        const stacks = JSON.parse(await pulumi(["stack", "ls", "--json"])) as { name: string }[];
+        return stacks.some((s) => s.name === name || s.name.endsWith(`/${name}`));
     };
-    const configs = configCache(async (name) => {
-        await stack(name);
-        return ws.getAllConfig(name);
-    });
+    const outputs = async (name: string): Promise<Outputs> => {
+        const fromFile = local ? stackOutputsIn(stateFile(name)) : undefined;
+        if (fromFile !== undefined) return fromFile;
+        const [masked, shown] = await Promise.all([pulumi(["stack", "output", "--json", "--stack", name]), pulumi(["stack", "output", "--json", "--show-secrets", "--stack", name])]);
+        return outputsOf(masked, shown);
+    };
+    const exportStack = async (name: string) => JSON.parse(await pulumi(["stack", "export", "--show-secrets", "--stack", name])) as { deployment?: Record<string, unknown> };
     return {
         backendUrl: settings.backendUrl,
-        async stackExists(name) {
-            // A file backend's state file says so at once (the common case); without one, the CLI is asked.
-            if (isLocalBackend(settings.backendUrl) && fs.existsSync(stackStateFile(localBackendDir(settings.backendUrl), name))) return true;
-            return (await ws.listStacks()).some((s) => s.name === name || s.name.endsWith(`/${name}`));
-        },
+        stackExists,
         async selectOrCreate(name) {
-            stacks.set(name, await Stack.createOrSelect(name, ws));
+            // Every call names its stack: only a stack that does not exist yet needs the CLI (`stack init` also selects it).
+            if (!(await stackExists(name))) await pulumi(["stack", "init", name, "--secrets-provider", "passphrase"]);
             configs.forget(name);
         },
         async getConfig(name, key) {
@@ -280,60 +291,74 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             return entry === undefined ? undefined : { value: entry.value, secret: entry.secret };
         },
         async setConfig(name, key, entry) {
-            await (await stack(name)).setConfig(key, { value: entry.value, secret: entry.secret ?? false }).finally(() => configs.forget(name));
+            await pulumi(["config", "set", key, "--stack", name, entry.secret ? "--secret" : "--plaintext", "--", entry.value]).finally(() => configs.forget(name));
         },
         async removeConfig(name, key) {
-            await (await stack(name)).removeConfig(key).finally(() => configs.forget(name));
+            await pulumi(["config", "rm", key, "--stack", name]).finally(() => configs.forget(name));
         },
         async up(name, onOutput, opts) {
-            const target = opts?.target === undefined ? {} : { target: [...opts.target], targetDependents: opts.targetDependents ?? false };
-            const result = await (await stack(name)).up({ onOutput, onError: onOutput, color, refresh: opts?.refresh, message: opts?.message, ...target });
-            return result.outputs;
+            await pulumi(["up", "--yes", "--skip-preview", "--stack", name, ...color, "--exec-kind", "auto.local", ...updateArgs(opts ?? {})], { onOutput });
+            return outputs(name);
         },
         async preview(name, onOutput) {
-            await (await stack(name)).preview({ onOutput, onError: onOutput, color });
+            await pulumi(["preview", "--stack", name, ...color, "--exec-kind", "auto.local"], { onOutput });
         },
         async destroy(name, opts, onOutput) {
-            await (await stack(name)).destroy({ onOutput, onError: onOutput, color, excludeProtected: opts.excludeProtected, message: opts.message });
+            const args = ["destroy", "--yes", "--skip-preview", "--stack", name, ...color, "--exec-kind", "auto.local", ...updateArgs({ message: opts.message })];
+            await pulumi(opts.excludeProtected ? [...args, "--exclude-protected"] : args, { onOutput });
         },
-        async outputs(name) {
-            const fromFile = isLocalBackend(settings.backendUrl) ? stackOutputsIn(stackStateFile(localBackendDir(settings.backendUrl), name)) : undefined;
-            return fromFile ?? (await stack(name)).outputs();
-        },
+        outputs,
         async history(name) {
-            const s = await stack(name);
-            const updates = await everyPage((page, size) => s.history(size, page, false));
+            const updates = await everyPage(async (page, size) => JSON.parse(await pulumi(["stack", "history", "--json", "--page-size", String(size), "--page", String(page), "--stack", name])) as HistoryEntry[]);
             return updates.map((u) => ({
                 version: u.version,
                 kind: u.kind,
                 result: u.result,
-                startTime: u.startTime,
-                endTime: u.endTime,
+                startTime: new Date(u.startTime),
+                endTime: u.endTime === undefined ? undefined : new Date(u.endTime),
                 message: u.message,
                 environment: u.environment,
                 config: Object.fromEntries(Object.entries(u.config ?? {}).map(([key, entry]) => [key, entry.value])),
             }));
         },
         async removeStack(name) {
-            await ws.removeStack(name, { force: true, preserveConfig: true });
+            await pulumi(["stack", "rm", "--yes", "--force", "--preserve-config", name]);
             configs.forget(name);
-            stacks.delete(name);
         },
         async clearPendingOperations(name) {
             // A file backend's state tells at once that there is nothing to clear (the common case); when
             // it cannot tell, or there is something, the engine exports and imports the state.
-            if (isLocalBackend(settings.backendUrl) && pendingOperationsIn(stackStateFile(localBackendDir(settings.backendUrl), name)) === false) return [];
-            const state = await ws.exportStack(name);
+            if (local && pendingOperationsIn(stateFile(name)) === false) return [];
+            const state = await exportStack(name);
             const pending = (state.deployment?.pending_operations ?? []) as { type: string; resource: { urn: string } }[];
             if (pending.length === 0) return [];
-            await ws.importStack(name, { ...state, deployment: { ...state.deployment, pending_operations: [] } });
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-state-"));
+            try {
+                const file = path.join(dir, "state.json");
+                fs.writeFileSync(file, JSON.stringify({ ...state, deployment: { ...state.deployment, pending_operations: [] } }), { mode: 0o600 });
+                await pulumi(["stack", "import", "--file", file, "--stack", name]);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
             return pending.map((op) => ({ type: op.type, urn: op.resource.urn }));
         },
         async resourcesInState(name) {
-            const fromFile = isLocalBackend(settings.backendUrl) ? resourcesIn(stackStateFile(localBackendDir(settings.backendUrl), name)) : undefined;
+            const fromFile = local ? resourcesIn(stateFile(name)) : undefined;
             if (fromFile !== undefined) return fromFile;
-            const state = await ws.exportStack(name);
+            const state = await exportStack(name);
             return ((state.deployment?.resources ?? []) as StateResource[]).map((r) => ({ type: r.type, id: r.id, outputs: r.outputs }));
         },
     };
 };
+
+/** An entry of `pulumi stack history --json`, the parts read here. */
+interface HistoryEntry {
+    readonly version: number;
+    readonly kind: string;
+    readonly result: string;
+    readonly startTime: string;
+    readonly endTime?: string;
+    readonly message?: string;
+    readonly environment?: Record<string, string>;
+    readonly config?: Record<string, { value: string }>;
+}

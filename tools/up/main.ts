@@ -3,7 +3,7 @@ import { type Deps, down, preview, up } from "./commands";
 import { type CommandSpec, errorOutcome, EXIT, helpText, readCommandLine, stackOf, STACK_OPTION, UsageError } from "../cli";
 import { ProcessRunner } from "../../lib/runner";
 import { DEV_STACK } from "./state";
-import { openPulumiWorkspace, startPulumiCommand } from "../engine/workspace";
+import { openPulumiWorkspace } from "../engine/workspace";
 import { fileTrace } from "./trace";
 
 export type Command = "up" | "preview" | "down";
@@ -85,8 +85,6 @@ export async function main(argv: readonly string[], overrides: Partial<Omit<Deps
             output.out(`${helpText(spec)}\n`);
             return EXIT.ok;
         }
-        // The CLI's version check runs while the prerequisites are checked (live machine only).
-        if (overrides.openWorkspace === undefined && overrides.runner === undefined) startPulumiCommand();
         const deps: Deps = {
             runner: overrides.runner ?? new ProcessRunner(process.env),
             openWorkspace: overrides.openWorkspace ?? openPulumiWorkspace,
