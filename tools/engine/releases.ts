@@ -91,9 +91,9 @@ export type ReadCommit = (repoRoot: string) => Promise<string | undefined>;
 
 export const readCommitLive: ReadCommit = async (repoRoot) => {
     const runner = new ProcessRunner();
-    const head = await runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]);
+    // Asked together: both are on the way to the engine's start.
+    const [head, status] = await Promise.all([runner.run("git", ["-C", repoRoot, "rev-parse", "HEAD"]), runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"])]);
     if (head.code !== 0) return undefined;
-    const status = await runner.run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no"]);
     return shortCommit(head.stdout.trim(), status.code === 0 && status.stdout.trim() !== "");
 };
 

@@ -603,16 +603,16 @@ function begun<T>(check: Promise<T>): Promise<T> {
 
 /**
  * What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its
- * config from the environment. An existing stack is selected while the checks that follow run
- * (`selected`; every engine call names its stack); a new one is created first.
+ * config from the environment. A new stack is created first; an existing one needs no selection (every
+ * engine call names its stack), and what `selected` still does (a teammate's salt) runs beside the checks.
  */
 async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace; selected: Promise<void> }> {
     const trace = deps.trace ?? NO_TRACE;
+    // The Kubernetes client the cluster preflight needs loads while the prerequisites are checked.
+    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
     const file = readForCommand(deps, stack);
     const p = await prepare(deps, stack, file, { command });
     const selected = begun(trace.step("selecting the stack", () => selectStack(deps, stack, p)));
-    // The Kubernetes client the cluster preflight needs loads while the CLI selects the stack and reads its config.
-    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
     if (!p.exists) await selected;
     await trace.step("config from the environment", () => configFromEnv(deps, stack, p.ws));
     if (p.stackFile.platform === "kind") warnOnForeignContext(deps, stack, p.stackFile);
