@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PulumiCliError, pulumiCli } from "../../tools/engine/pulumiCli";
+import { diagnostics, PulumiCliError, pulumiCli } from "../../tools/engine/pulumiCli";
 
 describe("engine: the Pulumi CLI, started by launchpad's commands", () => {
     let dir: string;
@@ -42,5 +42,30 @@ describe("engine: the Pulumi CLI, started by launchpad's commands", () => {
 
     it("says so when there is no CLI to start", async () => {
         await assert.rejects(pulumiCli(dir, { PATH: path.join(dir, "nothing-here") })(["version"]), (e: unknown) => e instanceof PulumiCliError && e.code === 127 && /pulumi: command not found/.test(e.message));
+    });
+});
+
+describe("engine: what a failed update says, from its output's diagnostics", () => {
+    it("is the Diagnostics section of `pulumi up`'s output (its stderr is empty then), without the lines around it", () => {
+        const out = [
+            "Updating (testbed):",
+            " ~  kubernetes:apps/v1:Deployment backend **updating failed** [diff: ~spec]; error: connection refused",
+            "Diagnostics:",
+            "  pulumi:pulumi:Stack (launchpad-testbed):",
+            "    error: update failed",
+            "",
+            "  kubernetes:apps/v1:Deployment (backend):",
+            '    error: update failed: Get "https://127.0.0.1:26443/api": dial tcp 127.0.0.1:26443: connect: connection refused',
+            "",
+            "Outputs:",
+            '    url: "http://x"',
+            "Resources:",
+            "    2 errored",
+        ].join("\n");
+        assert.equal(
+            diagnostics(out),
+            ["pulumi:pulumi:Stack (launchpad-testbed):", "    error: update failed", "", "  kubernetes:apps/v1:Deployment (backend):", '    error: update failed: Get "https://127.0.0.1:26443/api": dial tcp 127.0.0.1:26443: connect: connection refused'].join("\n"),
+        );
+        assert.equal(diagnostics("Updating (testbed):\nResources:\n    1 unchanged\n"), "");
     });
 });
