@@ -378,8 +378,43 @@ describe("up: npm run preview", () => {
             });
             assert.deepEqual(asked, [{ context: "prod-cluster", kubeconfig: undefined }]);
             assert.ok(!entries(h.journal, "ws").includes(`${command} prod`), "the engine never ran");
+            // The engine was started beside the checks; its program heard stop at the gate, and its output is not shown.
+            assert.deepEqual(h.ws().gates, ["stop: launchpad: the cluster of context prod-cluster does not answer: https://10.0.0.1:6443 (ECONNREFUSED); nothing was changed. Start it, or check that `kubectl --context prod-cluster get nodes` works, then run npm run " + command + " -- --stack prod again."]);
+            assert.deepEqual(h.engineText, []);
         });
     }
+});
+
+describe("up: the engine starts while the checks run, and its program waits at the gate", () => {
+    for (const command of ["up", "preview"] as const) {
+        it(`${command}: once every check passed the gate opens, and the engine's output held meanwhile is shown in order`, async () => {
+            const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+            let answer: (why: string | undefined) => void = () => undefined;
+            const checkCluster = () => new Promise<string | undefined>((resolve) => (answer = resolve));
+            const done = (command === "up" ? up : preview)({ ...h.deps, checkCluster }, { stack: "prod" });
+            await new Promise((r) => setTimeout(r, 20));
+            assert.deepEqual(h.ws().gates, [], "no verdict before the cluster answered");
+            assert.deepEqual(h.engineText, [], "the engine's output is held");
+            answer(undefined);
+            await done;
+            assert.deepEqual(h.ws().gates, ["go"]);
+            assert.deepEqual(h.engineText, ["(engine starting)\n", command === "up" ? "Updating (engine output)\n" : "Previewing (engine output)\n"]);
+        });
+    }
+
+    it("a check's failure is the one reported when the engine fails too, as when the checks ran first", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) => ws.failing.add("up"));
+        await assert.rejects(up({ ...h.deps, checkCluster: async () => "https://10.0.0.1:6443 (ECONNREFUSED)" }, { stack: "prod" }), /UpError: launchpad: the cluster of context prod-cluster does not answer/);
+    });
+
+    it("the engine's own failure, once every check passed, with its output shown", async () => {
+        const h = harness({ env: { PULUMI_CONFIG_PASSPHRASE: "p" } });
+        h.onOpen((ws) => ws.failing.add("up"));
+        await assert.rejects(up(h.deps, { stack: "prod" }), /UpError: launchpad: the update failed for stack prod:\nerror: up went wrong/);
+        assert.deepEqual(h.ws().gates, ["go"]);
+        assert.deepEqual(h.engineText, ["(engine starting)\n"]);
+    });
 });
 
 describe("up: npm run down", () => {
@@ -683,6 +718,8 @@ describe("up: a namespace the state lists but the cluster no longer has", () => 
         await up(gone(h, asked), { stack: "prod" });
         assert.deepEqual(asked, ["prod-cluster launchpad-prod"]);
         assert.deepEqual(entries(h.journal, "ws").slice(-2), ["resourcesInState prod", "up prod refresh"]);
+        // The run started beside the checks was stopped at the gate, before it declared anything.
+        assert.deepEqual(h.ws().gates, ["stop: the state lists objects the cluster does not have, so the update runs again, reading the state back first"]);
         assert.ok(
             h.lines.includes(
                 "launchpad: the state of prod lists namespace launchpad-prod, but the cluster of context prod-cluster has none (deleted outside launchpad, or by a down that was stopped); " +

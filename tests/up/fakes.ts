@@ -5,7 +5,7 @@ import type { Deps } from "../../tools/up/commands";
 import { KIND } from "../../lib/kind";
 import { INGRESS_NGINX, manifestTargets, type ManifestWorkload } from "../../tools/up/kind";
 import type { RunOptions, RunResult, Runner } from "../../lib/runner";
-import type { ConfigEntry, Outputs, PendingOperation, StateResource, UpdateRecord, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
+import type { ConfigEntry, EngineGate, Outputs, PendingOperation, StateResource, UpdateRecord, UpOptions, Workspace, WorkspaceSettings } from "../../tools/engine/workspace";
 
 /** One ordered record of everything the fakes were asked to do, so tests can check the order of steps. */
 export type Journal = string[];
@@ -332,7 +332,18 @@ export class FakeWorkspace implements Workspace {
         this.note("removeConfig", stack, ` ${key}`);
         this.configOf(stack).delete(key);
     }
-    async up(stack: string, onOutput: (s: string) => void, opts?: { refresh?: boolean; message?: string }) {
+    /** Each gated run's verdict as the program heard it ("go", or "stop: <reason>"), in order. */
+    readonly gates: string[] = [];
+    /** A gated run's program waits at the gate before it declares anything; stopped, it fails like the real one, having changed nothing. */
+    private async atGate(onOutput: (s: string) => void, gate: EngineGate | undefined): Promise<void> {
+        if (gate === undefined) return;
+        onOutput("(engine starting)\n");
+        const verdict = await gate.verdict;
+        this.gates.push(verdict.go ? "go" : `stop: ${verdict.reason}`);
+        if (!verdict.go) throw new Error(`code: 255\n stdout: \n stderr: error: launchpad stopped this update before it changed anything: ${verdict.reason}\n err?: \n`);
+    }
+    async up(stack: string, onOutput: (s: string) => void, opts?: UpOptions) {
+        await this.atGate(onOutput, opts?.gate);
         this.note("up", stack, opts?.refresh ? " refresh" : "");
         if (opts?.message !== undefined) this.messages.push(opts.message);
         onOutput("Updating (engine output)\n");
@@ -344,7 +355,8 @@ export class FakeWorkspace implements Workspace {
     async history(stack: string) {
         return this.updates.get(stack) ?? [];
     }
-    async preview(stack: string, onOutput: (s: string) => void) {
+    async preview(stack: string, onOutput: (s: string) => void, opts?: { gate?: EngineGate }) {
+        await this.atGate(onOutput, opts?.gate);
         this.note("preview", stack);
         onOutput("Previewing (engine output)\n");
     }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { GATE } from "../launch/gate";
 import { engineEnv } from "../launch/program";
 import { findOnPath } from "../../lib/runner";
 import { pulumiCli } from "./pulumiCli";
@@ -54,7 +55,7 @@ export interface Workspace {
      * depend on them); every other resource keeps its state as it is.
      */
     up(stack: string, onOutput: EngineOutput, opts?: UpOptions): Promise<Outputs>;
-    preview(stack: string, onOutput: EngineOutput): Promise<void>;
+    preview(stack: string, onOutput: EngineOutput, opts?: { readonly gate?: EngineGate }): Promise<void>;
     /**
      * `excludeProtected` leaves protected resources (and what they need) in place instead of failing;
      * `message` is the update's message in the stack's history.
@@ -91,8 +92,19 @@ export interface UpdateRecord {
     readonly config?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Where the program waits, before it declares any resource, for the command's checks (tools/launch/gate.js):
+ * the engine gets `path`; `verdict` is what the program will hear.
+ */
+export interface EngineGate {
+    readonly path: string;
+    readonly verdict: Promise<{ readonly go: true } | { readonly go: false; readonly reason: string }>;
+}
+
 /** How an update runs. */
 export interface UpOptions {
+    /** The program waits here until the command's checks are done. @default no gate */
+    readonly gate?: EngineGate;
     /** The update's message in the stack's history (releases.ts releaseMessage). */
     readonly message?: string;
     readonly refresh?: boolean;
@@ -234,6 +246,11 @@ function updateArgs(opts: { readonly message?: string; readonly refresh?: boolea
     return args;
 }
 
+/** The program's environment for a gate (tools/launch/gate.js); none without one. */
+function gateEnv(gate: EngineGate | undefined): Record<string, string> | undefined {
+    return gate === undefined ? undefined : { [GATE]: gate.path };
+}
+
 /** `pulumi stack output --json` twice (masked, then shown), as one map that says which outputs are secret. */
 function outputsOf(masked: string, shown: string): Outputs {
     const hidden = JSON.parse(masked) as Record<string, unknown>;
@@ -297,11 +314,11 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
             await pulumi(["config", "rm", key, "--stack", name]).finally(() => configs.forget(name));
         },
         async up(name, onOutput, opts) {
-            await pulumi(["up", "--yes", "--skip-preview", "--stack", name, ...color, "--exec-kind", "auto.local", ...updateArgs(opts ?? {})], { onOutput });
+            await pulumi(["up", "--yes", "--skip-preview", "--stack", name, ...color, "--exec-kind", "auto.local", ...updateArgs(opts ?? {})], { onOutput, env: gateEnv(opts?.gate) });
             return outputs(name);
         },
-        async preview(name, onOutput) {
-            await pulumi(["preview", "--stack", name, ...color, "--exec-kind", "auto.local"], { onOutput });
+        async preview(name, onOutput, opts) {
+            await pulumi(["preview", "--stack", name, ...color, "--exec-kind", "auto.local"], { onOutput, env: gateEnv(opts?.gate) });
         },
         async destroy(name, opts, onOutput) {
             const args = ["destroy", "--yes", "--skip-preview", "--stack", name, ...color, "--exec-kind", "auto.local", ...updateArgs({ message: opts.message })];

@@ -22,6 +22,7 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { ENGINE_DEBUG, skipUnreadDebugLogs } = require("./debugLogs");
+const { GATE, passGate } = require("./gate");
 
 /**
  * swc's options: what ts-node derives from tsconfig.json (commonjs, ES2022, esModuleInterop, strict),
@@ -284,8 +285,9 @@ function compileProgram(root, entry, options = {}) {
 }
 
 /**
- * Compiles what changed and loads the program: its exports are the stack's outputs. A problem with
- * the sources becomes a Pulumi RunError, which the CLI shows without a stack trace.
+ * Compiles what changed and loads the program: its exports (or, at a gate, the promise of them) are
+ * the stack's outputs. A problem with the sources, or a gate that says stop, becomes a Pulumi RunError,
+ * which the CLI shows without a stack trace.
  * @param {string} root @param {string} entry @param {CompileOptions} [options]
  * @returns {unknown}
  */
@@ -303,7 +305,19 @@ function launch(root, entry, options) {
     // Pulumi runs a program in the folder of Pulumi.yaml's `main` (here tools/launch/); the program's
     // paths (build contexts) are the project's, as under ts-node and in the tests.
     process.chdir(root);
-    return require(outFile);
+    const gate = process.env[GATE];
+    if (gate === undefined || gate === "") return require(outFile);
+    // Started by `npm run up` or `preview` (./gate.js): everything the entry imports (the SDKs, the
+    // components) loads now, while the command's checks run; the entry, which declares the resources,
+    // only once they passed. Pulumi awaits the exports, which are then the stack's outputs as before.
+    for (const dep of relativeRequires(fs.readFileSync(outFile, "utf8"))) require(path.resolve(path.dirname(outFile), dep));
+    return passGate(gate).then(
+        () => require(outFile),
+        (/** @type {Error} */ stopped) => {
+            const { RunError } = require("@pulumi/pulumi");
+            throw new RunError(`launchpad stopped this update before it changed anything: ${stopped.message}`);
+        },
+    );
 }
 
 /**

@@ -18,7 +18,8 @@ import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } f
 import { type CheckStateDisk, repairStateAttributes, stateDiskLine, stateDiskLive, stateWriteFailureLine } from "./stateDisk";
 import { backendUrl, describeBackend, isLocalBackend, localBackendDir } from "../engine/backend";
 import { DEV_STACK, dropForeignSalt, missingPassphrase, NS, stackFileSetting, type Passphrase, readStackFile, resolvePassphrase, type StackFile } from "./state";
-import { engineMessage, type OpenWorkspace, type Outputs, stackRegistryLogin, type Workspace } from "../engine/workspace";
+import { type EngineGate, type EngineOutput, engineMessage, type OpenWorkspace, type Outputs, stackRegistryLogin, type UpOptions, type Workspace } from "../engine/workspace";
+import { openGate } from "../launch/gate";
 import { PINNED_TIERS } from "../engine/pinned";
 import { type ReadCommit, releaseMessageNow } from "../engine/releases";
 import { NO_TRACE, type Trace } from "./trace";
@@ -449,7 +450,7 @@ const ROLLOUT_FAILURE = /nodes are available|untolerated taint|Insufficient (cpu
  * rollout failed, `explain` adds what the cluster says about the pods: the engine itself only reports
  * a timeout (the Kubernetes provider 4.25 does), not that no node fits.
  */
-async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>, context?: string): Promise<T> {
+async function engine<T>(op: () => Promise<T>, what: string, stack: string, explain?: () => Promise<string[]>, context?: () => string | undefined): Promise<T> {
     try {
         return await op();
     } catch (err) {
@@ -462,7 +463,7 @@ async function engine<T>(op: () => Promise<T>, what: string, stack: string, expl
         if (locked) throw new UpError(locked);
         const unsaved = stateWriteFailureLine(message, what, stack);
         if (unsaved) throw new UpError(unsaved);
-        const hint = engineHint(message, stack, context);
+        const hint = engineHint(message, stack, context?.());
         let causes = "";
         if (explain && ROLLOUT_FAILURE.test(message)) {
             const lines = await explain().catch((e: unknown) => [`(the cluster could not be asked: ${String((e as Error).message ?? e).split("\n")[0]})`]);
@@ -601,6 +602,56 @@ function begun<T>(check: Promise<T>): Promise<T> {
     return check;
 }
 
+/** Why an update's first, gated run is stopped when the state is ahead of the cluster: it runs again, reading the state back first. */
+const STATE_AHEAD = "the state lists objects the cluster does not have, so the update runs again, reading the state back first";
+
+/**
+ * Runs the engine while the command's read-only checks finish (tools/launch/gate.js): the program
+ * loads, then waits at the gate; the engine's output is held meanwhile. When every check passed and
+ * `stopFor` finds no reason to stop, the gate opens, the held output is shown and the run goes on
+ * (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
+ * check's failure is thrown, as when the checks ran before the engine; a failure of the engine itself
+ * (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only when every check passed. With a reason from `stopFor`, the stopped run is awaited and
+ * the checks are handed back for the caller's next run.
+ */
+async function withChecks<C, T>(
+    deps: Deps,
+    checks: Promise<C>,
+    run: (gate: EngineGate, onOutput: EngineOutput) => Promise<T>,
+    stopFor: (checked: C) => string | undefined,
+): Promise<{ done: true; result: T } | { done: false; checks: C }> {
+    const gate = await openGate();
+    const held: string[] = [];
+    let shown = false;
+    const show = () => {
+        shown = true;
+        for (const chunk of held.splice(0)) deps.io.engine(chunk);
+    };
+    const running = run(gate, (chunk) => (shown ? deps.io.engine(chunk) : held.push(chunk)));
+    running.catch(() => undefined);
+    try {
+        let checked: C;
+        try {
+            checked = await checks;
+        } catch (failure) {
+            gate.shut(failure instanceof Error ? failure.message.split("\n")[0] : String(failure));
+            await running.catch(() => undefined);
+            throw failure;
+        }
+        const reason = stopFor(checked);
+        if (reason !== undefined) {
+            gate.shut(reason);
+            await running.catch(() => undefined);
+            return { done: false, checks: checked };
+        }
+        gate.open();
+        show();
+        return { done: true, result: await running };
+    } finally {
+        gate.close();
+    }
+}
+
 /**
  * What `up` and `preview` share: the stack file, prerequisites, passphrase, the selected stack and its
  * config from the environment. A new stack is created first; an existing one needs no selection (every
@@ -637,22 +688,32 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
         registry = begun(trace.step("registry preflight", () => checkRegistryLoginFirst(deps, stack, ws)));
     }
-    // The checks read only: they run together, and are awaited one by one in this order (begun).
+    // The checks read only: they run together, and are awaited one by one in this order (begun), while
+    // the engine starts; the program waits at the gate until they passed (withChecks).
     const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
     const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "up")));
     const stateAhead = begun(trace.step("state against the cluster", () => stateAheadOfCluster(deps, stack, stackFile, ws)));
     const messageRead = begun(trace.step("release message", () => releaseMessageFor(deps, stack, ws)));
+    const checked = async () => {
+        await registry;
+        await pinned;
+        return { cluster: await clusterChecked, refresh: await stateAhead };
+    };
     await selected;
-    await registry;
-    await pinned;
-    const cluster = await clusterChecked;
+    // Before the engine starts: it may rewrite the state the engine reads.
     await trace.step("pending operations", () => recoverPendingOperations(deps, stack, ws));
-    const refresh = await stateAhead;
     const message = await messageRead;
     deps.io.info(`launchpad: updating stack ${stack}`);
-    const outputs = await trace.step("the engine's update", () =>
-        engine(() => takingLock(deps, stack, () => ws.up(stack, deps.io.engine, { refresh, message })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), cluster.context || undefined),
-    );
+    // The cluster's context, for the hint of an engine failure: known once its check answered.
+    let context: string | undefined;
+    clusterChecked.then((c) => (context = c.context || undefined), () => undefined);
+    const update = (opts: UpOptions, onOutput: EngineOutput) =>
+        engine(() => takingLock(deps, stack, () => ws.up(stack, onOutput, { message, ...opts })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), () => context);
+    const outputs = await trace.step("the engine's update", async () => {
+        const run = await withChecks(deps, checked(), (gate, onOutput) => update({ gate }, onOutput), (c) => (c.refresh ? STATE_AHEAD : undefined));
+        // The state lists objects the cluster does not have: read it back first (stateAheadOfCluster said so).
+        return run.done ? run.result : update({ refresh: true }, deps.io.engine);
+    });
     await trace.step("rollouts confirmed", () => confirmRollouts(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
     deps.io.info(url ? `launchpad: ${stack} is up: ${url}` : `launchpad: ${stack} is up (the stack exports no url).`);
@@ -684,10 +745,14 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
     // What up would refuse, preview says too: a pinned digest the registry does not have.
     const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
     const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "preview")));
+    const checked = async () => {
+        await pinned;
+        await clusterChecked;
+    };
     await selected;
-    await pinned;
-    await clusterChecked;
-    await trace.step("the engine's preview", () => engine(() => takingLock(deps, stack, () => ws.preview(stack, deps.io.engine)), "the preview", stack));
+    await trace.step("the engine's preview", () =>
+        withChecks(deps, checked(), (gate, onOutput) => engine(() => takingLock(deps, stack, () => ws.preview(stack, onOutput, { gate })), "the preview", stack), () => undefined),
+    );
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }
 
