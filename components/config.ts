@@ -1,16 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppArgs, DatabaseTierArgs, TierArgs, WebTier } from "./app";
-import { defaultDockerfile, defaultImagePlatform } from "./containerImage";
-import { defaultDatabaseResources, defaultDatabaseName, defaultDatabaseUser, defaultPostgresUid, defaultProtect, defaultRetainData } from "./database";
+import {
+    MIN_REPLICAS, TCP_PORTS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultDatabaseName, defaultDatabaseResources, defaultDatabaseUser,
+    defaultDockerfile, defaultImagePlatform, defaultPostgresUid, defaultProtect, defaultReplicas, defaultRetainData, defaultRollout, isTcpPort,
+} from "./defaults";
 import type { EgressRule } from "./networkPolicies";
-import { TCP_PORTS, isTcpPort, type Affinity, type Toleration } from "./pod";
+import type { Affinity, Toleration } from "./pod";
 import { PROJECT } from "./project";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPinnedImage, checkPlatform, checkPostgresIdentifier, checkQuantity,
     checkRegistry, checkManifestSource, closest, isZeroIntOrPercent, shellWord,
 } from "./validate";
-import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout } from "./webService";
 import { parseQuantity } from "../lib/quantity";
 import { INGRESS_NGINX, ingressNginxManifestUrl, isManifestUrl, KIND, type KindSettings } from "../lib/kind";
 

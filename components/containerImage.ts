@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
+import { defaultDockerfile, defaultImagePlatform } from "./defaults";
 import { Image, ImageArgs, registryHost } from "./image";
 import { parseImageReference } from "../lib/imageRef";
 import { checkPinnedImage } from "./validate";
@@ -31,11 +32,6 @@ export interface BuildArgs {
     /** The project's folder, which `context` is relative to. @default the working directory */
     readonly root?: string;
 }
-
-/** The name `docker build` looks for in the context. */
-export const defaultDockerfile = "Dockerfile";
-/** The platform of most clusters' nodes. */
-export const defaultImagePlatform = "linux/amd64";
 
 /** Copy an upstream image, such as the database's, into the team's registry. */
 export interface MirrorArgs {
