@@ -11,7 +11,7 @@ export interface RegistryArgs {
     /** Host, optional port and path, e.g. "localhost:5001" or "ghcr.io/acme". */
     readonly server: string;
     readonly username?: string;
-    /** A Pulumi secret. */
+    /** Made a Pulumi secret wherever it is handed on (registryLogin), whether or not it is one. */
     readonly password?: pulumi.Input<string>;
 }
 
@@ -57,10 +57,13 @@ export interface ContainerImageArgs {
     readonly pinned?: string;
 }
 
-/** The login for a registry: its host and credentials, when both a user and a password are given. */
+/**
+ * The login for a registry: its host and credentials, when both a user and a password are given. The
+ * password is a Pulumi secret here whatever the caller passed, so no push's inputs or pull Secret shows it.
+ */
 export function registryLogin(registry: RegistryArgs): ImageArgs["login"] {
     return registry.username !== undefined && registry.password !== undefined
-        ? { host: registryHost(registry.server), username: registry.username, password: registry.password }
+        ? { host: registryHost(registry.server), username: registry.username, password: pulumi.secret(registry.password) }
         : undefined;
 }
 
