@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { App, loadConfig } from "./components";
+import { App, ConfigError, loadConfig } from "./components";
 
 // The composition root: read and validate the stack's config (nothing exists until it is valid),
 // create the app, export what a user needs.
@@ -19,12 +19,22 @@ const projectRoot = process.cwd();
 const stack = pulumi.getStack();
 const stackFile = path.resolve(projectRoot, `Pulumi.${stack}.yaml`);
 
-const config = loadConfig(pulumi.runtime.allConfig(), {
-    stack,
-    stackFileText: fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined,
-    isSecret,
-    fileExists: (relative) => fs.existsSync(path.resolve(projectRoot, relative)),
-});
+/** The stack's config; its problems reach the Pulumi CLI as a RunError, which it prints without a stack trace. */
+function stackConfig() {
+    try {
+        return loadConfig(pulumi.runtime.allConfig(), {
+            stack,
+            stackFileText: fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : undefined,
+            isSecret,
+            fileExists: (relative) => fs.existsSync(path.resolve(projectRoot, relative)),
+        });
+    } catch (error) {
+        if (error instanceof ConfigError) throw new pulumi.RunError(error.message, { cause: error });
+        throw error;
+    }
+}
+
+const config = stackConfig();
 
 const app = new App(config.appName, { ...config, projectRoot });
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { BuildArgs, ContainerImage, RegistryArgs, registryLogin } from "./containerImage";
 import { Database, DatabaseArgs } from "./database";
+import { SERVICE_NAMES } from "./defaults";
 import { Ingress, IngressTls } from "./ingress";
 import { ADOPT_KEPT_OBJECT, EnvValue, Scheduling, TierIdentity } from "./pod";
 import { EgressRule, NetworkPolicies } from "./networkPolicies";
@@ -92,9 +93,6 @@ export function podSecurityLabels(level: "restricted" | "baseline"): Record<stri
         "pod-security.kubernetes.io/audit": level,
     };
 }
-
-/** The names the tiers are reached by inside the namespace. */
-export const SERVICE_NAMES = { frontend: "frontend", backend: "backend", database: "db" } as const;
 
 /** An image reference by digest, per tier. */
 type Images = { readonly frontend: pulumi.Output<string>; readonly backend: pulumi.Output<string>; readonly database: pulumi.Output<string> };

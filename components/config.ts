@@ -1,16 +1,17 @@
-import * as pulumi from "@pulumi/pulumi";
+import type { RegistryArgs } from "./containerImage";
 import type { AppArgs, DatabaseTierArgs, TierArgs, WebTier } from "./app";
-import { defaultDockerfile, defaultImagePlatform } from "./containerImage";
-import { defaultDatabaseResources, defaultDatabaseName, defaultDatabaseUser, defaultPostgresUid, defaultProtect, defaultRetainData } from "./database";
+import {
+    MIN_REPLICAS, TCP_PORTS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultDatabaseName, defaultDatabaseResources, defaultDatabaseUser,
+    defaultDockerfile, defaultImagePlatform, defaultPostgresUid, defaultProtect, defaultReplicas, defaultRetainData, defaultRollout, isTcpPort,
+} from "./defaults";
 import type { EgressRule } from "./networkPolicies";
-import { TCP_PORTS, isTcpPort, type Affinity, type Toleration } from "./pod";
+import type { Affinity, Toleration } from "./pod";
 import { PROJECT } from "./project";
 import {
     checkCidr, checkDns1035Label, checkDns1123Label, checkDns1123Subdomain, checkDockerNetwork, checkHost, checkImageReference, checkIntOrPercent,
     checkLabelKey, checkLabelValue, checkMemory, checkPath, checkPinnedImage, checkPlatform, checkPostgresIdentifier, checkQuantity,
     checkRegistry, checkManifestSource, closest, isZeroIntOrPercent, shellWord,
 } from "./validate";
-import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout } from "./webService";
 import { parseQuantity } from "../lib/quantity";
 import { INGRESS_NGINX, ingressNginxManifestUrl, isManifestUrl, KIND, type KindSettings } from "../lib/kind";
 
@@ -195,8 +196,12 @@ export interface ConfigProblem extends Fix {
     readonly message: string;
 }
 
-/** Every problem of a stack's config at once. Thrown before any resource exists. */
-export class ConfigError extends pulumi.RunError {
+/**
+ * Every problem of a stack's config at once. Thrown before any resource exists. A plain Error, so that
+ * the commands that validate a stack load no Pulumi SDK; the program (index.ts) hands it to the Pulumi
+ * CLI as a RunError, which the CLI prints without a stack trace.
+ */
+export class ConfigError extends Error {
     // `stackName`, not `stack`: a field named `stack` would hide Error.stack, the trace that
     // LAUNCHPAD_DEBUG=1 prints.
     constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[], stackFileText?: string) {
@@ -278,8 +283,11 @@ export interface LoadContext {
     readonly fileExists?: (path: string) => boolean;
 }
 
-/** The stack's settings, validated, with every default filled: what `App` takes, and on kind what `npm run up` builds. */
-export type LaunchpadConfig = AppArgs & { readonly stack: string; readonly kind?: KindSettings };
+/**
+ * The stack's settings, validated, with every default filled: what `App` takes, and on kind what `npm run
+ * up` builds. The registry password is the plain text: the components that hand it on make it a secret.
+ */
+export type LaunchpadConfig = AppArgs & { readonly stack: string; readonly registry: RegistryArgs & { readonly password?: string }; readonly kind?: KindSettings };
 
 /**
  * Reads a stack's raw config (`project:key` → string, as Pulumi hands it to the program), fills
@@ -826,7 +834,6 @@ function kindSettingsOf(values: ReadonlyMap<ConfigKey, unknown>): KindSettings {
 
 function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig {
     const get = <T>(key: ConfigKey) => values.get(key) as T;
-    const password = get<string | undefined>("registryPassword");
     const tlsIssuer = get<string | undefined>("tlsIssuer");
     const tlsSecretName = get<string | undefined>("tlsSecretName") ?? (tlsIssuer ? `${get<string>("appName")}-tls` : undefined);
     return {
@@ -838,7 +845,7 @@ function build(values: Map<ConfigKey, unknown>, stack: string): LaunchpadConfig 
         registry: {
             server: get<string>("registry"),
             username: get<string | undefined>("registryUsername"),
-            password: password === undefined ? undefined : pulumi.secret(password),
+            password: get<string | undefined>("registryPassword"),
         },
         imagePlatform: get<string>("imagePlatform"),
         imageBuildNetwork: get<string | undefined>("imageBuildNetwork"),

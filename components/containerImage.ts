@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildContextDigest } from "./buildContext";
+import { defaultDockerfile, defaultImagePlatform } from "./defaults";
 import { Image, ImageArgs, registryHost } from "./image";
 import { parseImageReference } from "../lib/imageRef";
 import { checkPinnedImage } from "./validate";
@@ -10,7 +11,7 @@ export interface RegistryArgs {
     /** Host, optional port and path, e.g. "localhost:5001" or "ghcr.io/acme". */
     readonly server: string;
     readonly username?: string;
-    /** A Pulumi secret. */
+    /** Made a Pulumi secret wherever it is handed on (registryLogin), whether or not it is one. */
     readonly password?: pulumi.Input<string>;
 }
 
@@ -31,11 +32,6 @@ export interface BuildArgs {
     /** The project's folder, which `context` is relative to. @default the working directory */
     readonly root?: string;
 }
-
-/** The name `docker build` looks for in the context. */
-export const defaultDockerfile = "Dockerfile";
-/** The platform of most clusters' nodes. */
-export const defaultImagePlatform = "linux/amd64";
 
 /** Copy an upstream image, such as the database's, into the team's registry. */
 export interface MirrorArgs {
@@ -61,10 +57,13 @@ export interface ContainerImageArgs {
     readonly pinned?: string;
 }
 
-/** The login for a registry: its host and credentials, when both a user and a password are given. */
+/**
+ * The login for a registry: its host and credentials, when both a user and a password are given. The
+ * password is a Pulumi secret here whatever the caller passed, so no push's inputs or pull Secret shows it.
+ */
 export function registryLogin(registry: RegistryArgs): ImageArgs["login"] {
     return registry.username !== undefined && registry.password !== undefined
-        ? { host: registryHost(registry.server), username: registry.username, password: registry.password }
+        ? { host: registryHost(registry.server), username: registry.username, password: pulumi.secret(registry.password) }
         : undefined;
 }
 

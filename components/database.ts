@@ -2,12 +2,15 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
+    POSTGRES_PORT, defaultDatabaseName, defaultDatabaseResources, defaultDatabaseUser, defaultPostgresUid, defaultProtect, defaultRetainData,
+    defaultRolloutTimeoutSeconds,
+} from "./defaults";
+import {
     ADOPT_KEPT_OBJECT, EnvValue, Resources, Scheduling, TierIdentity, fromSecret, labelsFor, pullSecretsSpec, resourcesSpec, restrictedContainerSecurity,
-    defaultRolloutTimeoutSeconds, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
+    restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
 import { Password } from "./password";
 
-export const POSTGRES_PORT = 5432;
 /** Where the volume is mounted; PGDATA is a subdirectory so the volume's lost+found never bothers initdb. */
 export const DATA_MOUNT = "/var/lib/postgresql/data";
 export const PGDATA = `${DATA_MOUNT}/pgdata`;
@@ -53,15 +56,6 @@ export interface DatabaseArgs {
     /** Pulumi-protect the StatefulSet and its Secret. @default defaultProtect */
     readonly protect?: boolean;
 }
-
-export const defaultDatabaseName = "app";
-export const defaultDatabaseUser = "app";
-/** The postgres user of the official Debian-based images. */
-export const defaultPostgresUid = 999;
-export const defaultDatabaseResources: Resources = { cpu: "100m", memory: "256Mi", memoryLimit: "512Mi" };
-/** Data outlives `pulumi destroy` unless the caller lets it go. */
-export const defaultRetainData = true;
-export const defaultProtect = false;
 
 /** The DatabaseArgs fields that have a default and that the pure builders read. */
 type DefaultedDatabaseArgs = "database" | "user" | "uid" | "resources" | "imagePullSecrets" | "retainData";

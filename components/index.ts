@@ -4,6 +4,7 @@ export * from "./buildContext";
 export * from "./config";
 export * from "./containerImage";
 export * from "./database";
+export * from "./defaults";
 export * from "./image";
 export * from "./ingress";
 export * from "./networkPolicies";

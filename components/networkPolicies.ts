@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { POSTGRES_PORT } from "./database";
+import { POSTGRES_PORT } from "./defaults";
 import { TierIdentity, labelsFor } from "./pod";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;

@@ -27,14 +27,6 @@ export interface Scheduling {
     readonly affinity?: Affinity;
 }
 
-/** The ports a container or Service may listen on. */
-export const TCP_PORTS = { min: 1, max: 65535 } as const;
-
-/** Whether `port` is a TCP port number. */
-export function isTcpPort(port: number): boolean {
-    return Number.isInteger(port) && port >= TCP_PORTS.min && port <= TCP_PORTS.max;
-}
-
 /** Requests and the memory limit of one container. */
 export interface Resources {
     /** CPU request, e.g. "100m". */
@@ -137,9 +129,6 @@ export function schedulingSpec(scheduling: Scheduling | undefined): Partial<k8s.
         ...(scheduling?.affinity ? { affinity: scheduling.affinity } : {}),
     };
 }
-
-/** Seconds `pulumi up` waits for a workload's rollout when its component's args do not say. */
-export const defaultRolloutTimeoutSeconds = 300;
 
 /** Annotations that make `pulumi up` give up on a rollout after `timeoutSeconds`, with its cause. */
 export function rolloutAnnotations(timeoutSeconds: number): Record<string, string> {

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { MIN_REPLICAS, autoscalingBoundsProblem, defaultCpuTargetPercent, defaultReplicas, defaultRollout, defaultWebResources, isTcpPort } from "./defaults";
 import {
     EnvValue, Resources, Scheduling, TierIdentity, envVars, labelsFor, progressDeadlineFor, pullSecretsSpec, resourcesSpec,
-    defaultRolloutTimeoutSeconds, isTcpPort, restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
+    restrictedContainerSecurity, restrictedPodSecurity, rolloutAnnotations, schedulingSpec,
 } from "./pod";
 
 /** How a Deployment replaces its pods. */
@@ -14,9 +15,6 @@ export interface Rollout {
     /** Pods that may be down during an update. */
     readonly maxUnavailable: number | string;
 }
-
-/** A rolling update that starts one extra pod before it takes one down: no downtime. */
-export const defaultRollout: Rollout = { timeoutSeconds: defaultRolloutTimeoutSeconds, maxSurge: 1, maxUnavailable: 0 };
 
 /** HTTP probe paths: liveness restarts a stuck container, readiness takes it out of the Service. */
 export interface HttpProbes {
@@ -30,16 +28,6 @@ export interface Autoscaling {
     readonly maxReplicas: number;
     /** Average CPU use, in percent of the request, the autoscaler aims for. @default defaultCpuTargetPercent */
     readonly cpuTargetPercent?: number;
-}
-
-/** Room for a burst above the average before new pods are ready. */
-export const defaultCpuTargetPercent = 70;
-
-/** Whether an autoscaler's bounds work, or which one does not: it needs at least one pod, and a ceiling no lower than that. */
-export function autoscalingBoundsProblem(bounds: Pick<Autoscaling, "minReplicas" | "maxReplicas">): "minReplicas" | "maxReplicas" | undefined {
-    if (!(bounds.minReplicas >= 1)) return "minReplicas";
-    if (!(bounds.maxReplicas >= bounds.minReplicas)) return "maxReplicas";
-    return undefined;
 }
 
 /**
@@ -83,14 +71,6 @@ export interface WebServiceArgs {
     /** Let a HorizontalPodAutoscaler own the replica count. @default off: `replicas` pods */
     readonly autoscaling?: Autoscaling;
 }
-
-/** One pod: a WebService is highly available only when asked. */
-export const defaultReplicas = 1;
-/** The fewest pods a WebService may be given: 0 stops the tier. */
-export const MIN_REPLICAS = 0;
-
-/** Enough for a small web server; a tier that needs more says so. */
-export const defaultWebResources: Resources = { cpu: "50m", memory: "64Mi", memoryLimit: "128Mi" };
 
 /** The WebServiceArgs fields that have a default. */
 type DefaultedWebServiceArgs = "replicas" | "env" | "resources" | "imagePullSecrets" | "rollout";

@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as os from "node:os";
+import { transformSync } from "@swc/core";
 import * as ts from "typescript";
+import { SWC_OPTIONS } from "../tools/launch/program";
 
 // What may import what (docs/architecture.md, "Layout"): read off every source file's imports, so that
 // a command leaning on another command, a shared library reaching up into the commands, or a cycle
@@ -124,6 +127,102 @@ export function cycles(imports: readonly Import[]): string[][] {
     for (const file of [...next.keys()].sort()) if (!index.has(file)) visit(file);
     return found;
 }
+
+/** The packages whose loading a command that drives the Pulumi CLI must not pay for at its start. */
+const SDK = /^@pulumi\/(pulumi|kubernetes)(\/|$)/;
+
+/**
+ * The commands tools/launch/command.js starts (package.json): each drives the Pulumi CLI or talks to the
+ * cluster, and needs no SDK. (doctor, render and diagram run the program under mocks: they load it on purpose.)
+ */
+export function launchedCommands(root = ROOT): string[] {
+    const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts;
+    const entries = Object.values(scripts).flatMap((script) => [...script.matchAll(/\btools\/launch\/command\.js (\S+\.ts)\b/g)].map((m) => m[1]));
+    return [...new Set(entries)].sort();
+}
+
+/**
+ * What a file requires when it is loaded: the requires of its JavaScript as swc compiles it for the
+ * commands (tools/launch), so type-only imports are gone, as they are at run time; a JavaScript file as
+ * it is. A require inside a function runs when that is called, not at load: it is left out.
+ */
+function runtimeRequires(root: string, file: string): string[] {
+    const source = fs.readFileSync(path.join(root, file), "utf8");
+    const code = file.endsWith(".ts") ? transformSync(source, { ...SWC_OPTIONS, sourceMaps: false, filename: path.join(root, file) }).code : source;
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+        if (ts.isFunctionLike(node)) return;
+        const [argument] = ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === "require" ? node.arguments : [];
+        if (argument !== undefined && ts.isStringLiteral(argument)) found.push(argument.text);
+        ts.forEachChild(node, visit);
+    };
+    visit(ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, false, ts.ScriptKind.JS));
+    return found;
+}
+
+/**
+ * The first chain of run-time requires by which `entry` loads the Pulumi SDK (`tools/up/main.ts ->
+ * components/config.ts -> @pulumi/pulumi`), breadth first, so the shortest; undefined when it does not.
+ */
+export function sdkChain(entry: string, root = ROOT): string[] | undefined {
+    const cameFrom = new Map<string, string | undefined>([[entry, undefined]]);
+    const chainTo = (file: string, end: string) => {
+        const chain = [end];
+        for (let at: string | undefined = file; at !== undefined; at = cameFrom.get(at)) chain.unshift(at);
+        return chain;
+    };
+    for (const queue = [entry]; queue.length > 0;) {
+        const file = queue.shift()!;
+        for (const specifier of runtimeRequires(root, file)) {
+            if (SDK.test(specifier)) return chainTo(file, specifier);
+            const to = resolve(root, file, specifier);
+            if (to === undefined || cameFrom.has(to)) continue;
+            cameFrom.set(to, file);
+            queue.push(to);
+        }
+    }
+    return undefined;
+}
+
+/** Commands that still load the SDK, and why; the test fails once one no longer does, so that its entry goes. */
+const STILL_LOADING_THE_SDK: Readonly<Record<string, string>> = {
+    "tools/devloop/main.ts": "its live updates build with components/image.ts, whose Image is a dynamic resource of the SDK",
+};
+
+describe("the launched commands load no Pulumi SDK at run time", () => {
+    it("finds the commands tools/launch starts", () => {
+        assert.deepEqual(launchedCommands(), [
+            "tools/backup/main.ts", "tools/devloop/main.ts", "tools/history/main.ts", "tools/logs/main.ts", "tools/promote/main.ts", "tools/rollback/main.ts", "tools/up/main.ts",
+        ]);
+    });
+
+    for (const entry of launchedCommands()) {
+        const still = STILL_LOADING_THE_SDK[entry];
+        it(still ? `${entry} still loads it: ${still}` : `${entry} loads none`, () => {
+            const chain = sdkChain(entry);
+            if (still) assert.ok(chain, `${entry} no longer loads the SDK: take it out of STILL_LOADING_THE_SDK`);
+            else assert.equal(chain, undefined, `${entry} loads the SDK at its start (~0.4 s) through ${chain?.join(" -> ")}; import what it needs from a module without the SDK (components/defaults.ts) or with \`import type\``);
+        });
+    }
+
+    it("follows value imports to the SDK, and neither type-only imports, requires inside functions nor other packages", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "launchpad-sdk-chain-"));
+        try {
+            const files: Record<string, string> = {
+                "a.ts": 'import { b } from "./b";\nimport * as yaml from "yaml";\nexport const a = [b, yaml];\n',
+                "b.ts": 'import type { C } from "./c";\nimport { type D, d } from "./d";\nexport const b: C | D = d;\n',
+                "c.ts": 'import * as pulumi from "@pulumi/pulumi";\nexport type C = pulumi.Output<string>;\nexport const c = pulumi.output("c");\n',
+                "d.ts": 'import * as k8s from "@pulumi/kubernetes";\nexport type D = string;\nexport const d = k8s.core.v1.Secret.name;\n',
+                "e.ts": 'import type { C } from "./c";\nexport const e: C | undefined = undefined;\nexport const later = () => require("./c");\n',
+            };
+            for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(root, name), text);
+            assert.deepEqual(sdkChain("a.ts", root), ["a.ts", "b.ts", "d.ts", "@pulumi/kubernetes"]);
+            assert.equal(sdkChain("e.ts", root), undefined);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+});
 
 describe("the layout: what may import what", () => {
     const imports = readImports();

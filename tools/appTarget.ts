@@ -1,5 +1,5 @@
 import { type LaunchpadConfig, loadConfig } from "../components/config";
-import { SERVICE_NAMES } from "../components/app";
+import { SERVICE_NAMES } from "../components/defaults";
 import type { ClusterRef } from "../lib/kubernetesClient";
 import { ROOT, stackConfig, stackSecretKeys } from "./stackFile";
 

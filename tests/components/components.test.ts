@@ -9,7 +9,7 @@ import { PASSWORD_TYPE } from "../../components/password";
 import { Ingress } from "../../components/ingress";
 import { WebService } from "../../components/webService";
 import { ROOT } from "../../tools/harness";
-import { RecordingMocks, containsSecret, installMocks, promiseOf, settled } from "../mocks";
+import { RecordingMocks, containsSecret, installMocks, promiseOf, resolveSecrets, settled } from "../mocks";
 
 // Each component on its own, under the shared recording mocks.
 
@@ -137,6 +137,16 @@ describe("components under mocks", () => {
             assert.equal(mirror.inputs.repository, "localhost:5001/shop-postgres");
             assert.equal(mirror.inputs.tag, "17");
             assert.equal(ref, `localhost:5001/shop-postgres@${mirror.state.digest}`);
+        });
+
+        it("pushes with the registry login, a plain password made a secret", async () => {
+            const login = { server: "ghcr.io/acme", username: "ci-bot", password: "s3cret-token" };
+            const image = new ContainerImage("db", { registry: login, repository: "shop-postgres", mirror: { source: "postgres:17" } });
+            await promiseOf(image.ref);
+            await settled();
+            const [mirror] = byType(IMAGE_TYPE);
+            assert.ok(containsSecret(mirror.inputs.login), "the login is not a secret");
+            assert.deepEqual(resolveSecrets(mirror.inputs.login, true), { host: "ghcr.io", username: "ci-bot", password: "s3cret-token" });
         });
 
         it("refuses a build context it cannot read, naming it", () => {

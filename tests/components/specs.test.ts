@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { defaultRollout } from "../../components/defaults";
 import {
-    WebServiceSpecInput, containerSpec, defaultRollout, deploymentSpec, podSpec, serviceSpec,
+    WebServiceSpecInput, containerSpec, deploymentSpec, podSpec, serviceSpec,
 } from "../../components/webService";
 import {
     CREDENTIALS_ANNOTATION, DatabaseSpecInput, PGDATA, adoptPasswordScript, credentialsFingerprint, headlessServiceSpec, postgresContainer, statefulSetSpec,

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../../components/config";
+import { PROJECT } from "../../components/project";
 import { KubeObject, REDACTED, StackRun, containsSecret, listStacks, resolveSecrets, runStack, stableHash, stackConfig } from "../../tools/harness";
 import { validateObject } from "../../tools/harness/schema";
-import { RecordedResource } from "../mocks";
+import { RecordedResource, installMocks } from "../mocks";
 import { stackRun } from "../stackRuns";
 import { CREDENTIALS_ANNOTATION, adoptPasswordScript, credentialsFingerprint } from "../../components/database";
 import { IMAGE_TYPE } from "../../components/image";
@@ -313,5 +316,26 @@ describe("image builds", () => {
         assert.deepEqual(builds(run).map((image) => image.inputs.build.network), ["host", "host"]);
         const mirror = run.resources.find((r) => r.type === IMAGE_TYPE && r.inputs.mirror !== undefined);
         assert.equal(mirror?.inputs.build, undefined);
+    });
+});
+
+describe("a stack config with problems, under pulumi up", () => {
+    it("reaches the Pulumi CLI as a RunError, which it prints without a stack trace, with the ConfigError's message", async () => {
+        await installMocks(PROJECT, "dev");
+        pulumi.runtime.setAllConfig({ ...stackConfig("dev"), "launchpad:platform": "moon" }, []);
+        const entry = require.resolve("../../index");
+        delete require.cache[entry];
+        try {
+            assert.throws(() => require(entry), (error: Error) => {
+                assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
+                assert.ok(error.cause instanceof ConfigError, `its cause is not the ConfigError: ${error.cause}`);
+                assert.equal(error.message, error.cause.message);
+                assert.match(error.message, /launchpad:platform = "moon"/);
+                return true;
+            });
+        } finally {
+            delete require.cache[entry];
+            await pulumi.runtime.disconnect();
+        }
     });
 });

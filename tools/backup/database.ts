@@ -5,7 +5,7 @@
 // log or this machine.
 
 import { Writable } from "node:stream";
-import { POSTGRES_PORT } from "../../components/database";
+import { POSTGRES_PORT } from "../../components/defaults";
 import { type AppTarget, podSelector } from "../appTarget";
 import { ClusterError, type ContainerRef, type DatabaseCluster } from "./cluster";
 

@@ -116,6 +116,16 @@ export type Attempt =
     | { readonly ok: true; readonly run: StackRun }
     | { readonly ok: false; readonly error: unknown; readonly resources: readonly RecordedResource[] };
 
+/**
+ * What the program threw, as the commands report it: the program hands its ConfigError to the Pulumi
+ * CLI inside a RunError (index.ts); the commands want the ConfigError itself, with its problems.
+ */
+function programError(error: unknown): unknown {
+    // By name, as tools/cli.ts knows it: a compiled program (`entry`) has a ConfigError class of its own.
+    const cause = (error as Error | undefined)?.cause;
+    return pulumi.RunError.isInstance(error) && (cause as Error | undefined)?.name === "ConfigError" ? cause : error;
+}
+
 /** Runs the program (index.ts) for `stack` under mocks and reports failure as a value, with what got registered. */
 export async function tryRunStack(stack: string, options: RunOptions = {}): Promise<Attempt> {
     if (running) throw new Error("runStack runs one program at a time (the Pulumi runtime is process-global)");
@@ -142,7 +152,7 @@ export async function tryRunStack(stack: string, options: RunOptions = {}): Prom
         return { ok: true, run: { stack, config: validated, resources: mocks.resources, objects, outputs } };
     } catch (error) {
         await pulumi.runtime.disconnect().catch(() => undefined);
-        return { ok: false, error, resources: mocks?.resources ?? [] };
+        return { ok: false, error: programError(error), resources: mocks?.resources ?? [] };
     } finally {
         running = false;
     }
