@@ -11,7 +11,7 @@ import { checkPrerequisites, formatProblems, type Need, type Problem, requiredTo
 import { CONFIG_KEYS, ConfigError, type LaunchpadConfig, loadConfig } from "../../components/config";
 import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
 import { type CheckCluster, checkClusterLive, type NamespaceExists, namespaceExistsLive } from "./cluster";
-import { type ClusterRef, loadKubernetesClient } from "../../lib/kubernetesClient";
+import type { ClusterRef } from "../../lib/kubernetesClient";
 import { type AppPods, type ReadPods, readPodsLive, type ReadWorkloads, readWorkloadsLive, stuckPodLines, unfinishedRollouts } from "./rollout";
 import type { Runner } from "../../lib/runner";
 import { endOrphanedPlugins, pluginName, type ProcessTable, processTableLive } from "../engine/orphans";
@@ -606,7 +606,7 @@ function begun<T>(check: Promise<T>): Promise<T> {
 const STATE_AHEAD = "the state lists objects the cluster does not have, so the update runs again, reading the state back first";
 
 /**
- * Runs the engine while the command's read-only checks finish (tools/launch/gate.js): the program
+ * Runs the engine while the command's read-only checks run (tools/launch/gate.js): the program
  * loads, then waits at the gate; the engine's output is held meanwhile. When every check passed and
  * `stopFor` finds no reason to stop, the gate opens, the held output is shown and the run goes on
  * (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
@@ -616,7 +616,7 @@ const STATE_AHEAD = "the state lists objects the cluster does not have, so the u
  */
 async function withChecks<C, T>(
     deps: Deps,
-    checks: Promise<C>,
+    checks: () => Promise<C>,
     run: (gate: EngineGate, onOutput: EngineOutput) => Promise<T>,
     stopFor: (checked: C) => string | undefined,
 ): Promise<{ done: true; result: T } | { done: false; checks: C }> {
@@ -632,7 +632,8 @@ async function withChecks<C, T>(
     try {
         let checked: C;
         try {
-            checked = await checks;
+            // Started once the engine is: the Kubernetes client they load would hold up its start.
+            checked = await checks();
         } catch (failure) {
             gate.shut(failure instanceof Error ? failure.message.split("\n")[0] : String(failure));
             await running.catch(() => undefined);
@@ -659,8 +660,6 @@ async function withChecks<C, T>(
  */
 async function openForUpdate(deps: Deps, stack: string, command: "up" | "preview"): Promise<{ stackFile: StackFile; ws: Workspace; selected: Promise<void> }> {
     const trace = deps.trace ?? NO_TRACE;
-    // The Kubernetes client the cluster preflight needs loads while the prerequisites are checked.
-    if (deps.checkCluster === undefined) loadKubernetesClient().catch(() => undefined);
     const file = readForCommand(deps, stack);
     const p = await prepare(deps, stack, file, { command });
     const selected = begun(trace.step("selecting the stack", () => selectStack(deps, stack, p)));
@@ -679,38 +678,37 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     const { stack } = opts;
     const trace = deps.trace ?? NO_TRACE;
     const { stackFile, ws, selected } = await openForUpdate(deps, stack, "up");
-    let registry: Promise<void> | undefined;
     if (stackFile.platform === "kind") {
         deps.io.info("launchpad: making sure the kind platform is ready");
         // The cluster the checks below ask is the one this makes.
         await trace.step("the kind platform", () => ensureKindPlatform(deps.runner, platformLog(deps), kindPlatformOptions(deps, stack, stackFile)));
     } else {
         deps.io.info(`launchpad: deploying to kubeconfig context ${stackFile.kubeContext ?? "(the stack's default)"}; the kind bootstrap is skipped`);
-        registry = begun(trace.step("registry preflight", () => checkRegistryLoginFirst(deps, stack, ws)));
     }
-    // The checks read only: they run together, and are awaited one by one in this order (begun), while
-    // the engine starts; the program waits at the gate until they passed (withChecks).
-    const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
-    const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "up")));
-    const stateAhead = begun(trace.step("state against the cluster", () => stateAheadOfCluster(deps, stack, stackFile, ws)));
-    const messageRead = begun(trace.step("release message", () => releaseMessageFor(deps, stack, ws)));
-    const checked = async () => {
-        await registry;
-        await pinned;
-        return { cluster: await clusterChecked, refresh: await stateAhead };
-    };
     await selected;
     // Before the engine starts: it may rewrite the state the engine reads.
     await trace.step("pending operations", () => recoverPendingOperations(deps, stack, ws));
-    const message = await messageRead;
+    const message = await trace.step("release message", () => releaseMessageFor(deps, stack, ws));
     deps.io.info(`launchpad: updating stack ${stack}`);
     // The cluster's context, for the hint of an engine failure: known once its check answered.
     let context: string | undefined;
-    clusterChecked.then((c) => (context = c.context || undefined), () => undefined);
+    // The checks read only: they start once the engine has, run together, and are awaited one by one in
+    // this order (begun); the program waits at the gate until they passed (withChecks).
+    const checks = async () => {
+        const registry = stackFile.platform === "kind" ? undefined : begun(trace.step("registry preflight", () => checkRegistryLoginFirst(deps, stack, ws)));
+        const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
+        const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "up")));
+        const stateAhead = begun(trace.step("state against the cluster", () => stateAheadOfCluster(deps, stack, stackFile, ws)));
+        await registry;
+        await pinned;
+        const cluster = await clusterChecked;
+        context = cluster.context || undefined;
+        return { refresh: await stateAhead };
+    };
     const update = (opts: UpOptions, onOutput: EngineOutput) =>
         engine(() => takingLock(deps, stack, () => ws.up(stack, onOutput, { message, ...opts })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), () => context);
     const outputs = await trace.step("the engine's update", async () => {
-        const run = await withChecks(deps, checked(), (gate, onOutput) => update({ gate }, onOutput), (c) => (c.refresh ? STATE_AHEAD : undefined));
+        const run = await withChecks(deps, checks, (gate, onOutput) => update({ gate }, onOutput), (c) => (c.refresh ? STATE_AHEAD : undefined));
         // The state lists objects the cluster does not have: read it back first (stateAheadOfCluster said so).
         return run.done ? run.result : update({ refresh: true }, deps.io.engine);
     });
@@ -743,15 +741,15 @@ export async function preview(deps: Deps, opts: StackOptions): Promise<void> {
         }
     }
     // What up would refuse, preview says too: a pinned digest the registry does not have.
-    const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
-    const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "preview")));
-    const checked = async () => {
+    const checks = async () => {
+        const pinned = begun(trace.step("pinned images", () => checkPinnedImagesFirst(deps, stack, ws)));
+        const clusterChecked = begun(trace.step("cluster preflight", () => checkClusterFirst(deps, stack, stackFile, ws, "preview")));
         await pinned;
         await clusterChecked;
     };
     await selected;
     await trace.step("the engine's preview", () =>
-        withChecks(deps, checked(), (gate, onOutput) => engine(() => takingLock(deps, stack, () => ws.preview(stack, onOutput, { gate })), "the preview", stack), () => undefined),
+        withChecks(deps, checks, (gate, onOutput) => engine(() => takingLock(deps, stack, () => ws.preview(stack, onOutput, { gate })), "the preview", stack), () => undefined),
     );
     deps.io.info(`launchpad: preview of ${stack} done; nothing was changed.`);
 }
