@@ -1,4 +1,4 @@
-import { type ClusterRef, openCluster } from "../../lib/kubernetesClient";
+import { type ClusterRef, connectionOf, getFromCluster, openCluster } from "../../lib/kubernetesClient";
 
 type Terminated = { readonly reason?: string; readonly exitCode?: number };
 
@@ -186,11 +186,14 @@ export function unfinishedRollouts(workloads: readonly WorkloadStatusView[]): st
 export type ReadWorkloads = (where: AppPods) => Promise<WorkloadStatusView[]>;
 
 export const readWorkloadsLive: ReadWorkloads = async (where) => {
-    const { k8s, kc } = await openCluster(where);
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const selector = { namespace: where.namespace, labelSelector: `app.kubernetes.io/instance=${where.instance}` };
-    const [deployments, statefulSets] = await Promise.all([apps.listNamespacedDeployment(selector), apps.listNamespacedStatefulSet(selector)]);
-    const view = (kind: WorkloadStatusView["kind"]) => (o: object) => ({ kind, ...(JSON.parse(JSON.stringify(o)) as Omit<WorkloadStatusView, "kind">) });
-    return [...deployments.items.map(view("Deployment")), ...statefulSets.items.map(view("StatefulSet"))];
+    const connection = await connectionOf(where);
+    const list = async (kind: WorkloadStatusView["kind"], resource: string) => {
+        const query = `labelSelector=${encodeURIComponent(`app.kubernetes.io/instance=${where.instance}`)}`;
+        const answer = await getFromCluster(connection, `/apis/apps/v1/namespaces/${encodeURIComponent(where.namespace)}/${resource}?${query}`);
+        if (answer.status !== 200) throw new Error(`listing the ${resource} of namespace ${where.namespace}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+        return ((answer.body as { items?: object[] }).items ?? []).map((o) => ({ kind, ...(o as Omit<WorkloadStatusView, "kind">) }));
+    };
+    const [deployments, statefulSets] = await Promise.all([list("Deployment", "deployments"), list("StatefulSet", "statefulsets")]);
+    return [...deployments, ...statefulSets];
 };
 
