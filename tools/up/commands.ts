@@ -610,16 +610,17 @@ const STATE_AHEAD = "the state lists objects the cluster does not have, so the u
  * loads, then waits at the gate; the engine's output is held meanwhile. When every check passed and
  * `stopFor` finds no reason to stop, the gate opens, the held output is shown and the run goes on
  * (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
- * check's failure is thrown, as when the checks ran before the engine; a failure of the engine itself
- * (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only when every check passed. With a reason from `stopFor`, the stopped run is awaited and
- * the checks are handed back for the caller's next run.
+ * check's failure is thrown, as when the checks ran before the engine. A failure of the engine itself
+ * (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only when every check
+ * passed. With a reason from `stopFor`, the stopped run is awaited and the caller runs again (`done`
+ * false).
  */
 async function withChecks<C, T>(
     deps: Deps,
     checks: () => Promise<C>,
     run: (gate: EngineGate, onOutput: EngineOutput) => Promise<T>,
     stopFor: (checked: C) => string | undefined,
-): Promise<{ done: true; result: T } | { done: false; checks: C }> {
+): Promise<{ done: true; result: T } | { done: false }> {
     const gate = await openGate();
     const held: string[] = [];
     let shown = false;
@@ -632,7 +633,7 @@ async function withChecks<C, T>(
     try {
         let checked: C;
         try {
-            // Started once the engine is: the Kubernetes client they load would hold up its start.
+            // Started once the engine is, so that their work does not hold up its start.
             checked = await checks();
         } catch (failure) {
             gate.shut(failure instanceof Error ? failure.message.split("\n")[0] : String(failure));
@@ -643,7 +644,7 @@ async function withChecks<C, T>(
         if (reason !== undefined) {
             gate.shut(reason);
             await running.catch(() => undefined);
-            return { done: false, checks: checked };
+            return { done: false };
         }
         gate.open();
         show();
