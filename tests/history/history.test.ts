@@ -73,6 +73,18 @@ describe("releases: read from Pulumi's update history", () => {
         assert.deepEqual(afterDown[1].images, images("a", "b"));
     });
 
+    it("leaves out an update that failed having changed nothing (up's checks said stop at the gate): the stack still runs the release before it", () => {
+        const stopped = update(3, "failed", images("a", "b"), { resourceChanges: { same: 1 } });
+        const releases = releasesOf([update(1, "succeeded", {}), update(2, "succeeded", images("a", "a")), stopped], outputs(images("a", "b")));
+        assert.deepEqual(releases.map((r) => [r.version, r.result, r.live]), [[2, "succeeded", true], [1, "succeeded", false]]);
+        assert.deepEqual(releases[0].images, images("a", "b"));
+        assert.deepEqual(releases[1].images, images("a", "a"), "the stopped update's message still tells what ran before it");
+        // A failed update that changed something, or whose changes Pulumi did not say, stays a release.
+        const halfway = update(3, "failed", images("a", "b"), { resourceChanges: { same: 20, update: 1 } });
+        assert.deepEqual(releasesOf([update(2, "succeeded", {}), halfway], {}).map((r) => r.version), [3, 2]);
+        assert.deepEqual(releasesOf([update(2, "succeeded", {}), update(3, "failed", {})], {}).map((r) => r.version), [3, 2]);
+    });
+
     it("leaves a release's images unknown when the update after it was not launchpad's, and ignores refreshes", () => {
         const foreign = { ...update(2, "succeeded", {}), message: "pulumi up by hand", environment: { "ci.system": "GitLab CI" } };
         const refresh = { ...update(3, "succeeded", {}), kind: "refresh" };

@@ -167,13 +167,23 @@ function numbered(history: readonly UpdateRecord[]): UpdateRecord[] {
 const RELEASE_KINDS = ["update", "destroy"];
 
 /**
+ * An update that failed having changed nothing (every resource the same): no release, since the stack
+ * runs what it ran. `npm run up` leaves one when a check beside the engine's start says stop
+ * (tools/launch/gate.js); a program that failed before it declared anything leaves one too.
+ */
+function changedNothing(u: UpdateRecord): boolean {
+    return u.result === "failed" && u.resourceChanges !== undefined && Object.entries(u.resourceChanges).every(([change, n]) => change === "same" || n === 0);
+}
+
+/**
  * The stack's releases, newest first, from Pulumi's history (any order) and the stack's outputs now.
  * A release's images are the `before` of the next update launchpad made, or, for the newest release
  * that changed outputs, the outputs themselves; unknown when the next update was not launchpad's.
- * The live release is the newest update that succeeded, unless a down succeeded after it.
+ * The live release is the newest update that succeeded, unless a down succeeded after it. An update
+ * that failed having changed nothing is left out (its number with it).
  */
 export function releasesOf(history: readonly UpdateRecord[], outputs: Readonly<Record<string, { readonly value: unknown }>>): Release[] {
-    const records = numbered(history).filter((u) => RELEASE_KINDS.includes(u.kind)).sort((a, b) => b.version - a.version);
+    const records = numbered(history).filter((u) => RELEASE_KINDS.includes(u.kind) && !changedNothing(u)).sort((a, b) => b.version - a.version);
     const liveAt = records.findIndex((u) => u.result === "succeeded");
     const live = liveAt >= 0 && records[liveAt].kind === "update" ? records[liveAt].version : undefined;
     return records.map((u, i) => {

@@ -90,6 +90,8 @@ export interface UpdateRecord {
     readonly environment?: Readonly<Record<string, string>>;
     /** The stack's config the update ran with (`launchpad:key` → value; secrets as Pulumi shows them). */
     readonly config?: Readonly<Record<string, string>>;
+    /** How many resources the update left as they were (`same`), created, updated, deleted, … */
+    readonly resourceChanges?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -336,6 +338,7 @@ export const openPulumiWorkspace: OpenWorkspace = async (settings) => {
                 message: u.message,
                 environment: u.environment,
                 config: Object.fromEntries(Object.entries(u.config ?? {}).map(([key, entry]) => [key, entry.value])),
+                resourceChanges: u.resourceChanges,
             }));
         },
         async removeStack(name) {
@@ -378,4 +381,5 @@ interface HistoryEntry {
     readonly message?: string;
     readonly environment?: Record<string, string>;
     readonly config?: Record<string, { value: string }>;
+    readonly resourceChanges?: Record<string, number>;
 }
