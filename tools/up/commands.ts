@@ -608,8 +608,8 @@ const STATE_AHEAD = "the state lists objects the cluster does not have, so the u
 /**
  * Runs the engine while the command's read-only checks run (tools/launch/gate.js): the program
  * loads, then waits at the gate; the engine's output is held meanwhile. When every check passed and
- * `stopFor` finds no reason to stop, the gate opens, the held output is shown and the run goes on
- * (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
+ * `stopFor` finds no reason to stop, the gate opens, `announce` is said, the held output is shown and
+ * the run goes on (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
  * check's failure is thrown, as when the checks ran before the engine. A failure of the engine itself
  * (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only when every check
  * passed. With a reason from `stopFor`, the stopped run is awaited and the caller runs again (`done`
@@ -620,6 +620,7 @@ async function withChecks<C, T>(
     checks: () => Promise<C>,
     run: (gate: EngineGate, onOutput: EngineOutput) => Promise<T>,
     stopFor: (checked: C) => string | undefined,
+    announce?: string,
 ): Promise<{ done: true; result: T } | { done: false }> {
     const gate = await openGate();
     const held: string[] = [];
@@ -647,6 +648,7 @@ async function withChecks<C, T>(
             return { done: false };
         }
         gate.open();
+        if (announce !== undefined) deps.io.info(announce);
         show();
         return { done: true, result: await running };
     } finally {
@@ -690,7 +692,6 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     // Before the engine starts: it may rewrite the state the engine reads.
     await trace.step("pending operations", () => recoverPendingOperations(deps, stack, ws));
     const message = await trace.step("release message", () => releaseMessageFor(deps, stack, ws));
-    deps.io.info(`launchpad: updating stack ${stack}`);
     // The cluster's context, for the hint of an engine failure: known once its check answered.
     let context: string | undefined;
     // The checks read only: they start once the engine has, run together, and are awaited one by one in
@@ -709,9 +710,12 @@ export async function up(deps: Deps, opts: StackOptions): Promise<{ url?: string
     const update = (opts: UpOptions, onOutput: EngineOutput) =>
         engine(() => takingLock(deps, stack, () => ws.up(stack, onOutput, { message, ...opts })), "the update", stack, () => stuckPods(deps, stack, stackFile, ws), () => context);
     const outputs = await trace.step("the engine's update", async () => {
-        const run = await withChecks(deps, checks, (gate, onOutput) => update({ gate }, onOutput), (c) => (c.refresh ? STATE_AHEAD : undefined));
+        // Said once the checks passed: the engine's own output follows.
+        const run = await withChecks(deps, checks, (gate, onOutput) => update({ gate }, onOutput), (c) => (c.refresh ? STATE_AHEAD : undefined), `launchpad: updating stack ${stack}`);
+        if (run.done) return run.result;
         // The state lists objects the cluster does not have: read it back first (stateAheadOfCluster said so).
-        return run.done ? run.result : update({ refresh: true }, deps.io.engine);
+        deps.io.info(`launchpad: updating stack ${stack}`);
+        return update({ refresh: true }, deps.io.engine);
     });
     await trace.step("rollouts confirmed", () => confirmRollouts(deps, stack, stackFile, ws));
     const url = outputString(outputs, "url");
