@@ -609,11 +609,11 @@ const STATE_AHEAD = "the state lists objects the cluster does not have, so the u
  * Runs the engine while the command's read-only checks run (tools/launch/gate.js): the program
  * loads, then waits at the gate; the engine's output is held meanwhile. When every check passed and
  * `stopFor` finds no reason to stop, the gate opens, `announce` is said, the held output is shown and
- * the run goes on (`done`). When a check fails, the gate says stop, the program ends having declared nothing, and the
- * check's failure is thrown, as when the checks ran before the engine. A failure of the engine itself
- * (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only when every check
- * passed. With a reason from `stopFor`, the stopped run is awaited and the caller runs again (`done`
- * false).
+ * the run goes on (`done`). When a check fails, the gate says stop, the program ends having declared
+ * nothing, and the check's failure is thrown, as when the checks ran before the engine. A failure of
+ * the engine itself (a lock, a wrong passphrase: maybe before the verdict) is shown and thrown only
+ * when every check passed. With a reason from `stopFor`, the stopped run is awaited and the caller
+ * runs again (`done` false).
  */
 async function withChecks<C, T>(
     deps: Deps,
