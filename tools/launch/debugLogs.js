@@ -7,7 +7,7 @@
 //
 // The engine shows them only under `pulumi up --debug` (or keeps them with Pulumi Cloud under --debug,
 // or logs them at -v=3 and up), and nothing tells the program whether that was asked. When launchpad's
-// own commands start the engine (tools/up, through the Automation API), it was not: they pass no
+// own commands start the engine (tools/up, driving the Pulumi CLI), it was not: they pass no
 // --debug, no verbosity, and read no event log, so every DEBUG message is dropped on arrival. They say
 // so with LAUNCHPAD_ENGINE_DEBUG=off in the engine's environment, which reaches the program; then the
 // program does not send them. `pulumi up` typed by a user, with or without --debug, sends them all.
