@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { BuildArgs, ContainerImage, RegistryArgs, registryLogin } from "./containerImage";
 import { Database, DatabaseArgs } from "./database";
-import { SERVICE_NAMES } from "./defaults";
+import { instanceLabel, SERVICE_NAMES } from "./defaults";
 import { Ingress, IngressTls } from "./ingress";
 import { ADOPT_KEPT_OBJECT, EnvValue, Scheduling, TierIdentity } from "./pod";
 import { EgressRule, NetworkPolicies } from "./networkPolicies";
@@ -118,7 +118,7 @@ export class App extends pulumi.ComponentResource {
             kubeconfig: args.cluster.kubeconfig,
         }, { parent: this });
         this.children = { parent: this, providers: [kubernetes] };
-        this.appLabels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/instance": `${args.appName}-${args.stack}`, "app.kubernetes.io/managed-by": "pulumi" };
+        this.appLabels = { "app.kubernetes.io/part-of": args.appName, "app.kubernetes.io/instance": instanceLabel(args.appName, args.stack), "app.kubernetes.io/managed-by": "pulumi" };
 
         const ns = this.createNamespace(kubernetes).metadata.name;
         const pullSecrets = this.createPullSecrets(kubernetes, ns);
@@ -139,7 +139,7 @@ export class App extends pulumi.ComponentResource {
 
     /** Labels and the Service's stable name of one tier. */
     private identity<C extends TierIdentity["component"]>(component: C): TierIdentity & { component: C } {
-        return { partOf: this.args.appName, instance: `${this.args.appName}-${this.args.stack}`, name: SERVICE_NAMES[component], component };
+        return { partOf: this.args.appName, instance: instanceLabel(this.args.appName, this.args.stack), name: SERVICE_NAMES[component], component };
     }
 
     /** The app's namespace, restricted by Pod Security Admission; kept and protected with the data. */

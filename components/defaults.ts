@@ -41,6 +41,11 @@ export function autoscalingBoundsProblem(bounds: { readonly minReplicas: number;
     return undefined;
 }
 
+/** The value of `app.kubernetes.io/instance` on every object of a stack's app: what tells its objects from another stack's. */
+export function instanceLabel(appName: string, stack: string): string {
+    return `${appName}-${stack}`;
+}
+
 /** The names the tiers are reached by inside the namespace. */
 export const SERVICE_NAMES = { frontend: "frontend", backend: "backend", database: "db" } as const;
 

@@ -1,5 +1,5 @@
 import { type LaunchpadConfig, loadConfig } from "../components/config";
-import { SERVICE_NAMES } from "../components/defaults";
+import { instanceLabel, SERVICE_NAMES } from "../components/defaults";
 import type { ClusterRef } from "../lib/kubernetesClient";
 import { ROOT, stackConfig, stackSecretKeys } from "./stackFile";
 
@@ -39,7 +39,7 @@ export function targetOf(config: LaunchpadConfig): AppTarget {
         context: config.cluster.context,
         kubeconfig: config.cluster.kubeconfig,
         namespace: config.namespace,
-        instance: `${config.appName}-${stack}`,
+        instance: instanceLabel(config.appName, stack),
         database: { name: config.database.name, user: config.database.user },
     };
 }

@@ -9,6 +9,7 @@ import { KIND } from "../../lib/kind";
 import { deleteKindPlatform, ensureKindPlatform, inspectKindPlatform, type KindPlatformOptions } from "./kind";
 import { checkPrerequisites, formatProblems, type Need, type Problem, requiredTools } from "./prereqs";
 import { CONFIG_KEYS, ConfigError, type LaunchpadConfig, loadConfig } from "../../components/config";
+import { instanceLabel } from "../../components/defaults";
 import { projectDefaults, stackConfig, StackFileError, stackSecretKeys } from "../stackFile";
 import { type CheckCluster, checkClusterLive, type NamespaceExists, namespaceExistsLive } from "./cluster";
 import type { ClusterRef } from "../../lib/kubernetesClient";
@@ -536,7 +537,7 @@ async function appPodsOf(stack: string, stackFile: StackFile, ws: Workspace): Pr
     return {
         ...(await clusterOf(stack, stackFile, ws)),
         namespace: (await config("namespace")) ?? defaultNamespace({ appName, stack }),
-        instance: `${appName}-${stack}`,
+        instance: instanceLabel(appName, stack),
     };
 }
 
