@@ -94,7 +94,8 @@ export function unknownStack(stack: string, root = ROOT): UsageError {
     return new UsageError(`unknown stack "${stack}": there is no Pulumi.${stack}.yaml${meant ? `; did you mean --stack ${meant}?` : ""} (stacks: ${known.join(", ") || "none"})`);
 }
 
-function configString(value: unknown): string {
+/** A stack file's value as Pulumi hands it on: a string as it is, anything else as JSON. */
+export function configString(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 

@@ -30,13 +30,12 @@ export type RunPulumi = (args: readonly string[], opts?: { readonly onOutput?: C
  * process group), and the CLI then ends its update the way it does when typed.
  */
 export function pulumiCli(cwd: string, env: Readonly<Record<string, string>>): RunPulumi {
-    const runner = new ProcessRunner({ ...process.env, ...env }, cwd);
     return async (args, opts = {}) => {
-        const runs = opts.env === undefined ? runner : new ProcessRunner({ ...process.env, ...env, ...opts.env }, cwd);
+        const runner = new ProcessRunner({ ...process.env, ...env, ...opts.env }, cwd);
         // Before a `--` that ends the flags (config set's value follows it).
         const end = args.indexOf("--");
         const argv = end === -1 ? [...args, "--non-interactive"] : [...args.slice(0, end), "--non-interactive", ...args.slice(end)];
-        const r = await runs.run("pulumi", argv, { onOutput: opts.onOutput });
+        const r = await runner.run("pulumi", argv, { onOutput: opts.onOutput });
         if (r.code === 0) return r.stdout;
         throw new PulumiCliError(r.stderr.trim() || diagnostics(r.stdout) || `pulumi ${args[0] ?? ""} exited with code ${r.code}`, r.code, r.stdout);
     };

@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { parseStackFile, projectDefaults, stackFileOf } from "../stackFile";
+import { configString, parseStackFile, projectDefaults, stackFileOf } from "../stackFile";
 
 // A stack's config read as `pulumi config --show-secrets --json` gives it, without starting the CLI:
 // Pulumi.yaml's defaults overlaid by the stack file's values, and the `secure:` values opened with the
@@ -50,11 +50,6 @@ export async function passphraseKey(passphrase: string, encryptionSalt: string):
     }
 }
 
-/** A value of the stack file as the CLI reports it: strings as they are, anything else as JSON. */
-function asText(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
-}
-
 function isSecure(value: unknown): value is { secure: string } {
     return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
 }
@@ -94,7 +89,7 @@ export async function stackConfigFromFile(repoRoot: string, stack: string, passp
     }
     for (const [name, value] of values) {
         if (!isSecure(value)) {
-            entries[name] = { value: asText(value), secret: false };
+            entries[name] = { value: configString(value), secret: false };
             continue;
         }
         try {
